@@ -1,0 +1,37 @@
+import { Module, ValidationPipe } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { ApiExceptionFilter } from './common/filters/api-exception.filter';
+import { type Environment, validateEnvironment } from './config/environment';
+import { loggerParams } from './config/logger.config';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+
+@Module({
+  imports: [
+    // main.ts loads `.env` itself (before the embedded server starts), so the module reads process.env only.
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, cache: true, validate: validateEnvironment }),
+    LoggerModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) =>
+        loggerParams(config.get('NODE_ENV', { infer: true }), config.get('LOG_LEVEL', { infer: true })),
+    }),
+    DatabaseModule,
+    HealthModule,
+  ],
+  providers: [
+    {
+      provide: APP_PIPE,
+      useValue: new ValidationPipe({
+        whitelist: true,
+        forbidNonWhitelisted: true,
+        transform: true,
+        // Unknown nested values are rejected rather than silently passed through.
+        forbidUnknownValues: true,
+      }),
+    },
+    { provide: APP_FILTER, useClass: ApiExceptionFilter },
+  ],
+})
+export class AppModule {}

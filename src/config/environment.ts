@@ -1,0 +1,126 @@
+/**
+ * Every setting the service reads from the environment, with its default and bounds.
+ * Validated once at boot: a bad value stops the process with a message naming the variable.
+ */
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import { IsBoolean, IsEnum, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
+
+export enum NodeEnv {
+  Development = 'development',
+  Production = 'production',
+  Test = 'test',
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const ISOLATION_LEVELS = ['READ COMMITTED', 'REPEATABLE READ', 'SERIALIZABLE'] as const;
+export type IsolationLevelName = (typeof ISOLATION_LEVELS)[number];
+
+const toBoolean = ({ value }: { value: unknown }) => {
+  if (value === 'true' || value === '1' || value === true) return true;
+  if (value === 'false' || value === '0' || value === false) return false;
+  return value;
+};
+
+export class Environment {
+  @IsEnum(NodeEnv)
+  readonly NODE_ENV: NodeEnv = NodeEnv.Development;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  readonly PORT: number = 3000;
+
+  @IsString()
+  @MinLength(1)
+  readonly HOST: string = '0.0.0.0';
+
+  /** Unset: an embedded PostgreSQL is started and used. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  readonly DATABASE_URL?: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  readonly DB_POOL_MAX: number = 20;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  readonly DB_POOL_MIN: number = 5;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  readonly DB_POOL_ACQUIRE_MS: number = 30_000;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  readonly DB_POOL_IDLE_MS: number = 10_000;
+
+  /** Defaults to on in development only. */
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  readonly DB_LOG_SQL?: boolean;
+
+  @IsIn(ISOLATION_LEVELS)
+  readonly DB_ISOLATION_LEVEL: IsolationLevelName = 'READ COMMITTED';
+
+  /** Defaults to on with the embedded server, off against an external DATABASE_URL. */
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  readonly MIGRATE_ON_START?: boolean;
+
+  @IsIn(LOG_LEVELS)
+  readonly LOG_LEVEL: LogLevel = 'info';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  readonly EMBEDDED_PG_PORT: number = 54329;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(4096)
+  readonly EMBEDDED_PG_DATA_DIR: string = '.data/postgres';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  readonly SHUTDOWN_TIMEOUT_MS: number = 10_000;
+
+  get sqlLogging(): boolean {
+    return this.DB_LOG_SQL ?? this.NODE_ENV === NodeEnv.Development;
+  }
+}
+
+/** Builds the typed environment or throws one error that names every bad variable. */
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const known = new Set(Object.keys(new Environment()).concat(['DATABASE_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START']));
+  // An empty value means "unset", as in most shells' `VAR= command`.
+  const relevant = Object.fromEntries(Object.entries(raw).filter(([key, value]) => known.has(key) && value !== '' && value !== undefined));
+  const environment = plainToInstance(Environment, relevant, { exposeDefaultValues: true });
+  const errors = validateSync(environment, { whitelist: false, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.flatMap((error) =>
+      Object.values(error.constraints ?? {}).map((message) => `  - ${error.property}=${JSON.stringify(raw[error.property])}: ${message}`),
+    );
+    throw new Error(`Invalid environment configuration:\n${lines.join('\n')}`);
+  }
+  if (environment.DB_POOL_MIN > environment.DB_POOL_MAX) {
+    throw new Error(`Invalid environment configuration:\n  - DB_POOL_MIN (${environment.DB_POOL_MIN}) must not exceed DB_POOL_MAX (${environment.DB_POOL_MAX})`);
+  }
+  return environment;
+}

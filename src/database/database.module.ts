@@ -1,0 +1,35 @@
+import { Logger, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { SequelizeModule } from '@nestjs/sequelize';
+import type { Environment } from '../config/environment';
+import { MigrationsService } from './migrations.service';
+
+@Module({
+  imports: [
+    SequelizeModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) => {
+        const sqlLogger = new Logger('SQL');
+        return {
+          dialect: 'postgres' as const,
+          uri: config.getOrThrow('DATABASE_URL', { infer: true }),
+          autoLoadModels: true,
+          // The schema belongs to the migrations: never let the ORM alter it.
+          synchronize: false,
+          logging: config.get('sqlLogging', { infer: true }) ? (sql: string) => sqlLogger.debug(sql) : false,
+          pool: {
+            max: config.get('DB_POOL_MAX', { infer: true }),
+            min: config.get('DB_POOL_MIN', { infer: true }),
+            acquire: config.get('DB_POOL_ACQUIRE_MS', { infer: true }),
+            idle: config.get('DB_POOL_IDLE_MS', { infer: true }),
+          },
+          dialectOptions: { application_name: 'nest-sequelize-service' },
+          retryAttempts: 2,
+          retryDelay: 1000,
+        };
+      },
+    }),
+  ],
+  providers: [MigrationsService],
+})
+export class DatabaseModule {}

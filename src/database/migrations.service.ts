@@ -1,0 +1,33 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Sequelize } from 'sequelize-typescript';
+import type { Environment } from '../config/environment';
+import { createMigrator } from './migrator';
+
+/**
+ * Runs before the app serves: applies pending migrations when allowed (the default with the embedded server),
+ * and otherwise refuses to start against a schema that is behind the code.
+ */
+@Injectable()
+export class MigrationsService implements OnModuleInit {
+  private readonly logger = new Logger(MigrationsService.name);
+
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly config: ConfigService<Environment, true>,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const migrator = createMigrator(this.sequelize);
+    const pending = (await migrator.pending()).map((migration) => migration.name);
+    if (pending.length === 0) return;
+    if (!this.config.get('MIGRATE_ON_START', { infer: true })) {
+      throw new Error(
+        `The database has ${pending.length} pending migration(s): ${pending.join(', ')}. ` +
+          'Run `npm run db:migrate`, or start with MIGRATE_ON_START=true.',
+      );
+    }
+    await migrator.up();
+    this.logger.log(`Applied ${pending.length} migration(s): ${pending.join(', ')}`);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Applies the sequelize-cli migrations in `migrations/` from inside Node (app start, test harness, benchmark),
+ * recording them in the same `SequelizeMeta` table, so the CLI and the app always agree on what has run.
+ */
+import * as path from 'node:path';
+import { Sequelize as SequelizeStatic } from 'sequelize';
+import type { Sequelize } from 'sequelize';
+import { SequelizeStorage, Umzug } from 'umzug';
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations');
+
+interface CliMigration {
+  up(queryInterface: unknown, sequelize: typeof SequelizeStatic): Promise<unknown>;
+  down?(queryInterface: unknown, sequelize: typeof SequelizeStatic): Promise<unknown>;
+}
+
+export function createMigrator(sequelize: Sequelize) {
+  return new Umzug({
+    migrations: {
+      glob: ['*.js', { cwd: MIGRATIONS_DIR }],
+      resolve: ({ name, path: file, context }) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const migration = require(file!) as CliMigration;
+        return {
+          name,
+          up: () => migration.up(context, SequelizeStatic),
+          down: async () => {
+            if (!migration.down) throw new Error(`Migration ${name} cannot be undone`);
+            await migration.down(context, SequelizeStatic);
+          },
+        };
+      },
+    },
+    context: sequelize.getQueryInterface(),
+    storage: new SequelizeStorage({ sequelize }),
+    logger: undefined,
+  });
+}
