@@ -2,9 +2,7 @@ import { existsSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { validateEnvironment } from './config/environment';
-import { EmbeddedPostgres } from './database/embedded/embedded-postgres';
-
-const EMBEDDED_DATABASE = 'app';
+import { EMBEDDED_APP_DATABASE, type EmbeddedPostgres, startAppDatabase } from './database/embedded/embedded-postgres';
 
 async function bootstrap(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -12,13 +10,8 @@ async function bootstrap(): Promise<void> {
 
   let embedded: EmbeddedPostgres | undefined;
   if (!environment.DATABASE_URL) {
-    embedded = await EmbeddedPostgres.start({
-      dataDir: environment.EMBEDDED_PG_DATA_DIR,
-      port: environment.EMBEDDED_PG_PORT,
-      log: (message) => console.log(`[embedded-postgres] ${message}`),
-    });
-    await embedded.ensureDatabase(EMBEDDED_DATABASE);
-    process.env.DATABASE_URL = embedded.url(EMBEDDED_DATABASE);
+    embedded = await startAppDatabase({ dataDir: environment.EMBEDDED_PG_DATA_DIR, port: environment.EMBEDDED_PG_PORT });
+    process.env.DATABASE_URL = embedded.url(EMBEDDED_APP_DATABASE);
     process.env.MIGRATE_ON_START ??= 'true';
   }
 

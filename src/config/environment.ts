@@ -2,6 +2,7 @@
  * Every setting the service reads from the environment, with its default and bounds.
  * Validated once at boot: a bad value stops the process with a message naming the variable.
  */
+import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import { IsBoolean, IsEnum, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
 

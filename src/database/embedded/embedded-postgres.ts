@@ -15,6 +15,9 @@ import { Client } from 'pg';
 
 const NOBODY = 65534;
 
+/** The database the app uses on the embedded server (the cluster's `postgres` database stays for administration). */
+export const EMBEDDED_APP_DATABASE = 'app';
+
 export interface EmbeddedPostgresOptions {
   /** Where the cluster lives; created and initialised on first use, kept afterwards. */
   dataDir: string;
@@ -22,6 +25,18 @@ export interface EmbeddedPostgresOptions {
   /** Durability off (fsync, synchronous_commit, full_page_writes): for throwaway test clusters. */
   fast?: boolean;
   log?: (message: string) => void;
+}
+
+/** Starts (or joins) the embedded server the app and the CLI share, with the app's database in place. */
+export async function startAppDatabase(settings: { dataDir: string; port: number }): Promise<EmbeddedPostgres> {
+  const server = await EmbeddedPostgres.start({ ...settings, log: (message) => console.log(`[embedded-postgres] ${message}`) });
+  try {
+    await server.ensureDatabase(EMBEDDED_APP_DATABASE);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
 }
 
 interface RunAs {

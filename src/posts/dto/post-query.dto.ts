@@ -1,0 +1,51 @@
+/**
+ * Query parameters of the post read endpoints. Classes, so that the global
+ * ValidationPipe rejects unknown parameters.
+ */
+import { ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ListQueryDto } from '../../common/pagination/list-query.dto';
+import { MAX_ID } from '../../common/pagination/parse-id.pipe';
+import { toBoolean, toInteger } from '../../common/pagination/query-transforms';
+
+export const POST_SORT_FIELDS = ['id', 'title', 'createdAt', 'updatedAt'] as const;
+export type PostSortField = (typeof POST_SORT_FIELDS)[number];
+export const MAX_SEARCH_LENGTH = 200;
+
+export class PostIncludeQueryDto {
+  @ApiPropertyOptional({ enum: ['author'], description: "Embed each post's author" })
+  @IsOptional()
+  @IsIn(['author'])
+  readonly include?: 'author';
+}
+
+export class ListPostsQueryDto extends IntersectionType(ListQueryDto(POST_SORT_FIELDS), PostIncludeQueryDto) {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_ID })
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ID)
+  readonly authorId?: number;
+
+  @ApiPropertyOptional({ type: 'boolean' })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  readonly published?: boolean;
+
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: MAX_SEARCH_LENGTH,
+    description: 'Case-insensitive substring of the title or the body; %, _ and \\ match themselves',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_SEARCH_LENGTH)
+  @Matches(/^[^\u0000]*$/, { message: '$property must not contain NUL characters' })
+  readonly q?: string;
+}
+
+/** GET /users/:id/posts: the author comes from the path. */
+export class UserPostsQueryDto extends OmitType(ListPostsQueryDto, ['authorId'] as const) {}

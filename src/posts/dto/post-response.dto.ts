@@ -1,0 +1,47 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { UserResponseDto, toUserResponse, type UserRow } from '../../users/dto/user-response.dto';
+import type { PostAttributes } from '../models/post.model';
+
+export class PostResponseDto {
+  @ApiProperty({ type: 'integer', minimum: 1 })
+  readonly id!: number;
+
+  @ApiProperty({ minLength: 1, maxLength: 255 })
+  readonly title!: string;
+
+  @ApiProperty({ minLength: 1 })
+  readonly body!: string;
+
+  @ApiProperty()
+  readonly published!: boolean;
+
+  @ApiProperty({ type: 'integer', minimum: 1 })
+  readonly authorId!: number;
+
+  @ApiProperty({ type: 'string', format: 'date-time' })
+  readonly createdAt!: string;
+
+  @ApiProperty({ type: 'string', format: 'date-time' })
+  readonly updatedAt!: string;
+
+  @ApiPropertyOptional({ type: () => UserResponseDto, description: 'Present with include=author' })
+  readonly author?: UserResponseDto;
+}
+
+export type PostRow = Pick<PostAttributes, 'id' | 'title' | 'body' | 'published' | 'authorId' | 'createdAt' | 'updatedAt'>;
+
+export function toPostResponse(row: PostRow): PostResponseDto {
+  return {
+    id: row.id,
+    title: row.title,
+    body: row.body,
+    published: row.published,
+    authorId: row.authorId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function toPostWithAuthorResponse(row: PostRow & { author: UserRow }): PostResponseDto {
+  return { ...toPostResponse(row), author: toUserResponse(row.author) };
+}

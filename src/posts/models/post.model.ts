@@ -1,0 +1,81 @@
+/**
+ * posts table (see migrations/20261124000002-create-posts.js). The scopes are
+ * the filters of the post list endpoints; services combine them and add order/limit.
+ */
+import { Op, type Optional } from 'sequelize';
+import {
+  BelongsTo,
+  Column,
+  CreatedAt,
+  DataType,
+  DeletedAt,
+  ForeignKey,
+  Model,
+  Scopes,
+  Table,
+  UpdatedAt,
+} from 'sequelize-typescript';
+import { User, USER_PUBLIC_ATTRIBUTES } from '../../users/models/user.model';
+
+export interface PostAttributes {
+  id: number;
+  title: string;
+  body: string;
+  published: boolean;
+  authorId: number;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+}
+
+export type PostCreationAttributes = Optional<PostAttributes, 'id' | 'published' | 'createdAt' | 'updatedAt' | 'deletedAt'>;
+
+export const POST_PUBLIC_ATTRIBUTES = ['id', 'title', 'body', 'published', 'authorId', 'createdAt', 'updatedAt'] as const;
+
+/** A LIKE pattern matching `text` literally anywhere: `%`, `_` and `\` lose their meaning. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+@Scopes(() => ({
+  published: { where: { published: true } },
+  drafts: { where: { published: false } },
+  byAuthor: (authorId: number) => ({ where: { authorId } }),
+  byAuthors: (authorIds: number[]) => ({ where: { authorId: { [Op.in]: authorIds } } }),
+  // Backslash is Postgres' default LIKE escape character, which containsPattern relies on.
+  matching: (text: string) => {
+    const pattern = containsPattern(text);
+    return { where: { [Op.or]: [{ title: { [Op.iLike]: pattern } }, { body: { [Op.iLike]: pattern } }] } };
+  },
+  withAuthor: { include: [{ association: 'author', attributes: [...USER_PUBLIC_ATTRIBUTES] }] },
+}))
+@Table({ tableName: 'posts', paranoid: true, whereMergeStrategy: 'and' })
+export class Post extends Model<PostAttributes, PostCreationAttributes> {
+  @Column({ type: DataType.INTEGER, primaryKey: true, autoIncrement: true })
+  declare id: number;
+
+  @Column({ type: DataType.STRING(255), allowNull: false, validate: { len: [1, 255] } })
+  declare title: string;
+
+  @Column({ type: DataType.TEXT, allowNull: false, validate: { notEmpty: true } })
+  declare body: string;
+
+  @Column({ type: DataType.BOOLEAN, allowNull: false, defaultValue: false })
+  declare published: boolean;
+
+  @ForeignKey(() => User)
+  @Column({ type: DataType.INTEGER, allowNull: false })
+  declare authorId: number;
+
+  @CreatedAt
+  declare createdAt: Date;
+
+  @UpdatedAt
+  declare updatedAt: Date;
+
+  @DeletedAt
+  declare deletedAt: Date | null;
+
+  @BelongsTo(() => User, { as: 'author', foreignKey: 'authorId' })
+  declare author?: User;
+}

@@ -1,0 +1,95 @@
+/**
+ * users table (see migrations/20261124000001-create-users.js). Emails are
+ * normalised here, in hooks, for every write path: instance create/update,
+ * static update and bulkCreate (which skips per-row hooks by default).
+ */
+import type { Optional, UpdateOptions } from 'sequelize';
+import {
+  BeforeBulkCreate,
+  BeforeBulkUpdate,
+  BeforeCreate,
+  BeforeUpdate,
+  BeforeValidate,
+  Column,
+  CreatedAt,
+  DataType,
+  DeletedAt,
+  HasMany,
+  Model,
+  Scopes,
+  Table,
+  UpdatedAt,
+} from 'sequelize-typescript';
+import { Post } from '../../posts/models/post.model';
+
+export const USER_ROLES = ['user', 'admin'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export interface UserAttributes {
+  id: number;
+  name: string;
+  email: string;
+  role: UserRole;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+}
+
+export type UserCreationAttributes = Optional<UserAttributes, 'id' | 'role' | 'createdAt' | 'updatedAt' | 'deletedAt'>;
+
+/** The columns the API exposes; everything else (deletedAt) stays internal. */
+export const USER_PUBLIC_ATTRIBUTES = ['id', 'name', 'email', 'role', 'createdAt', 'updatedAt'] as const;
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+@Scopes(() => ({
+  withRole: (role: UserRole) => ({ where: { role } }),
+  withEmail: (email: string) => ({ where: { email: normaliseEmail(email) } }),
+}))
+@Table({ tableName: 'users', paranoid: true, whereMergeStrategy: 'and' })
+export class User extends Model<UserAttributes, UserCreationAttributes> {
+  @Column({ type: DataType.INTEGER, primaryKey: true, autoIncrement: true })
+  declare id: number;
+
+  @Column({ type: DataType.STRING(100), allowNull: false, validate: { len: [2, 100] } })
+  declare name: string;
+
+  @Column({ type: DataType.STRING(255), allowNull: false, validate: { isEmail: true, len: [3, 255] } })
+  declare email: string;
+
+  @Column({ type: DataType.ENUM(...USER_ROLES), allowNull: false, defaultValue: 'user' })
+  declare role: UserRole;
+
+  @CreatedAt
+  declare createdAt: Date;
+
+  @UpdatedAt
+  declare updatedAt: Date;
+
+  @DeletedAt
+  declare deletedAt: Date | null;
+
+  @HasMany(() => Post, { as: 'posts', foreignKey: 'authorId' })
+  declare posts?: Post[];
+
+  // beforeValidate so that the validators see the stored form; create/update
+  // as well because callers may pass `validate: false`.
+  @BeforeValidate
+  @BeforeCreate
+  @BeforeUpdate
+  static normaliseInstanceEmail(user: User): void {
+    if (typeof user.email === 'string') user.email = normaliseEmail(user.email);
+  }
+
+  @BeforeBulkCreate
+  static normaliseBulkEmails(users: User[]): void {
+    for (const user of users) User.normaliseInstanceEmail(user);
+  }
+
+  @BeforeBulkUpdate
+  static normaliseBulkUpdateEmail(options: UpdateOptions<UserAttributes> & { attributes?: Partial<UserAttributes> }): void {
+    if (typeof options.attributes?.email === 'string') options.attributes.email = normaliseEmail(options.attributes.email);
+  }
+}

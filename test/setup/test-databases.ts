@@ -1,0 +1,69 @@
+/**
+ * Names and guards for the databases the e2e harness creates. Every database it makes carries a
+ * marker comment, and nothing here drops or truncates a database without that marker.
+ */
+import { Client } from 'pg';
+
+export const HARNESS_MARKER = 'created by the nest-sequelize-service e2e harness';
+
+export interface HarnessState {
+  adminUrl: string;
+  prefix: string;
+}
+
+export function harnessState(): HarnessState {
+  const adminUrl = process.env.TEST_ADMIN_DATABASE_URL;
+  const prefix = process.env.TEST_DATABASE_PREFIX;
+  if (!adminUrl || !prefix) throw new Error('The e2e harness is not set up: run the tests through `npm test` / jest');
+  return { adminUrl, prefix };
+}
+
+export function databaseUrl(adminUrl: string, database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}
+
+export async function withAdmin<T>(adminUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates a marked database, empty or cloned from a template. */
+export async function createMarkedDatabase(client: Client, name: string, template?: string): Promise<void> {
+  const from = template ? ` TEMPLATE ${client.escapeIdentifier(template)}` : ' TEMPLATE template0';
+  await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}${from}`);
+  await client.query(`COMMENT ON DATABASE ${client.escapeIdentifier(name)} IS '${HARNESS_MARKER}'`);
+}
+
+export async function isMarked(client: Client, name: string): Promise<boolean> {
+  const result = await client.query<{ comment: string | null }>(
+    "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1",
+    [name],
+  );
+  return result.rows[0]?.comment === HARNESS_MARKER;
+}
+
+/** Drops the run's databases, and only those that carry the marker. */
+export async function dropMarkedDatabases(client: Client, prefix: string): Promise<void> {
+  const result = await client.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE starts_with(datname, $1) AND shobj_description(oid, 'pg_database') = $2",
+    [prefix, HARNESS_MARKER],
+  );
+  for (const { datname } of result.rows) {
+    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(datname)} WITH (FORCE)`);
+  }
+}
+
+export function workerDatabaseName(prefix: string, workerId: string): string {
+  return `${prefix}w${workerId}`;
+}
+
+export function templateDatabaseName(prefix: string): string {
+  return `${prefix}template`;
+}

@@ -1,0 +1,10 @@
+// Runs in each worker before every e2e test file: point the app at this worker's own database.
+import { databaseUrl, harnessState, workerDatabaseName } from './test-databases';
+
+const { adminUrl, prefix } = harnessState();
+process.env.DATABASE_URL = databaseUrl(adminUrl, workerDatabaseName(prefix, process.env.JEST_WORKER_ID ?? '1'));
+process.env.NODE_ENV = 'test';
+process.env.LOG_LEVEL ??= 'silent';
+process.env.DB_LOG_SQL = 'false';
+process.env.MIGRATE_ON_START = 'false';
+process.env.DB_POOL_MIN = '0';

@@ -1,0 +1,116 @@
+/**
+ * Boots the real AppModule on Fastify, listening on a random port, for e2e tests that talk real HTTP.
+ * Refuses to run against any database the harness did not create.
+ */
+import type { DynamicModule, Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { QueryTypes } from 'sequelize';
+import { Sequelize } from 'sequelize-typescript';
+import { AppModule } from '../../src/app.module';
+import { configureApp, createHttpAdapter } from '../../src/app.setup';
+import { validateEnvironment } from '../../src/config/environment';
+import { harnessState, isMarked, withAdmin } from '../setup/test-databases';
+
+export interface TestResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  baseUrl: string;
+  sequelize: Sequelize;
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<TestResponse<T>>;
+  /** Runs `fn` and returns every SQL statement the app sent meanwhile (BEGIN/COMMIT included). */
+  captureStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
+  /** Empties every application table (not the migrations' bookkeeping). */
+  truncate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Extra modules, e.g. test-only routes. */
+  imports?: Array<Type<unknown> | DynamicModule>;
+  /** Environment overrides for this app only, validated like the real environment. */
+  env?: Record<string, string>;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const environment = { ...process.env, ...options.env };
+  await assertHarnessDatabase(environment.DATABASE_URL);
+
+  const builder = Test.createTestingModule({ imports: [AppModule, ...(options.imports ?? [])] });
+  if (options.env) {
+    // Seeded the way ConfigModule seeds it after validation, so these values win over process.env.
+    builder.overrideProvider(ConfigService).useValue(new ConfigService({ _PROCESS_ENV_VALIDATED: validateEnvironment(environment) }));
+  }
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter());
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+  const sequelize = app.get(Sequelize);
+
+  let captured: string[] | undefined;
+  sequelize.addHook('afterQuery', (_options, query) => {
+    captured?.push((query as unknown as { sql: string }).sql);
+  });
+
+  return {
+    app,
+    baseUrl,
+    sequelize,
+    async request(method, path, requestOptions = {}) {
+      const headers: Record<string, string> = { ...requestOptions.headers };
+      let body: string | undefined = requestOptions.rawBody;
+      if (requestOptions.body !== undefined) {
+        body = JSON.stringify(requestOptions.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+      const text = await response.text();
+      const isJson = (response.headers.get('content-type') ?? '').includes('application/json');
+      return { status: response.status, headers: response.headers, body: isJson && text ? JSON.parse(text) : text };
+    },
+    async captureStatements(fn) {
+      captured = [];
+      try {
+        const result = await fn();
+        return { result, statements: captured };
+      } finally {
+        captured = undefined;
+      }
+    },
+    async truncate() {
+      const tables = await sequelize.query<{ name: string }>(
+        `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('SequelizeMeta', 'SequelizeData')`,
+        { type: QueryTypes.SELECT },
+      );
+      if (tables.length > 0) {
+        await sequelize.query(`TRUNCATE TABLE ${tables.map((table) => table.name).join(', ')} RESTART IDENTITY CASCADE`);
+      }
+    },
+    async close() {
+      await app.close();
+    },
+  };
+}
+
+async function assertHarnessDatabase(url: string | undefined): Promise<void> {
+  const { adminUrl } = harnessState();
+  const name = url ? decodeURIComponent(new URL(url).pathname.slice(1)) : '';
+  const marked = name !== '' && (await withAdmin(adminUrl, (client) => isMarked(client, name)));
+  if (!marked) {
+    throw new Error(`Refusing to run e2e tests against database "${name}": it was not created by the test harness`);
+  }
+}
