@@ -7,6 +7,8 @@ import { type Environment, validateEnvironment } from './config/environment';
 import { loggerParams } from './config/logger.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { PostsModule } from './posts/posts.module';
+import { UsersModule } from './users/users.module';
 
 @Module({
   imports: [
@@ -19,6 +21,8 @@ import { HealthModule } from './health/health.module';
     }),
     DatabaseModule,
     HealthModule,
+    UsersModule,
+    PostsModule,
   ],
   providers: [
     {

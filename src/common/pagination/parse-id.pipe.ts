@@ -4,8 +4,7 @@
  */
 import { applyDecorators, BadRequestException, Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
-
-export const MAX_ID = 2_147_483_647;
+import { MAX_ID } from './input-rules';
 
 @Injectable()
 export class ParseIdPipe implements PipeTransform<unknown, number> {

@@ -4,9 +4,9 @@
  */
 import { ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { HasNoNul, MAX_ID } from '../../common/pagination/input-rules';
 import { ListQueryDto } from '../../common/pagination/list-query.dto';
-import { MAX_ID } from '../../common/pagination/parse-id.pipe';
 import { toBoolean, toInteger } from '../../common/pagination/query-transforms';
 
 export const POST_SORT_FIELDS = ['id', 'title', 'createdAt', 'updatedAt'] as const;
@@ -43,7 +43,7 @@ export class ListPostsQueryDto extends IntersectionType(ListQueryDto(POST_SORT_F
   @IsOptional()
   @IsString()
   @Length(1, MAX_SEARCH_LENGTH)
-  @Matches(/^[^\u0000]*$/, { message: '$property must not contain NUL characters' })
+  @HasNoNul()
   readonly q?: string;
 }
 

@@ -1,0 +1,109 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { type Page } from '../common/pagination/page.dto';
+import { ApiIdParam, ParseIdPipe } from '../common/pagination/parse-id.pipe';
+import { UserPostsQueryDto } from '../posts/dto/post-query.dto';
+import { PostPageDto } from '../posts/dto/post-page.dto';
+import type { PostResponseDto } from '../posts/dto/post-response.dto';
+import { CreateUserDto } from './dto/create-user.dto';
+import { TopAuthorsResponseDto } from './dto/top-author.dto';
+import { UpdateUserDto } from './dto/update-user.dto';
+import { UserPageDto } from './dto/user-page.dto';
+import { ListUsersQueryDto, TopAuthorsQueryDto, UserIncludeQueryDto } from './dto/user-query.dto';
+import { UserResponseDto } from './dto/user-response.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@Controller({ path: 'users', version: '1' })
+export class UsersController {
+  constructor(private readonly usersService: UsersService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a user', operationId: 'createUser' })
+  @ApiCreatedResponse({ type: UserResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body' })
+  @ApiConflictResponse({ description: 'Email already used by a live user (case-insensitively)' })
+  create(@Body() dto: CreateUserDto): Promise<UserResponseDto> {
+    return this.usersService.create(dto);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List users', operationId: 'listUsers' })
+  @ApiOkResponse({ type: UserPageDto })
+  @ApiBadRequestResponse({ description: 'Unknown or invalid query parameter' })
+  findAll(@Query() query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
+    return this.usersService.findAll(query);
+  }
+
+  // Declared before `:id` routes for readers; the router prefers static segments anyway.
+  @Get('stats/top-authors')
+  @ApiOperation({ summary: 'Users with the most live posts', operationId: 'getTopAuthors' })
+  @ApiOkResponse({ type: TopAuthorsResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid limit' })
+  topAuthors(@Query() query: TopAuthorsQueryDto): Promise<TopAuthorsResponseDto> {
+    return this.usersService.topAuthors(query.limit);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a user', operationId: 'getUser' })
+  @ApiIdParam()
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
+  @ApiNotFoundResponse({ description: 'No live user with this id' })
+  findOne(@Param('id', ParseIdPipe) id: number, @Query() query: UserIncludeQueryDto): Promise<UserResponseDto> {
+    return this.usersService.findOne(id, query);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Update a user', operationId: 'updateUser' })
+  @ApiIdParam()
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid id or body' })
+  @ApiNotFoundResponse({ description: 'No live user with this id' })
+  @ApiConflictResponse({ description: 'Email already used by another live user' })
+  update(@Param('id', ParseIdPipe) id: number, @Body() dto: UpdateUserDto): Promise<UserResponseDto> {
+    return this.usersService.update(id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Soft-delete a user and its posts', operationId: 'deleteUser' })
+  @ApiIdParam()
+  @ApiNoContentResponse({ description: 'Deleted, together with its live posts' })
+  @ApiBadRequestResponse({ description: 'Invalid id' })
+  @ApiNotFoundResponse({ description: 'No live user with this id' })
+  remove(@Param('id', ParseIdPipe) id: number): Promise<void> {
+    return this.usersService.remove(id);
+  }
+
+  @Post(':id/restore')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Restore a deleted user and the posts deleted with it', operationId: 'restoreUser' })
+  @ApiIdParam()
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid id' })
+  @ApiNotFoundResponse({ description: 'No user ever had this id' })
+  @ApiConflictResponse({ description: "The user's email has been taken by another user since" })
+  restore(@Param('id', ParseIdPipe) id: number): Promise<UserResponseDto> {
+    return this.usersService.restore(id);
+  }
+
+  @Get(':id/posts')
+  @ApiOperation({ summary: "List a user's posts", operationId: 'listUserPosts' })
+  @ApiIdParam()
+  @ApiOkResponse({ type: PostPageDto })
+  @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
+  @ApiNotFoundResponse({ description: 'No live user with this id' })
+  findPosts(@Param('id', ParseIdPipe) id: number, @Query() query: UserPostsQueryDto): Promise<Page<PostResponseDto>> {
+    return this.usersService.findPosts(id, query);
+  }
+}

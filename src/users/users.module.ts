@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { SequelizeModule } from '@nestjs/sequelize';
+import { PostsModule } from '../posts/posts.module';
+import { User } from './models/user.model';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+
+// Users depend on posts (cascades, embedded posts), never the other way round.
+@Module({
+  imports: [SequelizeModule.forFeature([User]), PostsModule],
+  controllers: [UsersController],
+  providers: [UsersService],
+  exports: [UsersService],
+})
+export class UsersModule {}
