@@ -23,7 +23,7 @@ async function bootstrap(): Promise<void> {
     const { AppModule } = require('./app.module') as typeof import('./app.module');
     const { configureApp, createHttpAdapter } = require('./app.setup') as typeof import('./app.setup');
     /* eslint-enable @typescript-eslint/no-require-imports */
-    app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), { bufferLogs: true });
+    app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), { bufferLogs: true, abortOnError: false });
     configureApp(app);
     await app.listen(environment.PORT, environment.HOST);
   } catch (error) {

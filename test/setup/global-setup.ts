@@ -3,12 +3,12 @@
  * under the OS temp directory), migrate a template database, and clone one database per Jest worker.
  */
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Sequelize } from 'sequelize';
 import { EmbeddedPostgres } from '../../src/database/embedded/embedded-postgres';
 import { createMigrator } from '../../src/database/migrator';
+import { freePort } from '../utils/app-process';
 import { createMarkedDatabase, databaseUrl, templateDatabaseName, withAdmin, workerDatabaseName } from './test-databases';
 
 declare global {
@@ -42,17 +42,5 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }):
     for (let worker = 1; worker <= Math.max(1, globalConfig.maxWorkers); worker++) {
       await createMarkedDatabase(client, workerDatabaseName(prefix, String(worker)), template);
     }
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }

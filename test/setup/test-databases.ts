@@ -67,3 +67,11 @@ export function workerDatabaseName(prefix: string, workerId: string): string {
 export function templateDatabaseName(prefix: string): string {
   return `${prefix}template`;
 }
+
+/** An empty marked database for one test (dropped with the run's others at teardown). */
+export async function createScratchDatabase(label: string): Promise<string> {
+  const { adminUrl, prefix } = harnessState();
+  const name = `${prefix}${label}_${Math.random().toString(36).slice(2, 8)}`;
+  await withAdmin(adminUrl, (client) => createMarkedDatabase(client, name));
+  return databaseUrl(adminUrl, name);
+}

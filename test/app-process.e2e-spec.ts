@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { createScratchDatabase } from './setup/test-databases';
+import { AppProcess, freePort } from './utils/app-process';
+
+async function query<T extends Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('the app as a process', () => {
+  it('refuses to start on invalid configuration, naming the variable', async () => {
+    const app = AppProcess.spawn({ DATABASE_URL: 'postgres://127.0.0.1:1/none', DB_POOL_MAX: 'lots' }, await freePort());
+    const exit = await app.waitForExit();
+    expect(exit.code).toBe(1);
+    expect(app.logs).toMatch(/Invalid environment configuration/);
+    expect(app.logs).toMatch(/DB_POOL_MAX="lots"/);
+  });
+
+  describe('with the embedded PostgreSQL (DATABASE_URL unset)', () => {
+    let dataDir: string;
+    let pgPort: number;
+    let env: Record<string, string>;
+    const appDatabaseUrl = () => `postgres://postgres@127.0.0.1:${pgPort}/app`;
+
+    beforeAll(async () => {
+      const parent = await mkdtemp(path.join(tmpdir(), 'nsvc-embedded-'));
+      // mkdtemp makes a private (0700) directory; the server runs as nobody when the tests run as root.
+      await chmod(parent, 0o755);
+      dataDir = path.join(parent, 'pg');
+      pgPort = await freePort();
+      env = { EMBEDDED_PG_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort) };
+    });
+
+    it('migrates at start, keeps data across a stop and start, and shuts down in order', async () => {
+      const first = await AppProcess.start(env);
+      expect(first.logs).toContain(`embedded PostgreSQL on 127.0.0.1:${pgPort}`);
+      expect(first.logs).toMatch(/docs at http:\/\/127\.0\.0\.1:\d+\/docs/);
+      expect((await fetch(`${first.baseUrl}/health`)).status).toBe(200);
+      const applied = await query<{ name: string }>(appDatabaseUrl(), 'SELECT name FROM "SequelizeMeta"');
+      expect(applied.length).toBeGreaterThan(0);
+      await query(appDatabaseUrl(), 'CREATE TABLE kept (value text)');
+      await query(appDatabaseUrl(), 'INSERT INTO kept VALUES ($1)', ['survives restarts']);
+
+      first.kill('SIGTERM');
+      expect(await first.waitForExit()).toEqual({ code: 0, signal: null });
+      expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+
+      const second = await AppProcess.start(env);
+      expect(await query(appDatabaseUrl(), 'SELECT value FROM kept')).toEqual([{ value: 'survives restarts' }]);
+      second.kill('SIGINT');
+      expect(await second.waitForExit()).toEqual({ code: 0, signal: null });
+    });
+
+    it('recovers after the app is killed with SIGKILL', async () => {
+      const crashed = await AppProcess.start(env);
+      crashed.kill('SIGKILL');
+      await crashed.waitForExit();
+      // The server outlives its owner: it still holds the port and the lock file.
+      expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(true);
+
+      const recovered = await AppProcess.start(env);
+      expect(recovered.logs).toMatch(/orphaned PostgreSQL/);
+      expect((await fetch(`${recovered.baseUrl}/health`)).status).toBe(200);
+      expect(await query(appDatabaseUrl(), 'SELECT value FROM kept')).toEqual([{ value: 'survives restarts' }]);
+      recovered.kill('SIGTERM');
+      expect(await recovered.waitForExit()).toEqual({ code: 0, signal: null });
+    });
+  });
+
+  describe('with an external DATABASE_URL', () => {
+    it('refuses to start with pending migrations, naming them', async () => {
+      const url = await createScratchDatabase('pending');
+      const app = AppProcess.spawn({ DATABASE_URL: url }, await freePort());
+      expect((await app.waitForExit()).code).toBe(1);
+      expect(app.logs).toMatch(/pending migration\(s\): \d+-create-users\.js/);
+      expect(app.logs).toMatch(/npm run db:migrate/);
+    });
+
+    it('applies them itself with MIGRATE_ON_START=true', async () => {
+      const url = await createScratchDatabase('migrate_on_start');
+      const app = await AppProcess.start({ DATABASE_URL: url, MIGRATE_ON_START: 'true' });
+      const tables = await query<{ tablename: string }>(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+      expect(tables.map((table) => table.tablename)).toEqual(expect.arrayContaining(['SequelizeMeta', 'posts', 'users']));
+      app.kill('SIGTERM');
+      expect((await app.waitForExit()).code).toBe(0);
+    });
+
+    it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
+      const url = await createScratchDatabase('shutdown');
+      const app = await AppProcess.start({ DATABASE_URL: url, MIGRATE_ON_START: 'true' });
+      const body = JSON.stringify({ name: 'In Flight', email: 'in-flight@example.com' });
+
+      // The request is in flight while its body is still arriving; SIGTERM lands in between.
+      const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = httpRequest(
+          { host: '127.0.0.1', port: app.port, method: 'POST', path: '/api/v1/users', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
+        request.on('error', reject);
+        request.write(body.slice(0, 10));
+        setTimeout(() => {
+          app.kill('SIGTERM');
+          setTimeout(() => request.end(body.slice(10)), 500);
+        }, 200);
+      });
+
+      const result = await response;
+      expect(result.status).toBe(201);
+      expect(JSON.parse(result.body)).toMatchObject({ email: 'in-flight@example.com' });
+      expect(await app.waitForExit()).toEqual({ code: 0, signal: null });
+      expect(await query(url, 'SELECT email FROM users')).toEqual([{ email: 'in-flight@example.com' }]);
+    });
+  });
+});

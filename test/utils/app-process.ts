@@ -1,0 +1,99 @@
+/**
+ * Runs the real entry point (src/main.ts compiled by swc, as `npm run build` does) as a child process,
+ * for tests of what only a whole process shows: boot, configuration errors, signals, crashes.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BUILD_DIR = path.join(ROOT, '.test-build');
+let built = false;
+
+function buildOnce(): string {
+  if (!built) {
+    execFileSync(process.execPath, [require.resolve('@swc/cli/bin/swc.js'), 'src', '-d', BUILD_DIR, '--strip-leading-paths', '--ignore', '**/*.spec.ts'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
+    built = true;
+  }
+  return path.join(BUILD_DIR, 'main.js');
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ExitResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class AppProcess {
+  private output = '';
+  private readonly exited: Promise<ExitResult>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Spawns the app with `env` on a clean base: nothing of the test worker's own configuration leaks in. */
+  static spawn(env: Record<string, string>, port: number): AppProcess {
+    const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: process.env.TMPDIR ?? '' };
+    const child = spawn(process.execPath, [buildOnce()], {
+      cwd: ROOT,
+      env: { ...base, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new AppProcess(child, port);
+  }
+
+  /** Spawns the app and resolves once it serves HTTP. */
+  static async start(env: Record<string, string>): Promise<AppProcess> {
+    const app = AppProcess.spawn(env, await freePort());
+    await app.waitForOutput(/API listening/, 60_000);
+    return app;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get logs(): string {
+    return this.output;
+  }
+
+  async waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.output)) {
+      if (this.child.exitCode !== null) throw new Error(`App exited (${this.child.exitCode}) before ${pattern}:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${pattern}:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  waitForExit(timeoutMs = 30_000): Promise<ExitResult> {
+    return Promise.race([
+      this.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`App did not exit in ${timeoutMs} ms:\n${this.output}`)), timeoutMs).unref()),
+    ]);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+}
