@@ -1,0 +1,301 @@
+/**
+ * The benchmark's baseline: the endpoints the scenarios exercise, written with raw `pg` on `node:http`,
+ * as a careful developer would without a framework or an ORM. It is what the app is measured against,
+ * so it must do the same work honestly: the same pool size, the same JSON shapes (issue 3), bound
+ * parameters, BEGIN/COMMIT around writes, soft-delete filters, and validation that rejects bad input
+ * with 400 (404 when missing, 409 on a taken email, 422 for a missing author).
+ *
+ * It covers only the subset of the contract the benchmark touches; any other query parameter is a 400.
+ *
+ * Env: DATABASE_URL, PORT, HOST (default 127.0.0.1), DB_POOL_MAX (default 10).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Pool, type PoolClient } from 'pg';
+
+const MAX_INT = 2_147_483_647;
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const USER_COLUMNS = 'id, name, email, role, "createdAt", "updatedAt"';
+const POST_COLUMNS = 'id, title, body, published, "authorId", "createdAt", "updatedAt"';
+
+// Fixed statements: the only variable parts are bound parameters.
+const SQL = {
+  userById: `SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND "deletedAt" IS NULL`,
+  countUsers: 'SELECT count(*)::int AS total FROM users WHERE "deletedAt" IS NULL',
+  pageUsers: `SELECT ${USER_COLUMNS} FROM users WHERE "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
+  postsOfUsers: `SELECT ${POST_COLUMNS} FROM posts WHERE "authorId" = ANY($1::int[]) AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC`,
+  postsOfUsersFiltered: `SELECT ${POST_COLUMNS} FROM posts WHERE "authorId" = ANY($1::int[]) AND published = $2 AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC`,
+  countPosts: 'SELECT count(*)::int AS total FROM posts WHERE "deletedAt" IS NULL',
+  countPostsFiltered: 'SELECT count(*)::int AS total FROM posts WHERE published = $1 AND "deletedAt" IS NULL',
+  pagePosts: `SELECT ${POST_COLUMNS} FROM posts WHERE "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
+  pagePostsFiltered: `SELECT ${POST_COLUMNS} FROM posts WHERE published = $3 AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
+  // The author check rides on the INSERT itself: no row inserted means no live author (the FK alone
+  // would accept a soft-deleted one).
+  insertPost: `INSERT INTO posts (title, body, published, "authorId", "createdAt", "updatedAt")
+    SELECT $1::varchar, $2::text, $3::boolean, $4::int, now(), now()
+    WHERE EXISTS (SELECT 1 FROM users WHERE id = $4::int AND "deletedAt" IS NULL)
+    RETURNING ${POST_COLUMNS}`,
+  updateUser: `UPDATE users SET
+      name = COALESCE($2, name),
+      email = COALESCE($3, email),
+      role = COALESCE($4, role),
+      "updatedAt" = now()
+    WHERE id = $1 AND "deletedAt" IS NULL
+    RETURNING ${USER_COLUMNS}`,
+} as const;
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string | string[],
+  ) {
+    super(Array.isArray(message) ? message.join('; ') : message);
+    this.messages = message;
+  }
+  readonly messages: string | string[];
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  500: 'Internal Server Error',
+};
+
+const pool = new Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.DB_POOL_MAX ?? 10),
+});
+
+function send(res: ServerResponse, status: number, payload: unknown): void {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, status: number, message: string | string[]): void {
+  send(res, status, { statusCode: status, error: REASONS[status] ?? 'Error', message });
+}
+
+/** A positive 32-bit integer written in plain decimal, or undefined. */
+function parseId(raw: string | null | undefined): number | undefined {
+  if (raw == null || !/^[1-9][0-9]{0,9}$/.test(raw)) return undefined;
+  const value = Number(raw);
+  return value <= MAX_INT ? value : undefined;
+}
+
+function parseIntParam(params: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
+  const raw = params.get(name);
+  if (raw === null) return fallback;
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(raw)) throw new HttpError(400, `${name} must be an integer`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new HttpError(400, `${name} must be between ${min} and ${max}`);
+  return value;
+}
+
+function parseBooleanParam(params: URLSearchParams, name: string): boolean | undefined {
+  const raw = params.get(name);
+  if (raw === null) return undefined;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new HttpError(400, `${name} must be true or false`);
+}
+
+function rejectUnknownParams(params: URLSearchParams, allowed: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const key of params.keys()) {
+    if (!allowed.includes(key)) throw new HttpError(400, `unknown query parameter ${key}`);
+    if (seen.has(key)) throw new HttpError(400, `${key} given more than once`);
+    seen.add(key);
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) throw new HttpError(415, 'content-type must be application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
+    chunks.push(chunk);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'body must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function checkKeys(body: Record<string, unknown>, allowed: readonly string[]): string[] {
+  return Object.keys(body)
+    .filter((key) => !allowed.includes(key))
+    .map((key) => `property ${key} should not exist`);
+}
+
+function isString(value: unknown, min: number, max: number): value is string {
+  return typeof value === 'string' && value.length >= min && value.length <= max;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function getUser(res: ServerResponse, rawId: string, params: URLSearchParams): Promise<void> {
+  rejectUnknownParams(params, []);
+  const id = parseId(rawId);
+  if (id === undefined) throw new HttpError(400, 'id must be a positive integer');
+  const { rows } = await pool.query(SQL.userById, [id]);
+  if (rows.length === 0) throw new HttpError(404, `user ${id} not found`);
+  send(res, 200, rows[0]);
+}
+
+async function listUsers(res: ServerResponse, params: URLSearchParams): Promise<void> {
+  rejectUnknownParams(params, ['limit', 'offset', 'include', 'published']);
+  const limit = parseIntParam(params, 'limit', 1, 100, 20);
+  const offset = parseIntParam(params, 'offset', 0, MAX_INT, 0);
+  const include = params.get('include');
+  if (include !== null && include !== 'posts') throw new HttpError(400, 'include must be posts');
+  const published = parseBooleanParam(params, 'published');
+  if (published !== undefined && include === null) throw new HttpError(400, 'published needs include=posts');
+
+  const [count, page] = await Promise.all([pool.query(SQL.countUsers), pool.query(SQL.pageUsers, [limit, offset])]);
+  const users = page.rows as Array<Record<string, unknown> & { id: number; posts?: unknown[] }>;
+  if (include === 'posts' && users.length > 0) {
+    const ids = users.map((user) => user.id);
+    const posts =
+      published === undefined
+        ? await pool.query(SQL.postsOfUsers, [ids])
+        : await pool.query(SQL.postsOfUsersFiltered, [ids, published]);
+    const byAuthor = new Map<number, unknown[]>();
+    for (const user of users) byAuthor.set(user.id, (user.posts = []));
+    for (const post of posts.rows) byAuthor.get(post.authorId)?.push(post);
+  }
+  send(res, 200, { data: users, meta: { total: count.rows[0].total, limit, offset } });
+}
+
+async function listPosts(res: ServerResponse, params: URLSearchParams): Promise<void> {
+  rejectUnknownParams(params, ['limit', 'offset', 'published']);
+  const limit = parseIntParam(params, 'limit', 1, 100, 20);
+  const offset = parseIntParam(params, 'offset', 0, MAX_INT, 0);
+  const published = parseBooleanParam(params, 'published');
+  const [count, page] =
+    published === undefined
+      ? await Promise.all([pool.query(SQL.countPosts), pool.query(SQL.pagePosts, [limit, offset])])
+      : await Promise.all([pool.query(SQL.countPostsFiltered, [published]), pool.query(SQL.pagePostsFiltered, [limit, offset, published])]);
+  send(res, 200, { data: page.rows, meta: { total: count.rows[0].total, limit, offset } });
+}
+
+async function createPost(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
+  rejectUnknownParams(params, []);
+  const body = await readJson(req);
+  const problems = checkKeys(body, ['title', 'body', 'published', 'authorId']);
+  if (!isString(body.title, 1, 255)) problems.push('title must be a string of 1 to 255 characters');
+  if (!isString(body.body, 1, 1_000_000)) problems.push('body must be a non-empty string');
+  if (body.published !== undefined && typeof body.published !== 'boolean') problems.push('published must be a boolean');
+  if (!Number.isInteger(body.authorId) || (body.authorId as number) < 1 || (body.authorId as number) > MAX_INT) {
+    problems.push('authorId must be a positive integer');
+  }
+  if (problems.length > 0) throw new HttpError(400, problems);
+
+  const post = await inTransaction(async (client) => {
+    const { rows } = await client.query(SQL.insertPost, [body.title, body.body, body.published ?? false, body.authorId]);
+    if (rows.length === 0) throw new HttpError(422, `author ${body.authorId as number} does not exist`);
+    return rows[0];
+  });
+  send(res, 201, post);
+}
+
+async function updateUser(req: IncomingMessage, res: ServerResponse, rawId: string, params: URLSearchParams): Promise<void> {
+  rejectUnknownParams(params, []);
+  const id = parseId(rawId);
+  if (id === undefined) throw new HttpError(400, 'id must be a positive integer');
+  const body = await readJson(req);
+  const problems = checkKeys(body, ['name', 'email', 'role']);
+  if (body.name !== undefined && !isString(body.name, 2, 100)) problems.push('name must be a string of 2 to 100 characters');
+  if (body.email !== undefined && !(isString(body.email, 3, 255) && EMAIL.test(body.email.trim()))) problems.push('email must be an email');
+  if (body.role !== undefined && body.role !== 'user' && body.role !== 'admin') problems.push('role must be user or admin');
+  if (problems.length > 0) throw new HttpError(400, problems);
+
+  const email = typeof body.email === 'string' ? body.email.trim().toLowerCase() : null;
+  try {
+    const user = await inTransaction(async (client) => {
+      const { rows } = await client.query(SQL.updateUser, [id, body.name ?? null, email, body.role ?? null]);
+      if (rows.length === 0) throw new HttpError(404, `user ${id} not found`);
+      return rows[0];
+    });
+    send(res, 200, user);
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw new HttpError(409, 'email already taken');
+    throw error;
+  }
+}
+
+async function health(res: ServerResponse): Promise<void> {
+  await pool.query('SELECT 1');
+  send(res, 200, { status: 'ok' });
+}
+
+const USER_PATH = /^\/api\/v1\/users\/([^/]+)$/;
+
+async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+  const method = req.method;
+
+  if (path === '/api/v1/users') {
+    if (method === 'GET') return listUsers(res, params);
+  } else if (path === '/api/v1/posts') {
+    if (method === 'GET') return listPosts(res, params);
+    if (method === 'POST') return createPost(req, res, params);
+  } else if (path === '/health') {
+    if (method === 'GET') return health(res);
+  } else {
+    const match = USER_PATH.exec(path);
+    if (match) {
+      if (method === 'GET') return getUser(res, match[1], params);
+      if (method === 'PATCH') return updateUser(req, res, match[1], params);
+    }
+  }
+  throw new HttpError(404, `Cannot ${method} ${path}`);
+}
+
+const server = createServer((req, res) => {
+  route(req, res).catch((error: unknown) => {
+    if (error instanceof HttpError) return sendError(res, error.statusCode, error.messages);
+    console.error('baseline: unexpected error', error);
+    if (!res.headersSent) sendError(res, 500, 'Internal server error');
+  });
+});
+
+server.keepAliveTimeout = 72_000;
+server.listen(Number(process.env.PORT ?? 3001), process.env.HOST ?? '127.0.0.1');
+
+function shutdown(): void {
+  server.close();
+  server.closeAllConnections();
+  pool.end().finally(() => process.exit(0));
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

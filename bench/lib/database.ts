@@ -1,0 +1,226 @@
+/**
+ * A throwaway database for one benchmark run: a fresh embedded PostgreSQL cluster under the OS temp
+ * directory, or, when DATABASE_URL is set, a fresh `bench_<random>` database on that server. Either is
+ * removed again by `dispose()`. The schema comes from the project's migrations, the rows from `seed()`.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { Sequelize } from 'sequelize';
+import { SequelizeStorage, Umzug } from 'umzug';
+import { EmbeddedPostgres } from '../../src/database/embedded/embedded-postgres';
+
+export interface BenchDatabase {
+  /** Connection URL of the bench database, handed to both servers. */
+  url: string;
+  name: string;
+  /** Human-readable description for the report. */
+  server: string;
+  /** True when pg_stat_statements works in the bench database (server-side statement counts). */
+  statStatements: boolean;
+  dispose(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Replaces the database name in a postgres:// URL. */
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}
+
+export async function provisionDatabase(log: (message: string) => void): Promise<BenchDatabase> {
+  const name = `bench_${randomBytes(4).toString('hex')}`;
+  const external = process.env.DATABASE_URL;
+
+  if (external) {
+    await withClient(external, (admin) => admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`));
+    const url = withDatabase(external, name);
+    const statStatements = await enableStatStatements(url);
+    const host = new URL(external).host;
+    return {
+      url,
+      name,
+      server: `PostgreSQL at ${host} (DATABASE_URL), database ${name}`,
+      statStatements,
+      dispose: () =>
+        withClient(external, async (admin) => {
+          await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+        }),
+    };
+  }
+
+  const dataDir = await fs.mkdtemp(path.join(tmpdir(), 'bench-pg-'));
+  const port = await freePort();
+  const start = () => EmbeddedPostgres.start({ dataDir, port, fast: true, log });
+  let pg = await start();
+  try {
+    // pg_stat_statements must be preloaded; the cluster is ours and thrown away, so configure and restart it.
+    await withClient(pg.url(), (client) => client.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"));
+    await pg.stop();
+    pg = await start();
+    await pg.ensureDatabase(name);
+  } catch (error) {
+    await pg.stop().catch(() => undefined);
+    await fs.rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const url = pg.url(name);
+  const statStatements = await enableStatStatements(url);
+  const version = await withClient(url, async (c) => (await c.query('SHOW server_version')).rows[0].server_version as string);
+  const running = pg;
+  return {
+    url,
+    name,
+    server: `embedded PostgreSQL ${version} (fsync off), port ${port}`,
+    statStatements,
+    dispose: async () => {
+      await running.stop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function enableStatStatements(url: string): Promise<boolean> {
+  return withClient(url, async (client) => {
+    try {
+      await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      await client.query('SELECT 1 FROM pg_stat_statements LIMIT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Applies the sequelize-cli migrations with umzug, recording them in `SequelizeMeta` by file name as
+ * the CLI and the app do, so the app finds nothing pending when it starts.
+ */
+export async function migrate(url: string, migrationsDir: string): Promise<string[]> {
+  if (!existsSync(migrationsDir) || !readdirSync(migrationsDir).some((file) => file.endsWith('.js'))) {
+    throw new Error(`No migrations in ${migrationsDir}: the users/posts schema has not landed yet`);
+  }
+  const sequelize = new Sequelize(url, { logging: false });
+  try {
+    const umzug = new Umzug({
+      migrations: {
+        glob: ['*.js', { cwd: migrationsDir }],
+        resolve: ({ name, path: file, context }) => {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          const migration = require(file!) as { up(qi: unknown, s: typeof Sequelize): Promise<unknown> };
+          return { name, up: () => migration.up(context, Sequelize) };
+        },
+      },
+      context: sequelize.getQueryInterface(),
+      storage: new SequelizeStorage({ sequelize }),
+      logger: undefined,
+    });
+    const applied = await umzug.up();
+    return applied.map((migration) => migration.name);
+  } finally {
+    await sequelize.close();
+  }
+}
+
+export interface DatasetSize {
+  users: number;
+  posts: number;
+}
+
+/**
+ * Seeds with set-based INSERTs (generate_series): deterministic (setseed), one admin in ten, about 60 %
+ * of posts published, authors drawn uniformly from live users, timestamps spread over two years,
+ * bodies of 150 to 600 characters.
+ */
+export async function seed(url: string, size: DatasetSize): Promise<{ userIds: number[]; published: number; lastPostId: number }> {
+  return withClient(url, async (client) => {
+    await client.query('SELECT setseed(0.42)');
+    await client.query(
+      `INSERT INTO users (name, email, "createdAt", "updatedAt")
+       SELECT 'User ' || g, 'user' || g || '@example.com', t, t
+       FROM (SELECT g, now() - random() * interval '730 days' AS t FROM generate_series(1, $1::int) AS g) AS s`,
+      [size.users],
+    );
+    // An untyped literal coerces to the enum whatever the migration named its type.
+    await client.query(`UPDATE users SET role = 'admin' WHERE id % 10 = 0`);
+    await client.query(
+      `INSERT INTO posts (title, body, published, "authorId", "createdAt", "updatedAt")
+       SELECT 'Post ' || g || ': ' || left(md5(g::text), 12),
+              repeat('Lorem ipsum dolor sit amet, consectetur adipiscing elit. ', 2 + g % 9) || md5(g::text),
+              random() < 0.6,
+              u.ids[1 + floor(random() * array_length(u.ids, 1))::int],
+              t, t
+       FROM (SELECT g, now() - random() * interval '730 days' AS t FROM generate_series(1, $1::int) AS g) AS s,
+            (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE "deletedAt" IS NULL) AS u`,
+      [size.posts],
+    );
+    await client.query('ANALYZE users');
+    await client.query('ANALYZE posts');
+    return {
+      userIds: (await client.query('SELECT id FROM users WHERE "deletedAt" IS NULL ORDER BY id')).rows.map((row) => row.id as number),
+      published: (await client.query('SELECT count(*)::int AS n FROM posts WHERE published AND "deletedAt" IS NULL')).rows[0].n as number,
+      lastPostId: (await client.query('SELECT coalesce(max(id), 0)::int AS id FROM posts')).rows[0].id as number,
+    };
+  });
+}
+
+/** Removes the posts a write scenario created, then refreshes statistics and visibility maps. */
+export async function restore(url: string, lastSeededPostId: number): Promise<void> {
+  await withClient(url, async (client) => {
+    await client.query('DELETE FROM posts WHERE id > $1', [lastSeededPostId]);
+    await client.query('VACUUM ANALYZE users');
+    await client.query('VACUUM ANALYZE posts');
+  });
+}
+
+/**
+ * Server-side statement counter: total pg_stat_statements calls in the bench database, leaving out
+ * this monitoring query itself. Every server statement (BEGIN and COMMIT included, track_utility is on)
+ * counts, whichever client sent it.
+ */
+export class StatStatements {
+  private constructor(private readonly client: Client) {}
+
+  static async open(url: string): Promise<StatStatements> {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    return new StatStatements(client);
+  }
+
+  async total(): Promise<number> {
+    const { rows } = await this.client.query(
+      `SELECT coalesce(sum(calls), 0)::bigint AS calls FROM pg_stat_statements
+       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND query NOT LIKE '%pg_stat_statements%'`,
+    );
+    return Number(rows[0].calls);
+  }
+
+  close(): Promise<void> {
+    return this.client.end();
+  }
+}

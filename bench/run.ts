@@ -1,0 +1,413 @@
+/**
+ * `npm run bench` / `npm run bench:smoke` (issue 6): seeds a throwaway database, starts the app
+ * (dist/main.js) and the raw-pg baseline as child processes, checks they answer alike, then drives
+ * both with autocannon in interleaved rounds and reports throughput, latency, failures, statements
+ * per request and peak RSS, with the median of the paired app/baseline throughput ratios.
+ * See bench/README.md for the method.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import ts from 'typescript';
+import { checkContract } from './lib/contract';
+import { freePort, migrate, provisionDatabase, seed, StatStatements, restore, type BenchDatabase } from './lib/database';
+import { runLoad, type LoadResult } from './lib/load';
+import { SCENARIOS, type Scenario, type ScenarioContext } from './lib/scenarios';
+import { ServerHandle } from './lib/servers';
+import { concat, median, percentile, round } from './lib/stats';
+
+const ROOT = path.resolve(__dirname, '..');
+const RESULTS = path.join(ROOT, 'bench', 'results');
+
+type Target = 'app' | 'baseline';
+
+interface Options {
+  smoke: boolean;
+  rounds: number;
+  duration: number;
+  warmup: number;
+  users: number;
+  posts: number;
+  poolMax: number;
+  only?: Target;
+  filter?: string;
+  build: boolean;
+  cpuProf: boolean;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      smoke: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      users: { type: 'string' },
+      posts: { type: 'string' },
+      only: { type: 'string' },
+      scenario: { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+    },
+  });
+  const smoke = values.smoke ?? false;
+  const number = (raw: string | undefined, fallback: number, name: string) => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+    return value;
+  };
+  if (values.only !== undefined && values.only !== 'app' && values.only !== 'baseline') throw new Error('--only must be app or baseline');
+  return {
+    smoke,
+    rounds: Math.round(number(values.rounds, smoke ? 1 : 5, 'rounds')),
+    duration: number(values.duration, smoke ? 1 : 5, 'duration'),
+    warmup: number(values.warmup, smoke ? 0.5 : 2, 'warmup'),
+    users: Math.round(number(values.users, smoke ? 200 : 10_000, 'users')),
+    posts: Math.round(number(values.posts, smoke ? 1_000 : 50_000, 'posts')),
+    poolMax: Math.round(number(process.env.BENCH_POOL_MAX, 10, 'BENCH_POOL_MAX')),
+    only: values.only as Target | undefined,
+    filter: values.scenario,
+    build: !values['no-build'],
+    cpuProf: values['cpu-prof'] ?? false,
+  };
+}
+
+const log = (message: string) => console.log(`[bench] ${message}`);
+
+// ---------------------------------------------------------------------------------------------------
+// Lifecycle: everything started is registered here and torn down on success, failure, signal or timeout.
+
+const cleanups: Array<() => Promise<unknown>> = [];
+let cleaning: Promise<void> | undefined;
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const step of cleanups.reverse()) {
+      await Promise.race([step().catch((error) => log(`cleanup: ${(error as Error).message}`)), sleep(30_000)]);
+    }
+  })();
+  return cleaning;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping servers and removing the bench database`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+function buildApp(): void {
+  log('building the app (npm run build)');
+  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+  if (result.status !== 0) throw new Error(`npm run build failed (${result.error?.message ?? `exit ${result.status}`})`);
+}
+
+/** The baseline runs on plain `node`, like the app: transpiled once, no loader hooks in its process. */
+function transpileBaseline(): string {
+  const source = path.join(ROOT, 'bench', 'baseline-server.ts');
+  const { outputText } = ts.transpileModule(readFileSync(source, 'utf8'), {
+    fileName: source,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+  });
+  const dir = path.join(RESULTS, '.build');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'baseline-server.js');
+  writeFileSync(file, outputText);
+  return file;
+}
+
+interface Server {
+  target: Target;
+  handle: ServerHandle;
+}
+
+interface TargetSummary {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  statementsPerRequest: number;
+  rssMb: number;
+}
+
+interface ScenarioOutcome {
+  scenario: Scenario;
+  runs: Partial<Record<Target, LoadResult[]>>;
+  summary: Partial<Record<Target, TargetSummary>>;
+  detail: Partial<Record<Target, { non2xx: number; socketErrors: number; statusCodes: Record<string, number>; serverStatementsPerRequest?: number; roundRps: number[] }>>;
+  ratio?: { median: number; min: number; max: number; rounds: number[] };
+}
+
+/** Waits until the server has sent no statement for 200 ms (bounded to 5 s). */
+async function settle(handle: ServerHandle): Promise<void> {
+  let last = await handle.statements();
+  for (let quiet = 0, waited = 0; quiet < 2 && waited < 5000; waited += 100) {
+    await sleep(100);
+    const now = await handle.statements();
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
+function addCodes(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [code, count] of Object.entries(from)) into[code] = (into[code] ?? 0) + count;
+}
+
+async function measure(scenario: Scenario, servers: Server[], ctx: ScenarioContext, options: Options, stat?: StatStatements): Promise<ScenarioOutcome> {
+  const label = `${scenario.name} c=${scenario.concurrency}`;
+  const next = scenario.generator(ctx);
+  const run = (server: Server, seconds: number) =>
+    runLoad({ baseUrl: server.handle.baseUrl, connections: scenario.concurrency, duration: seconds, next });
+
+  // Warm-up (discarded): JIT, pool connections, caches.
+  for (const server of servers) await run(server, options.warmup);
+  for (const server of servers) server.handle.startPeakWindow();
+
+  const runs: Partial<Record<Target, LoadResult[]>> = {};
+  for (let round = 0; round < options.rounds; round++) {
+    // A B, then B A: neither server always runs first, so slow drift (heat, autovacuum) cancels out.
+    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    const line: string[] = [];
+    for (const server of order) {
+      const result = await run(server, options.duration);
+      (runs[server.target] ??= []).push(result);
+      line.push(`${server.target} ${Math.round(result.rps)} req/s${result.non2xx + result.errors ? ` (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`);
+      if (server.handle.exited) throw new Error(`${server.target} ${server.handle.exited} during ${label}\n${server.handle.tail()}`);
+    }
+    log(`${label} round ${round + 1}/${options.rounds}: ${line.join(', ')}`);
+  }
+  const rss = Object.fromEntries(servers.map((server) => [server.target, server.handle.peakRssMb()])) as Record<Target, number>;
+
+  // Statement audit: a fixed number of requests with nothing in flight before or after, so the
+  // counter deltas divide exactly by the responses. A timed run ends with requests still queued in
+  // the server (up to c of them), hence the wait for the counter to settle first.
+  const audits: Partial<Record<Target, { perRequest: number; serverPerRequest?: number }>> = {};
+  const amount = Math.max(200, scenario.concurrency * 5);
+  for (const server of servers) {
+    await settle(server.handle);
+    const [before, serverBefore] = [await server.handle.statements(), await stat?.total()];
+    const result = await runLoad({ baseUrl: server.handle.baseUrl, connections: scenario.concurrency, amount, next });
+    const [after, serverAfter] = [await server.handle.statements(), await stat?.total()];
+    audits[server.target] = {
+      perRequest: (after - before) / Math.max(1, result.responses),
+      serverPerRequest: serverBefore === undefined || serverAfter === undefined ? undefined : (serverAfter - serverBefore) / Math.max(1, result.responses),
+    };
+  }
+
+  const outcome: ScenarioOutcome = { scenario, runs, summary: {}, detail: {} };
+  for (const server of servers) {
+    const results = runs[server.target] ?? [];
+    const latencies = concat(results.map((result) => result.latencies));
+    const statusCodes: Record<string, number> = {};
+    results.forEach((result) => addCodes(statusCodes, result.statusCodes));
+    const non2xx = results.reduce((sum, result) => sum + result.non2xx, 0);
+    const socketErrors = results.reduce((sum, result) => sum + result.errors, 0);
+    outcome.summary[server.target] = {
+      rps: round(median(results.map((result) => result.rps)), 1),
+      p50Ms: round(percentile(latencies, 50)),
+      p99Ms: round(percentile(latencies, 99)),
+      errors: non2xx + socketErrors,
+      statementsPerRequest: round(audits[server.target]!.perRequest),
+      rssMb: round(rss[server.target], 1),
+    };
+    outcome.detail[server.target] = {
+      non2xx,
+      socketErrors,
+      statusCodes,
+      serverStatementsPerRequest: audits[server.target]!.serverPerRequest === undefined ? undefined : round(audits[server.target]!.serverPerRequest!),
+      roundRps: results.map((result) => round(result.rps, 1)),
+    };
+  }
+  const app = runs.app;
+  const baseline = runs.baseline;
+  if (app && baseline) {
+    const ratios = app.map((result, i) => result.rps / baseline[i].rps);
+    outcome.ratio = { median: round(median(ratios), 3), min: round(Math.min(...ratios), 3), max: round(Math.max(...ratios), 3), rounds: ratios.map((r) => round(r, 3)) };
+  }
+  return outcome;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Report
+
+function pad(value: string, width: number, left = false): string {
+  return left ? value.padEnd(width) : value.padStart(width);
+}
+
+function fmt(value: number | undefined, digits = 1): string {
+  return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
+}
+
+function table(outcomes: ScenarioOutcome[]): string {
+  const header = ['scenario', 'c', 'app req/s', 'base req/s', 'ratio (min–max)', 'app p50/p99 ms', 'base p50/p99 ms', 'fail app/base', 'stmts app/base', 'RSS MB app/base'];
+  const rows = outcomes.map(({ scenario, summary: { app, baseline }, ratio }) => [
+    scenario.name,
+    String(scenario.concurrency),
+    fmt(app?.rps, 0),
+    fmt(baseline?.rps, 0),
+    ratio ? `${ratio.median.toFixed(2)} (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})` : '-',
+    `${fmt(app?.p50Ms)}/${fmt(app?.p99Ms)}`,
+    `${fmt(baseline?.p50Ms)}/${fmt(baseline?.p99Ms)}`,
+    `${app?.errors ?? '-'}/${baseline?.errors ?? '-'}`,
+    `${fmt(app?.statementsPerRequest, 2)}/${fmt(baseline?.statementsPerRequest, 2)}`,
+    `${fmt(app?.rssMb, 0)}/${fmt(baseline?.rssMb, 0)}`,
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => pad(cell, widths[i], i === 0)).join(' | ')} |`;
+  return [line(header), `|${widths.map((width, i) => (i === 0 ? ':' : '-') + '-'.repeat(width) + (i === 0 ? '-' : ':')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function machine(db: BenchDatabase): Record<string, unknown> {
+  return {
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model,
+    memoryGb: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    database: db.server,
+    loadGenerator: 'autocannon (in the harness process, same machine)',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const options = parseOptions();
+  const started = Date.now();
+  const limitMs = options.smoke ? 8 * 60_000 : 25 * 60_000;
+  setTimeout(() => {
+    console.error(`[bench] time limit of ${limitMs / 60_000} min reached: aborting`);
+    void cleanup().finally(() => process.exit(2));
+  }, limitMs).unref();
+
+  const scenarios = SCENARIOS.filter((scenario) => !options.filter || `${scenario.name} c=${scenario.concurrency}`.includes(options.filter));
+  if (scenarios.length === 0) throw new Error(`no scenario matches ${options.filter}`);
+  const targets: Target[] = options.only ? [options.only] : ['app', 'baseline'];
+
+  if (targets.includes('app') && options.build) buildApp();
+  const baselineScript = transpileBaseline();
+
+  const db = await provisionDatabase((message) => log(`postgres: ${message}`));
+  cleanups.push(() => db.dispose());
+  log(`database: ${db.server}`);
+  // BENCH_MIGRATIONS_DIR exists for developing the harness itself against a stand-in schema.
+  const applied = await migrate(db.url, process.env.BENCH_MIGRATIONS_DIR ?? path.join(ROOT, 'migrations'));
+  log(`migrations applied: ${applied.join(', ')}`);
+  const seedStart = Date.now();
+  const { userIds, published, lastPostId: lastSeededPostId } = await seed(db.url, options);
+  log(`seeded ${userIds.length} users and ${options.posts} posts (${published} published) in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+  const stat = db.statStatements ? await StatStatements.open(db.url) : undefined;
+  if (stat) cleanups.push(() => stat.close());
+  else log('pg_stat_statements is not available on this server: server-side statement counts are skipped');
+
+  const env = {
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'warn',
+    DB_POOL_MAX: String(options.poolMax),
+    MIGRATE_ON_START: 'true',
+  };
+  const servers: Server[] = [];
+  for (const target of targets) {
+    const profileDir = path.join(RESULTS, 'profiles', target);
+    const handle = await ServerHandle.start({
+      name: target,
+      script: target === 'app' ? path.join(ROOT, 'dist', 'main.js') : baselineScript,
+      cwd: ROOT,
+      port: await freePort(),
+      env,
+      nodeArgs: options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    });
+    cleanups.push(() => handle.stop());
+    servers.push({ target, handle });
+    log(`${target} ready at ${handle.baseUrl} (pid ${handle.pid})${options.cpuProf ? `, CPU profile to ${profileDir}` : ''}`);
+  }
+
+  const ctx: ScenarioContext = { userIds };
+  /** Problems that make the numbers meaningless (fail every run) vs. findings (fail only the smoke run). */
+  const problems: string[] = [];
+  const fatal: string[] = [];
+  const app = servers.find((server) => server.target === 'app');
+  const baseline = servers.find((server) => server.target === 'baseline');
+  if (app && baseline) {
+    const contract = await checkContract(app.handle.baseUrl, baseline.handle.baseUrl, ctx);
+    for (const problem of contract) log(`contract: ${problem}`);
+    if (contract.length === 0) log('contract check: app and baseline agree on every probe');
+    problems.push(...contract.map((problem) => `contract: ${problem}`));
+  }
+
+  const outcomes: ScenarioOutcome[] = [];
+  for (const scenario of scenarios) {
+    const outcome = await measure(scenario, servers, ctx, options, stat);
+    outcomes.push(outcome);
+    for (const server of servers) {
+      const summary = outcome.summary[server.target]!;
+      const detail = outcome.detail[server.target]!;
+      const where = `${scenario.name} c=${scenario.concurrency} on ${server.target}`;
+      if (outcome.runs[server.target]!.every((result) => result.ok === 0)) fatal.push(`${where}: no 2xx response at all`);
+      if (summary.errors > 0) problems.push(`${where}: ${detail.non2xx} non-2xx (${JSON.stringify(detail.statusCodes)}), ${detail.socketErrors} socket errors/timeouts`);
+      if (!(summary.statementsPerRequest > 0)) fatal.push(`${where}: no statements counted (is the counter preloaded?)`);
+    }
+    // Writes would otherwise grow the dataset scenario after scenario (a POST run adds far more posts
+    // than the seed holds): remove the benchmark's own posts, then refresh statistics.
+    if (scenario.writes) await restore(db.url, lastSeededPostId);
+  }
+
+  console.log(`\n${table(outcomes)}\n`);
+  const scenariosJson = outcomes.map(({ scenario, summary, ratio }) => ({
+    name: scenario.name,
+    concurrency: scenario.concurrency,
+    app: summary.app ?? null,
+    baseline: summary.baseline ?? null,
+    ratio: ratio ? { median: ratio.median, min: ratio.min, max: ratio.max } : null,
+  }));
+  mkdirSync(RESULTS, { recursive: true });
+  const base = options.smoke ? 'smoke' : 'latest';
+  writeFileSync(path.join(RESULTS, `${base}.json`), `${JSON.stringify({ scenarios: scenariosJson }, null, 2)}\n`);
+  writeFileSync(
+    path.join(RESULTS, `${base}-detail.json`),
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: machine(db),
+        options,
+        dataset: { users: userIds.length, posts: options.posts, published },
+        problems: [...fatal, ...problems],
+        scenarios: outcomes.map(({ scenario, summary, detail, ratio }) => ({ name: scenario.name, concurrency: scenario.concurrency, summary, detail, ratio })),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  writeFileSync(path.join(RESULTS, `${base}.md`), `${table(outcomes)}\n`);
+  log(`wrote bench/results/${base}.json, ${base}-detail.json and ${base}.md in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+  const all = [...fatal, ...problems];
+  if (all.length > 0) {
+    log(`${all.length} problem(s):`);
+    for (const problem of all) log(`  - ${problem}`);
+  }
+  // Speed never fails a run. A broken harness always does; failed requests and contract differences
+  // fail the smoke run (the full run reports them in the table and the detail file).
+  return fatal.length > 0 || (options.smoke && problems.length > 0) ? 1 : 0;
+}
+
+main()
+  .then(async (code) => {
+    await cleanup();
+    process.exit(code);
+  })
+  .catch(async (error: unknown) => {
+    console.error(`[bench] failed: ${error instanceof Error ? error.message : String(error)}`);
+    await cleanup();
+    process.exit(1);
+  });
