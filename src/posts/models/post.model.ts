@@ -49,7 +49,17 @@ export function containsPattern(text: string): string {
   },
   withAuthor: { include: [{ association: 'author', attributes: [...USER_PUBLIC_ATTRIBUTES] }] },
 }))
-@Table({ tableName: 'posts', paranoid: true, whereMergeStrategy: 'and' })
+@Table({
+  tableName: 'posts',
+  paranoid: true,
+  whereMergeStrategy: 'and',
+  // Mirrors the migrations (test/schema.e2e-spec.ts fails when they drift apart).
+  indexes: [
+    { name: 'posts_author_id_deleted_at', fields: ['authorId', 'deletedAt'] },
+    { name: 'posts_created_at_id_live', fields: ['createdAt', 'id'], where: { deletedAt: null } },
+    { name: 'posts_published_created_at_id_live', fields: ['published', 'createdAt', 'id'], where: { deletedAt: null } },
+  ],
+})
 export class Post extends Model<PostAttributes, PostCreationAttributes> {
   @Column({ type: DataType.INTEGER, primaryKey: true, autoIncrement: true })
   declare id: number;

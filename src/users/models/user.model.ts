@@ -48,7 +48,16 @@ export function normaliseEmail(email: string): string {
   withRole: (role: UserRole) => ({ where: { role } }),
   withEmail: (email: string) => ({ where: { email: normaliseEmail(email) } }),
 }))
-@Table({ tableName: 'users', paranoid: true, whereMergeStrategy: 'and' })
+@Table({
+  tableName: 'users',
+  paranoid: true,
+  whereMergeStrategy: 'and',
+  // Mirrors the migrations (test/schema.e2e-spec.ts fails when they drift apart).
+  indexes: [
+    { name: 'users_email_live_unique', unique: true, fields: ['email'], where: { deletedAt: null } },
+    { name: 'users_created_at_id_live', fields: ['createdAt', 'id'], where: { deletedAt: null } },
+  ],
+})
 export class User extends Model<UserAttributes, UserCreationAttributes> {
   @Column({ type: DataType.INTEGER, primaryKey: true, autoIncrement: true })
   declare id: number;
