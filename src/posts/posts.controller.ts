@@ -11,7 +11,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { type Page } from '../common/pagination/page.dto';
-import { ApiIdParam, ParseIdPipe } from '../common/pagination/parse-id.pipe';
+import { IdParamDto } from '../common/pagination/id-param.dto';
 import { CreatePostDto } from './dto/create-post.dto';
 import { PostPageDto } from './dto/post-page.dto';
 import { ListPostsQueryDto, PostIncludeQueryDto } from './dto/post-query.dto';
@@ -43,45 +43,41 @@ export class PostsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a post', operationId: 'getPost' })
-  @ApiIdParam()
   @ApiOkResponse({ type: PostResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
   @ApiNotFoundResponse({ description: 'No live post with this id' })
-  findOne(@Param('id', ParseIdPipe) id: number, @Query() query: PostIncludeQueryDto): Promise<PostResponseDto> {
+  findOne(@Param() { id }: IdParamDto, @Query() query: PostIncludeQueryDto): Promise<PostResponseDto> {
     return this.postsService.findOne(id, query.include);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Update a post', operationId: 'updatePost' })
-  @ApiIdParam()
   @ApiOkResponse({ type: PostResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiNotFoundResponse({ description: 'No live post with this id' })
   @ApiUnprocessableEntityResponse({ description: 'authorId names no live user' })
-  update(@Param('id', ParseIdPipe) id: number, @Body() dto: UpdatePostDto): Promise<PostResponseDto> {
+  update(@Param() { id }: IdParamDto, @Body() dto: UpdatePostDto): Promise<PostResponseDto> {
     return this.postsService.update(id, dto);
   }
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Soft-delete a post', operationId: 'deletePost' })
-  @ApiIdParam()
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No live post with this id' })
-  remove(@Param('id', ParseIdPipe) id: number): Promise<void> {
+  remove(@Param() { id }: IdParamDto): Promise<void> {
     return this.postsService.remove(id);
   }
 
   @Post(':id/restore')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Restore a deleted post', operationId: 'restorePost' })
-  @ApiIdParam()
   @ApiOkResponse({ type: PostResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No post ever had this id' })
   @ApiConflictResponse({ description: "The post's author is deleted: restore the author first" })
-  restore(@Param('id', ParseIdPipe) id: number): Promise<PostResponseDto> {
+  restore(@Param() { id }: IdParamDto): Promise<PostResponseDto> {
     return this.postsService.restore(id);
   }
 }

@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { type Page } from '../common/pagination/page.dto';
-import { ApiIdParam, ParseIdPipe } from '../common/pagination/parse-id.pipe';
+import { IdParamDto } from '../common/pagination/id-param.dto';
 import { UserPostsQueryDto } from '../posts/dto/post-query.dto';
 import { PostPageDto } from '../posts/dto/post-page.dto';
 import type { PostResponseDto } from '../posts/dto/post-response.dto';
@@ -55,55 +55,50 @@ export class UsersController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a user', operationId: 'getUser' })
-  @ApiIdParam()
   @ApiOkResponse({ type: UserResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
-  findOne(@Param('id', ParseIdPipe) id: number, @Query() query: UserIncludeQueryDto): Promise<UserResponseDto> {
+  findOne(@Param() { id }: IdParamDto, @Query() query: UserIncludeQueryDto): Promise<UserResponseDto> {
     return this.usersService.findOne(id, query);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Update a user', operationId: 'updateUser' })
-  @ApiIdParam()
   @ApiOkResponse({ type: UserResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
   @ApiConflictResponse({ description: 'Email already used by another live user' })
-  update(@Param('id', ParseIdPipe) id: number, @Body() dto: UpdateUserDto): Promise<UserResponseDto> {
+  update(@Param() { id }: IdParamDto, @Body() dto: UpdateUserDto): Promise<UserResponseDto> {
     return this.usersService.update(id, dto);
   }
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Soft-delete a user and its posts', operationId: 'deleteUser' })
-  @ApiIdParam()
   @ApiNoContentResponse({ description: 'Deleted, together with its live posts' })
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
-  remove(@Param('id', ParseIdPipe) id: number): Promise<void> {
+  remove(@Param() { id }: IdParamDto): Promise<void> {
     return this.usersService.remove(id);
   }
 
   @Post(':id/restore')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Restore a deleted user and the posts deleted with it', operationId: 'restoreUser' })
-  @ApiIdParam()
   @ApiOkResponse({ type: UserResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No user ever had this id' })
   @ApiConflictResponse({ description: "The user's email has been taken by another user since" })
-  restore(@Param('id', ParseIdPipe) id: number): Promise<UserResponseDto> {
+  restore(@Param() { id }: IdParamDto): Promise<UserResponseDto> {
     return this.usersService.restore(id);
   }
 
   @Get(':id/posts')
   @ApiOperation({ summary: "List a user's posts", operationId: 'listUserPosts' })
-  @ApiIdParam()
   @ApiOkResponse({ type: PostPageDto })
   @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
-  findPosts(@Param('id', ParseIdPipe) id: number, @Query() query: UserPostsQueryDto): Promise<Page<PostResponseDto>> {
+  findPosts(@Param() { id }: IdParamDto, @Query() query: UserPostsQueryDto): Promise<Page<PostResponseDto>> {
     return this.usersService.findPosts(id, query);
   }
 }
