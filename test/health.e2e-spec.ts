@@ -1,3 +1,9 @@
+import { chmod, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { EmbeddedPostgres } from '../src/database/embedded/embedded-postgres';
+import { createMarkedDatabase, withAdmin } from './setup/test-databases';
+import { freePort } from './utils/app-process';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 describe('GET /health', () => {
@@ -15,5 +21,49 @@ describe('GET /health', () => {
     const response = await testApp.request('GET', '/health');
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+  });
+
+  it('is served outside the versioned API prefix', async () => {
+    expect((await testApp.request('GET', '/api/v1/health')).status).toBe(404);
+  });
+});
+
+describe('when the database goes away', () => {
+  let server: EmbeddedPostgres;
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    const parent = await mkdtemp(path.join(tmpdir(), 'nsvc-health-'));
+    await chmod(parent, 0o755);
+    server = await EmbeddedPostgres.start({ dataDir: path.join(parent, 'pg'), port: await freePort(), fast: true });
+    await withAdmin(server.url(), (client) => createMarkedDatabase(client, 'health_probe'));
+    testApp = await createTestApp({ env: { DATABASE_URL: server.url('health_probe'), MIGRATE_ON_START: 'true', DB_POOL_ACQUIRE_MS: '2000' } });
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+    await server.stop();
+  });
+
+  it('reports 503 from /health and from the API, with Retry-After, and recovers', async () => {
+    expect((await testApp.request('GET', '/health')).status).toBe(200);
+    expect((await testApp.request('GET', '/api/v1/users')).status).toBe(200);
+
+    await server.stop();
+    const health = await testApp.request('GET', '/health');
+    expect(health.status).toBe(503);
+    expect(health.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'Unhealthy: database down' });
+    expect(health.headers.get('retry-after')).toMatch(/^\d+$/);
+
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const api = await testApp.request('GET', '/api/v1/users');
+      expect(api.status).toBe(503);
+      expect(api.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(api.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.any(String) });
+    }
+
+    server = await EmbeddedPostgres.start({ dataDir: server.dataDir, port: server.port, fast: true });
+    expect((await testApp.request('GET', '/health')).status).toBe(200);
+    expect((await testApp.request('GET', '/api/v1/users')).status).toBe(200);
   });
 });

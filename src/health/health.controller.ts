@@ -1,6 +1,6 @@
-import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, SequelizeHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, type HealthCheckResult, HealthCheckService, SequelizeHealthIndicator } from '@nestjs/terminus';
 
 @ApiTags('health')
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
@@ -13,8 +13,15 @@ export class HealthController {
   @Get()
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness and database reachability', operationId: 'getHealth' })
-  @ApiServiceUnavailableResponse({ description: 'The database did not answer a ping in time' })
-  check() {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 1500 })]);
+  @ApiServiceUnavailableResponse({ description: 'A dependency (the database) did not answer in time' })
+  async check(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([() => this.database.pingCheck('database', { timeout: 1500 })]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      // Same error shape as the rest of the API, naming what is down.
+      const result = error.getResponse() as HealthCheckResult;
+      throw new ServiceUnavailableException(`Unhealthy: ${Object.keys(result.error ?? {}).join(', ') || 'unknown'} down`);
+    }
   }
 }

@@ -11,7 +11,7 @@ import { Sequelize } from 'sequelize-typescript';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { validateEnvironment } from '../../src/config/environment';
-import { harnessState, isMarked, withAdmin } from '../setup/test-databases';
+import { isMarked, withAdmin } from '../setup/test-databases';
 
 export interface TestResponse<T = any> {
   status: number;
@@ -107,9 +107,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
 }
 
 async function assertHarnessDatabase(url: string | undefined): Promise<void> {
-  const { adminUrl } = harnessState();
   const name = url ? decodeURIComponent(new URL(url).pathname.slice(1)) : '';
-  const marked = name !== '' && (await withAdmin(adminUrl, (client) => isMarked(client, name)));
+  const marked = url !== undefined && (await withAdmin(url, (client) => isMarked(client, name)));
   if (!marked) {
     throw new Error(`Refusing to run e2e tests against database "${name}": it was not created by the test harness`);
   }
