@@ -1,0 +1,355 @@
+/**
+ * /api/v1/posts through real HTTP against PostgreSQL: every endpoint, every status
+ * it documents, the search escaping, and the statement count of each read.
+ */
+import { createTestApp, type TestApp } from './utils/test-app';
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+describe('Posts API (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  beforeEach(async () => {
+    await t.truncate();
+  });
+
+  async function createUser(body: Record<string, unknown> = {}): Promise<any> {
+    const seq = Math.random().toString(36).slice(2, 10);
+    const response = await t.request('POST', '/api/v1/users', {
+      body: { name: `User ${seq}`, email: `user-${seq}@example.com`, ...body },
+    });
+    expect(response.status).toBe(201);
+    return response.body;
+  }
+
+  async function createPost(authorId: number, body: Record<string, unknown> = {}): Promise<any> {
+    const response = await t.request('POST', '/api/v1/posts', {
+      body: { title: 'A title', body: 'A body', authorId, ...body },
+    });
+    expect(response.status).toBe(201);
+    return response.body;
+  }
+
+  function expectError(response: { status: number; body: any }, status: number): void {
+    expect(response.status).toBe(status);
+    expect(response.body).toMatchObject({ statusCode: status, error: expect.any(String) });
+    expect(typeof response.body.message === 'string' || Array.isArray(response.body.message)).toBe(true);
+    expect(JSON.stringify(response.body)).not.toMatch(/sequelize|\bSELECT\b|\bINSERT\b|\bUPDATE\b|stack/i);
+  }
+
+  async function postCount(): Promise<number> {
+    const [rows] = await t.sequelize.query('SELECT count(*)::int AS n FROM posts');
+    return (rows as Array<{ n: number }>)[0].n;
+  }
+
+  describe('POST /posts', () => {
+    it('creates a draft by default: 201 with the representation and ISO timestamps', async () => {
+      const author = await createUser();
+      const response = await t.request('POST', '/api/v1/posts', { body: { title: 'Hello', body: 'World', authorId: author.id } });
+      expect(response.status).toBe(201);
+      expect(Object.keys(response.body).sort()).toEqual(['authorId', 'body', 'createdAt', 'id', 'published', 'title', 'updatedAt']);
+      expect(response.body).toMatchObject({ title: 'Hello', body: 'World', published: false, authorId: author.id });
+      expect(response.body.createdAt).toMatch(ISO);
+      expect((await t.request('GET', `/api/v1/posts/${response.body.id}`)).body).toEqual(response.body);
+    });
+
+    it('keeps unicode intact and accepts published=true', async () => {
+      const author = await createUser();
+      const post = await createPost(author.id, { title: 'Zoë 🚀 日本語', body: '\u{1F600} ok', published: true });
+      expect(post).toMatchObject({ title: 'Zoë 🚀 日本語', body: '\u{1F600} ok', published: true });
+    });
+
+    it.each([
+      ['missing title', { body: 'b' }],
+      ['empty title', { title: '', body: 'b' }],
+      ['title too long', { title: 'x'.repeat(256), body: 'b' }],
+      ['empty body', { title: 't', body: '' }],
+      ['body with NUL', { title: 't', body: 'a\u0000b' }],
+      ['published as a string', { title: 't', body: 'b', published: 'true' }],
+      ['published null', { title: 't', body: 'b', published: null }],
+      ['unknown property', { title: 't', body: 'b', views: 3 }],
+    ])('400 for %s', async (_case, body) => {
+      const author = await createUser();
+      expectError(await t.request('POST', '/api/v1/posts', { body: { authorId: author.id, ...body } }), 400);
+      expect(await postCount()).toBe(0);
+    });
+
+    it.each([
+      ['missing authorId', undefined],
+      ['authorId as a string', '1'],
+      ['authorId zero', 0],
+      ['authorId fractional', 1.5],
+      ['authorId beyond int4', 2147483648],
+    ])('400 for %s', async (_case, authorId) => {
+      await createUser();
+      expectError(await t.request('POST', '/api/v1/posts', { body: { title: 't', body: 'b', authorId } }), 400);
+    });
+
+    it('422 when authorId names no user, or a deleted one', async () => {
+      expectError(await t.request('POST', '/api/v1/posts', { body: { title: 't', body: 'b', authorId: 4242 } }), 422);
+      const gone = await createUser();
+      await t.request('DELETE', `/api/v1/users/${gone.id}`);
+      const response = await t.request('POST', '/api/v1/posts', { body: { title: 't', body: 'b', authorId: gone.id } });
+      expectError(response, 422);
+      expect(await postCount()).toBe(0);
+    });
+  });
+
+  describe('GET /posts', () => {
+    it('lists live posts newest first, paged, ties broken by id', async () => {
+      const author = await createUser();
+      const posts = [];
+      for (let i = 0; i < 4; i++) posts.push(await createPost(author.id, { title: `Post ${i}` }));
+      await t.request('DELETE', `/api/v1/posts/${posts[3].id}`);
+      await t.sequelize.query('UPDATE posts SET "createdAt" = $1', { bind: ['2026-01-01T00:00:00Z'] });
+
+      const response = await t.request('GET', '/api/v1/posts?limit=2');
+      expect(response.status).toBe(200);
+      expect(response.body.meta).toEqual({ total: 3, limit: 2, offset: 0 });
+      expect(response.body.data.map((post: any) => post.id)).toEqual([posts[2].id, posts[1].id]);
+      const next = await t.request('GET', '/api/v1/posts?limit=2&offset=2');
+      expect(next.body.data.map((post: any) => post.id)).toEqual([posts[0].id]);
+    });
+
+    it('sorts by title, and by several keys', async () => {
+      const author = await createUser();
+      const b = await createPost(author.id, { title: 'b' });
+      const a = await createPost(author.id, { title: 'a' });
+      const c = await createPost(author.id, { title: 'c' });
+      const asc = await t.request('GET', '/api/v1/posts?sort=title');
+      expect(asc.body.data.map((post: any) => post.id)).toEqual([a.id, b.id, c.id]);
+      const desc = await t.request('GET', '/api/v1/posts?sort=-title,id');
+      expect(desc.body.data.map((post: any) => post.id)).toEqual([c.id, b.id, a.id]);
+      const byId = await t.request('GET', '/api/v1/posts?sort=id');
+      expect(byId.body.data.map((post: any) => post.id)).toEqual([b.id, a.id, c.id]);
+    });
+
+    it('filters by authorId and published', async () => {
+      const one = await createUser();
+      const two = await createUser();
+      const draft = await createPost(one.id);
+      const live = await createPost(one.id, { published: true });
+      const others = await createPost(two.id, { published: true });
+
+      const byAuthor = await t.request('GET', `/api/v1/posts?authorId=${one.id}`);
+      expect(byAuthor.body.data.map((post: any) => post.id)).toEqual([live.id, draft.id]);
+      const published = await t.request('GET', '/api/v1/posts?published=true');
+      expect(published.body.data.map((post: any) => post.id)).toEqual([others.id, live.id]);
+      const drafts = await t.request('GET', '/api/v1/posts?published=false');
+      expect(drafts.body.data.map((post: any) => post.id)).toEqual([draft.id]);
+      const both = await t.request('GET', `/api/v1/posts?authorId=${two.id}&published=false`);
+      expect(both.body).toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0 } });
+    });
+
+    it('q matches title or body case-insensitively, with %, _ and \\ taken literally', async () => {
+      const author = await createUser();
+      const inTitle = await createPost(author.id, { title: 'Hello World', body: 'x' });
+      const inBody = await createPost(author.id, { title: 'x', body: 'say HELLO' });
+      const percent = await createPost(author.id, { title: '100% sure', body: 'x' });
+      const underscore = await createPost(author.id, { title: 'snake_case', body: 'x' });
+      const backslash = await createPost(author.id, { title: 'C:\\temp', body: 'x' });
+      await createPost(author.id, { title: '1000 sure', body: 'snakeXcase C:temp' });
+
+      async function search(q: string): Promise<number[]> {
+        const response = await t.request('GET', `/api/v1/posts?sort=id&q=${encodeURIComponent(q)}`);
+        expect(response.status).toBe(200);
+        return response.body.data.map((post: any) => post.id);
+      }
+      expect(await search('hello')).toEqual([inTitle.id, inBody.id]);
+      expect(await search('0%')).toEqual([percent.id]);
+      expect(await search('%')).toEqual([percent.id]);
+      expect(await search('e_c')).toEqual([underscore.id]);
+      expect(await search('_')).toEqual([underscore.id]);
+      expect(await search('\\')).toEqual([backslash.id]);
+      expect(await search(':\\t')).toEqual([backslash.id]);
+      expect(await search("' OR 1=1 --")).toEqual([]);
+    });
+
+    it('include=author embeds the author; 2 statements whatever the page size', async () => {
+      const author = await createUser();
+      for (let i = 0; i < 5; i++) await createPost(author.id);
+      for (const path of ['/api/v1/posts?limit=1', '/api/v1/posts?limit=5', '/api/v1/posts?limit=5&include=author&q=title&published=false']) {
+        const { result, statements } = await t.captureStatements(() => t.request('GET', path));
+        expect(result.status).toBe(200);
+        expect(statements).toHaveLength(2);
+      }
+      const response = await t.request('GET', '/api/v1/posts?include=author&limit=3');
+      expect(response.body.meta.total).toBe(5);
+      expect(response.body.data).toHaveLength(3);
+      for (const post of response.body.data) expect(post.author).toEqual(author);
+    });
+
+    it.each([
+      'limit=0',
+      'limit=101',
+      'offset=-5',
+      'offset=x',
+      'sort=body',
+      'sort=name',
+      'sort=title,-title',
+      'authorId=0',
+      'authorId=abc',
+      'authorId=2147483648',
+      'published=1',
+      'published=',
+      'q=',
+      `q=${'a'.repeat(201)}`,
+      'q=%00',
+      'include=comments',
+      'include=author&include=author',
+      'page=2',
+    ])('400 for %s', async (query) => {
+      expectError(await t.request('GET', `/api/v1/posts?${query}`), 400);
+    });
+  });
+
+  describe('GET /posts/:id', () => {
+    it('returns the post in one statement, with or without the author', async () => {
+      const author = await createUser();
+      const post = await createPost(author.id);
+      const plain = await t.captureStatements(() => t.request('GET', `/api/v1/posts/${post.id}`));
+      expect(plain.result.status).toBe(200);
+      expect(plain.result.body).toEqual(post);
+      expect(plain.statements).toHaveLength(1);
+      const withAuthor = await t.captureStatements(() => t.request('GET', `/api/v1/posts/${post.id}?include=author`));
+      expect(withAuthor.result.body).toEqual({ ...post, author });
+      expect(withAuthor.statements).toHaveLength(1);
+    });
+
+    it('404 for a missing or deleted post', async () => {
+      expectError(await t.request('GET', '/api/v1/posts/123456'), 404);
+      const post = await createPost((await createUser()).id);
+      await t.request('DELETE', `/api/v1/posts/${post.id}`);
+      expectError(await t.request('GET', `/api/v1/posts/${post.id}`), 404);
+    });
+
+    it.each(['abc', '-3', '0', '3.0', '2147483648', '1%27%20OR%201=1'])('400 for the id %s', async (id) => {
+      expectError(await t.request('GET', `/api/v1/posts/${id}`), 400);
+    });
+
+    it('400 for an unknown query parameter', async () => {
+      const post = await createPost((await createUser()).id);
+      expectError(await t.request('GET', `/api/v1/posts/${post.id}?include=posts`), 400);
+      expectError(await t.request('GET', `/api/v1/posts/${post.id}?q=x`), 400);
+    });
+  });
+
+  describe('PATCH /posts/:id', () => {
+    it('updates the given fields, including moving the post to another live author', async () => {
+      const author = await createUser();
+      const other = await createUser();
+      const post = await createPost(author.id);
+      const response = await t.request('PATCH', `/api/v1/posts/${post.id}`, {
+        body: { title: 'New title', published: true, authorId: other.id },
+      });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ id: post.id, title: 'New title', body: post.body, published: true, authorId: other.id });
+      expect(response.body.createdAt).toBe(post.createdAt);
+      expect((await t.request('GET', `/api/v1/posts/${post.id}`)).body).toEqual(response.body);
+    });
+
+    it('an empty body changes nothing', async () => {
+      const post = await createPost((await createUser()).id);
+      const response = await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: {} });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual(post);
+    });
+
+    it.each([
+      ['empty title', { title: '' }],
+      ['null body', { body: null }],
+      ['published as a number', { published: 1 }],
+      ['unknown property', { authorName: 'x' }],
+      ['authorId as a string', { authorId: '2' }],
+    ])('400 for %s', async (_case, body) => {
+      const post = await createPost((await createUser()).id);
+      expectError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body }), 400);
+      expect((await t.request('GET', `/api/v1/posts/${post.id}`)).body).toEqual(post);
+    });
+
+    it('400 for an invalid id', async () => {
+      expectError(await t.request('PATCH', '/api/v1/posts/one', { body: { title: 'x' } }), 400);
+    });
+
+    it('404 for a missing or deleted post', async () => {
+      expectError(await t.request('PATCH', '/api/v1/posts/99', { body: { title: 'x' } }), 404);
+      const post = await createPost((await createUser()).id);
+      await t.request('DELETE', `/api/v1/posts/${post.id}`);
+      expectError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: { title: 'x' } }), 404);
+    });
+
+    it('422 when the new author does not exist or is deleted', async () => {
+      const post = await createPost((await createUser()).id);
+      expectError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: { authorId: 9999 } }), 422);
+      const gone = await createUser();
+      await t.request('DELETE', `/api/v1/users/${gone.id}`);
+      expectError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: { authorId: gone.id } }), 422);
+      expect((await t.request('GET', `/api/v1/posts/${post.id}`)).body).toEqual(post);
+    });
+  });
+
+  describe('DELETE /posts/:id', () => {
+    it('204 and the post is gone from reads and lists', async () => {
+      const author = await createUser();
+      const post = await createPost(author.id);
+      const response = await t.request('DELETE', `/api/v1/posts/${post.id}`);
+      expect(response.status).toBe(204);
+      expect(response.body).toBe('');
+      expect((await t.request('GET', '/api/v1/posts')).body.meta.total).toBe(0);
+      expect((await t.request('GET', `/api/v1/users/${author.id}?include=posts`)).body.posts).toEqual([]);
+    });
+
+    it('404 for a missing post and for a second delete', async () => {
+      expectError(await t.request('DELETE', '/api/v1/posts/5150'), 404);
+      const post = await createPost((await createUser()).id);
+      await t.request('DELETE', `/api/v1/posts/${post.id}`);
+      expectError(await t.request('DELETE', `/api/v1/posts/${post.id}`), 404);
+    });
+
+    it('400 for an invalid id', async () => {
+      expectError(await t.request('DELETE', '/api/v1/posts/null'), 400);
+    });
+  });
+
+  describe('POST /posts/:id/restore', () => {
+    it('200 brings a deleted post back', async () => {
+      const post = await createPost((await createUser()).id);
+      await t.request('DELETE', `/api/v1/posts/${post.id}`);
+      const response = await t.request('POST', `/api/v1/posts/${post.id}/restore`);
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual(post);
+      expect((await t.request('GET', `/api/v1/posts/${post.id}`)).status).toBe(200);
+    });
+
+    it('200 and no change for a live post', async () => {
+      const post = await createPost((await createUser()).id);
+      const response = await t.request('POST', `/api/v1/posts/${post.id}/restore`);
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual(post);
+    });
+
+    it('404 for an id that never existed', async () => {
+      expectError(await t.request('POST', '/api/v1/posts/2024/restore'), 404);
+    });
+
+    it('409 while its author is deleted', async () => {
+      const author = await createUser();
+      const post = await createPost(author.id);
+      await t.request('DELETE', `/api/v1/users/${author.id}`);
+      expectError(await t.request('POST', `/api/v1/posts/${post.id}/restore`), 409);
+      expectError(await t.request('GET', `/api/v1/posts/${post.id}`), 404);
+    });
+
+    it('400 for an invalid id', async () => {
+      expectError(await t.request('POST', '/api/v1/posts/1.0/restore'), 400);
+    });
+  });
+});
