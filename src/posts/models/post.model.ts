@@ -2,7 +2,7 @@
  * posts table (see migrations/20261124000002-create-posts.js). The scopes are
  * the filters of the post list endpoints; services combine them and add order/limit.
  */
-import { Op, type Optional } from 'sequelize';
+import { Op, type NonAttribute, type Optional } from 'sequelize';
 import {
   BelongsTo,
   Column,
@@ -87,5 +87,6 @@ export class Post extends Model<PostAttributes, PostCreationAttributes> {
   declare deletedAt: Date | null;
 
   @BelongsTo(() => User, { as: 'author', foreignKey: 'authorId' })
-  declare author?: User;
+  // NonAttribute: not a column; also keeps decorator metadata from touching User while the two modules load each other.
+  declare author?: NonAttribute<User>;
 }

@@ -3,7 +3,7 @@
  * normalised here, in hooks, for every write path: instance create/update,
  * static update and bulkCreate (which skips per-row hooks by default).
  */
-import type { Optional, UpdateOptions } from 'sequelize';
+import type { NonAttribute, Optional, UpdateOptions } from 'sequelize';
 import {
   BeforeBulkCreate,
   BeforeBulkUpdate,
@@ -81,7 +81,7 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
   declare deletedAt: Date | null;
 
   @HasMany(() => Post, { as: 'posts', foreignKey: 'authorId' })
-  declare posts?: Post[];
+  declare posts?: NonAttribute<Post[]>;
 
   // beforeValidate so that the validators see the stored form; create/update
   // as well because callers may pass `validate: false`.

@@ -1,0 +1,77 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { IdParamDto } from './id-param.dto';
+import { DEFAULT_LIMIT, ListQueryDto } from './list-query.dto';
+import { toPage } from './page.dto';
+
+class ThingsQueryDto extends ListQueryDto(['id', 'title', 'createdAt'] as const) {}
+
+/** What the global ValidationPipe does with a query (transform, then validate with whitelist). */
+function parse<T extends object>(cls: new () => T, query: Record<string, unknown>): { value: T; errors: string[] } {
+  const value = plainToInstance(cls, query);
+  const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true }).flatMap((error) =>
+    Object.values(error.constraints ?? {}),
+  );
+  return { value, errors };
+}
+
+describe('ListQueryDto', () => {
+  it('defaults to limit 20, offset 0, sort -createdAt', () => {
+    const { value, errors } = parse(ThingsQueryDto, {});
+    expect(errors).toEqual([]);
+    expect(value).toMatchObject({ limit: DEFAULT_LIMIT, offset: 0, sort: '-createdAt' });
+  });
+
+  it('turns digit strings into numbers', () => {
+    const { value, errors } = parse(ThingsQueryDto, { limit: '100', offset: '0042', sort: 'title,-id' });
+    expect(errors).toEqual([]);
+    expect(value).toMatchObject({ limit: 100, offset: 42, sort: 'title,-id' });
+  });
+
+  it.each([
+    { limit: '0' },
+    { limit: '101' },
+    { limit: '' },
+    { limit: ' 5' },
+    { limit: '1e2' },
+    { limit: '0x10' },
+    { limit: '2.0' },
+    { limit: ['1', '2'] },
+    { limit: '9'.repeat(400) },
+    { offset: '-1' },
+    { offset: '2147483648' },
+    { sort: 'body' },
+    { sort: ['title', 'id'] },
+    { sort: 'title,title' },
+    { sort: 'x'.repeat(101) },
+    { unknown: '1' },
+  ])('rejects %j', (query) => {
+    expect(parse(ThingsQueryDto, query).errors).not.toEqual([]);
+  });
+
+  it('names the allowed fields when the sort is wrong', () => {
+    expect(parse(ThingsQueryDto, { sort: 'nope' }).errors.join()).toMatch(/id, title, createdAt/);
+  });
+});
+
+describe('IdParamDto', () => {
+  it.each([
+    ['1', 1],
+    ['2147483647', 2147483647],
+    ['007', 7],
+  ])('accepts %s', (id, expected) => {
+    const { value, errors } = parse(IdParamDto, { id });
+    expect(errors).toEqual([]);
+    expect(value.id).toBe(expected);
+  });
+
+  it.each(['0', '-1', '2147483648', '99999999999999999999', '1.5', '1e3', '0x10', '', ' 1', 'abc'])('rejects %j', (id) => {
+    expect(parse(IdParamDto, { id }).errors).not.toEqual([]);
+  });
+});
+
+describe('toPage', () => {
+  it('builds the envelope from the rows, the total and the window', () => {
+    expect(toPage([{ id: 1 }], 7, { limit: 1, offset: 3 })).toEqual({ data: [{ id: 1 }], meta: { total: 7, limit: 1, offset: 3 } });
+  });
+});

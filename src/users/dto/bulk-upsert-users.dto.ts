@@ -1,0 +1,27 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, ValidateNested } from 'class-validator';
+import { CreateUserDto } from './create-user.dto';
+import { UserResponseDto } from './user-response.dto';
+
+export const MAX_BULK_USERS = 1000;
+
+export class BulkUpsertUsersDto {
+  @ApiProperty({
+    type: () => [CreateUserDto],
+    minItems: 1,
+    maxItems: MAX_BULK_USERS,
+    description: 'Emails must be distinct (compared trimmed and lower-cased). A live user with the same email gets its name updated and keeps its role.',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BULK_USERS)
+  @ValidateNested({ each: true })
+  @Type(() => CreateUserDto)
+  readonly users!: CreateUserDto[];
+}
+
+export class BulkUpsertUsersResponseDto {
+  @ApiProperty({ type: () => [UserResponseDto], description: 'One user per row sent, in the same order' })
+  readonly data!: UserResponseDto[];
+}

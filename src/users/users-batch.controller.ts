@@ -1,0 +1,55 @@
+import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { BulkUpsertUsersDto, BulkUpsertUsersResponseDto, MAX_BULK_USERS } from './dto/bulk-upsert-users.dto';
+import { CreateUserWithPostsDto, MAX_POSTS_PER_NEW_USER, UserWithPostsResponseDto } from './dto/create-user-with-posts.dto';
+import { UsersBatchService } from './users-batch.service';
+
+const TRANSIENT = 'Deadlock, serialization failure or database busy: nothing was written; retry after Retry-After seconds';
+
+/** Multi-row writes on users; each request is one transaction (all rows or none). */
+@ApiTags('users')
+@Controller({ path: 'users', version: '1' })
+export class UsersBatchController {
+  constructor(private readonly batch: UsersBatchService) {}
+
+  @Post('with-posts')
+  @ApiOperation({
+    summary: 'Create a user together with its posts, atomically',
+    description: `0 to ${MAX_POSTS_PER_NEW_USER} posts. If any part is invalid nothing is created.`,
+    operationId: 'createUserWithPosts',
+  })
+  @ApiCreatedResponse({ type: UserWithPostsResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid user or post (field messages name the post index); nothing created' })
+  @ApiConflictResponse({ description: 'Email already used by a live user (case-insensitively); nothing created' })
+  @ApiPayloadTooLargeResponse({ description: 'Body over 1 MiB' })
+  @ApiServiceUnavailableResponse({ description: TRANSIENT })
+  createWithPosts(@Body() dto: CreateUserWithPostsDto): Promise<UserWithPostsResponseDto> {
+    return this.batch.createWithPosts(dto);
+  }
+
+  @Post('bulk')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Create or update users by email, atomically',
+    description:
+      `1 to ${MAX_BULK_USERS} users with distinct emails. A new email creates a user; the email of a live user ` +
+      'updates its name and keeps its role. If any row is invalid nothing is written.',
+    operationId: 'bulkUpsertUsers',
+  })
+  @ApiOkResponse({ type: BulkUpsertUsersResponseDto })
+  @ApiBadRequestResponse({ description: `Invalid row (messages name its index), repeated email, or not 1–${MAX_BULK_USERS} rows; nothing written` })
+  @ApiPayloadTooLargeResponse({ description: 'Body over 1 MiB' })
+  @ApiServiceUnavailableResponse({ description: TRANSIENT })
+  upsertMany(@Body() dto: BulkUpsertUsersDto): Promise<BulkUpsertUsersResponseDto> {
+    return this.batch.upsertMany(dto);
+  }
+}
