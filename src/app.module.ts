@@ -1,8 +1,9 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiExceptionFilter } from './common/filters/api-exception.filter';
+import { TransactionInterceptor } from './common/interceptors/transaction.interceptor';
 import { type Environment, validateEnvironment } from './config/environment';
 import { loggerParams } from './config/logger.config';
 import { DatabaseModule } from './database/database.module';
@@ -36,6 +37,7 @@ import { UsersModule } from './users/users.module';
       }),
     },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
+    { provide: APP_INTERCEPTOR, useClass: TransactionInterceptor },
   ],
 })
 export class AppModule {}

@@ -1,6 +1,7 @@
 import { Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { SequelizeModule } from '@nestjs/sequelize';
+import { enableRequestTransactions } from '../common/database/transaction-context';
 import type { Environment } from '../config/environment';
 import { MigrationsService } from './migrations.service';
 
@@ -9,6 +10,8 @@ import { MigrationsService } from './migrations.service';
     SequelizeModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>) => {
+        // Before the instance exists: request transactions reach every query through Sequelize's CLS hook.
+        enableRequestTransactions();
         const sqlLogger = new Logger('SQL');
         return {
           dialect: 'postgres' as const,

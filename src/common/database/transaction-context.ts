@@ -1,0 +1,97 @@
+/**
+ * Request-scoped transaction propagation for Sequelize 6.
+ *
+ * How a query finds the request's transaction: Sequelize 6 looks up `Sequelize._cls.get('transaction')`
+ * whenever a model method or `sequelize.query` is called without a `transaction` option. We give it a
+ * namespace backed by Node's AsyncLocalStorage, so the transaction that `sequelize.transaction(callback)`
+ * stores there is visible to every async continuation started inside the callback, and to nothing else.
+ *
+ * What Sequelize 6 does not do is nest: `sequelize.transaction()` inside a transaction opens a second,
+ * independent transaction on another pooled connection (a request holding one connection and waiting for a
+ * second starves the pool under load). `enableRequestTransactions()` therefore makes `sequelize.transaction()`
+ * take the current transaction as its parent, which Sequelize turns into a SAVEPOINT on the same connection.
+ * Passing `{ transaction: null }` explicitly still opens an independent transaction (and takes a connection).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Sequelize, type Transaction, type TransactionOptions } from 'sequelize';
+
+type Store = Map<string, unknown>;
+
+/** Runtime fields of a Sequelize 6 Transaction that its type declarations leave out. */
+type TransactionInternals = Transaction & { sequelize: Sequelize; finished?: 'commit' | 'rollback' };
+
+/** The subset of the cls-hooked Namespace API that `Sequelize.useCLS` requires (run, get, set, bind). */
+export class AsyncLocalNamespace {
+  private readonly storage = new AsyncLocalStorage<Store>();
+
+  get(key: string): unknown {
+    return this.storage.getStore()?.get(key);
+  }
+
+  set<T>(key: string, value: T): T {
+    const store = this.storage.getStore();
+    if (!store) throw new Error(`No transaction context: cannot set "${key}" outside namespace.run()`);
+    store.set(key, value);
+    return value;
+  }
+
+  /**
+   * Runs `fn` in a child context: it sees the values of the current one, and what it sets stays in it.
+   * Like cls-hooked, the store is shared by reference with every continuation of `fn`, so when Sequelize
+   * clears `transaction` after commit, callbacks that outlive the request stop using the finished transaction.
+   */
+  run<T>(fn: (store: Store) => T): T {
+    const store: Store = new Map(this.storage.getStore());
+    return this.storage.run(store, fn, store);
+  }
+
+  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    const store = this.storage.getStore();
+    if (!store) return fn;
+    return (...args: A) => this.storage.run(store, () => fn(...args));
+  }
+}
+
+export const transactionNamespace = new AsyncLocalNamespace();
+
+/** The transaction the current request (or managed `sequelize.transaction` callback) runs in, if any. */
+export function currentTransaction(): Transaction | undefined {
+  const transaction = transactionNamespace.get('transaction') as TransactionInternals | null | undefined;
+  return transaction && !transaction.finished ? transaction : undefined;
+}
+
+const JOINS_CURRENT = Symbol.for('app.sequelize.transactionJoinsCurrent');
+
+type TransactionMethod = (
+  this: Sequelize,
+  options?: TransactionOptions | ((transaction: Transaction) => unknown),
+  autoCallback?: (transaction: Transaction) => unknown,
+) => Promise<unknown>;
+
+/**
+ * Installs the namespace and the nesting rule, once per process (idempotent). Call it before the
+ * Sequelize instance is created: `Sequelize.useCLS` sets a static on the class from the 'sequelize'
+ * package, which sequelize-typescript's subclass and every model read at query time.
+ */
+export function enableRequestTransactions(): void {
+  const sequelizeClass = Sequelize as unknown as { _cls?: unknown; useCLS(ns: unknown): unknown };
+  if (sequelizeClass._cls !== transactionNamespace) sequelizeClass.useCLS(transactionNamespace);
+
+  const prototype = Sequelize.prototype as unknown as { transaction: TransactionMethod & { [JOINS_CURRENT]?: true } };
+  if (prototype.transaction[JOINS_CURRENT]) return;
+  const original = prototype.transaction;
+  const transaction: TransactionMethod & { [JOINS_CURRENT]?: true } = function (this: Sequelize, options, autoCallback) {
+    if (typeof options === 'function') {
+      autoCallback = options;
+      options = undefined;
+    }
+    if (options?.transaction === undefined) {
+      const outer = currentTransaction() as TransactionInternals | undefined;
+      // Same instance only: a transaction of another database cannot host a savepoint here.
+      if (outer && outer.sequelize === this) options = { ...options, transaction: outer };
+    }
+    return original.call(this, options, autoCallback);
+  };
+  transaction[JOINS_CURRENT] = true;
+  prototype.transaction = transaction;
+}

@@ -1,0 +1,89 @@
+/**
+ * One managed Sequelize transaction per mutating request (POST, PUT, PATCH, DELETE), committed before the
+ * response is sent and rolled back when the handler fails; the error then reaches the exception filter unchanged
+ * (a deadlock or serialization failure becomes 503 + Retry-After there). GET, HEAD and OPTIONS run without one.
+ * `@Transactional()` / `@Transactional(false)` override the default per route or controller.
+ *
+ * Services never pass `{ transaction }`: see common/database/transaction-context.ts for how their queries find it.
+ */
+import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { defer, lastValueFrom, type Observable } from 'rxjs';
+import { QueryTypes, type TransactionOptions } from 'sequelize';
+import { Sequelize } from 'sequelize-typescript';
+import type { Environment, IsolationLevelName } from '../../config/environment';
+import { TRANSACTIONAL_KEY, type TransactionalSetting } from './transactional.decorator';
+
+const TRANSACTIONAL_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Cached per handler: undefined means "no decorator". */
+type RouteSetting = { readonly setting: TransactionalSetting | undefined };
+
+@Injectable()
+export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
+  private readonly logger = new Logger(TransactionInterceptor.name);
+  private readonly isolationLevel: IsolationLevelName;
+  /** What every default transaction is opened with; `{}` once the server's default is known to match. */
+  private defaultOptions: TransactionOptions;
+  /** By controller class, then handler: an inherited handler can carry a different class-level setting. */
+  private readonly routeSettings = new WeakMap<object, WeakMap<object, RouteSetting>>();
+
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly reflector: Reflector,
+    config: ConfigService<Environment, true>,
+  ) {
+    this.isolationLevel = config.get('DB_ISOLATION_LEVEL', { infer: true });
+    this.defaultOptions = { isolationLevel: this.isolationLevel as TransactionOptions['isolationLevel'] };
+  }
+
+  /**
+   * Sequelize sends `SET TRANSACTION ISOLATION LEVEL …` after every BEGIN when an isolation level is given:
+   * a round trip per request. When the server's default already is the configured level, leave it out.
+   * On any doubt the explicit statement stays.
+   */
+  async onModuleInit(): Promise<void> {
+    try {
+      const [row] = await this.sequelize.query<{ default_transaction_isolation: string }>('SHOW default_transaction_isolation', {
+        type: QueryTypes.SELECT,
+        transaction: null,
+      });
+      if (row?.default_transaction_isolation.toUpperCase() === this.isolationLevel) this.defaultOptions = {};
+    } catch (error) {
+      this.logger.warn(`Could not read the server's default isolation level; setting ${this.isolationLevel} on every transaction: ${String(error)}`);
+    }
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const options = context.getType() === 'http' ? this.transactionOptions(context) : undefined;
+    if (!options) return next.handle();
+    // next.handle() must be called inside the callback: Nest binds the handler to the async context current at
+    // that call, and only inside the callback does that context hold the transaction. The handler's Observable
+    // is awaited there too, so the commit happens before the response is written.
+    return defer(() => this.sequelize.transaction(options, () => lastValueFrom(next.handle(), { defaultValue: undefined })));
+  }
+
+  private transactionOptions(context: ExecutionContext): TransactionOptions | undefined {
+    const { setting } = this.routeSetting(context);
+    if (setting === false) return undefined;
+    if (setting === undefined && !TRANSACTIONAL_METHODS.has(context.switchToHttp().getRequest<FastifyRequest>().method)) {
+      return undefined;
+    }
+    return setting?.isolationLevel ? { isolationLevel: setting.isolationLevel as TransactionOptions['isolationLevel'] } : this.defaultOptions;
+  }
+
+  private routeSetting(context: ExecutionContext): RouteSetting {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byHandler = this.routeSettings.get(controller);
+    if (!byHandler) this.routeSettings.set(controller, (byHandler = new WeakMap()));
+    let cached = byHandler.get(handler);
+    if (!cached) {
+      cached = { setting: this.reflector.getAllAndOverride<TransactionalSetting | undefined>(TRANSACTIONAL_KEY, [handler, controller]) };
+      byHandler.set(handler, cached);
+    }
+    return cached;
+  }
+}
