@@ -75,6 +75,17 @@ describe('the app as a process', () => {
       recovered.kill('SIGTERM');
       expect(await recovered.waitForExit()).toEqual({ code: 0, signal: null });
     });
+
+    it('stops cleanly when SIGTERM arrives during start-up, leaving no server behind', async () => {
+      const app = AppProcess.spawn(env, await freePort());
+      // The riskiest moment: PostgreSQL is up, the app is not yet.
+      while (!existsSync(path.join(dataDir, 'postmaster.pid'))) await new Promise((resolve) => setTimeout(resolve, 10));
+      app.kill('SIGTERM');
+      const exit = await app.waitForExit();
+      expect(exit.signal).toBeNull();
+      expect([0, 1]).toContain(exit.code);
+      expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+    });
   });
 
   describe('with an external DATABASE_URL', () => {
