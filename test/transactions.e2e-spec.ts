@@ -114,4 +114,288 @@ describe('Request transactions (e2e)', () => {
       }
     });
   });
+
+  describe('one transaction per mutating request', () => {
+    it('POST sends exactly BEGIN, its writes and COMMIT, with no isolation statement at the default level', async () => {
+      const { result: response, statements } = await t.captureStatements(() =>
+        t.request('POST', '/api/v1/users/with-posts', {
+          body: { name: 'Lean', email: 'lean@example.com', posts: [{ title: 'A', body: 'a' }, { title: 'B', body: 'b' }] },
+        }),
+      );
+      expect(response.status).toBe(201);
+      expect(statements).toHaveLength(4);
+      expect(statements[0]).toMatch(/^START TRANSACTION;$/);
+      expect(statements[1]).toMatch(/^INSERT INTO "users"/);
+      expect(statements[2]).toMatch(/^INSERT INTO "posts"/);
+      expect(statements[3]).toMatch(/^COMMIT;$/);
+    });
+
+    it('PATCH, DELETE and POST restore each run in one transaction; the delete/restore cascades are savepoints inside it', async () => {
+      const created = await t.request('POST', '/api/v1/users/with-posts', {
+        body: { name: 'Cascade', email: 'cascade@example.com', posts: [{ title: 'A', body: 'a' }] },
+      });
+      const id = created.body.id as number;
+      for (const [method, path, status] of [
+        ['PATCH', `/api/v1/users/${id}`, 200],
+        ['DELETE', `/api/v1/users/${id}`, 204],
+        ['POST', `/api/v1/users/${id}/restore`, 200],
+      ] as const) {
+        const { result: response, statements } = await t.captureStatements(() =>
+          t.request(method, path, method === 'PATCH' ? { body: { name: 'Renamed' } } : {}),
+        );
+        expect(response.status).toBe(status);
+        expect(statements.filter((sql) => BEGIN.test(sql))).toHaveLength(1);
+        expect(statements[0]).toMatch(BEGIN);
+        expect(statements.at(-1)).toMatch(/^COMMIT;$/);
+        if (method !== 'PATCH') expect(statements.filter((sql) => /^SAVEPOINT/.test(sql))).toHaveLength(1);
+      }
+      expect(await dbRows(t.sequelize, 'SELECT "deletedAt" FROM posts WHERE "authorId" = $1', [id])).toEqual([{ deletedAt: null }]);
+    });
+
+    it('a failed delete (404) rolls back and answers 404', async () => {
+      const { result: response, statements } = await t.captureStatements(() => t.request('DELETE', '/api/v1/users/999999'));
+      expectError(response, 404);
+      expect(statements[0]).toMatch(BEGIN);
+      expect(statements.at(-1)).toMatch(/^ROLLBACK;$/);
+    });
+  });
+
+  describe('reads', () => {
+    it.each([
+      ['GET', '/api/v1/users?include=posts'],
+      ['GET', '/api/v1/users/1?include=posts'],
+      ['GET', '/api/v1/posts?include=author'],
+      ['GET', '/api/v1/users/stats/top-authors'],
+      ['GET', '/api/v1/test-tx/probe'],
+      ['HEAD', '/api/v1/users'],
+      ['GET', '/health'],
+    ])('%s %s opens no transaction', async (method, path) => {
+      await t.request('POST', '/api/v1/users/with-posts', { body: { name: 'Reader', email: 'reader@example.com', posts: [{ title: 'A', body: 'a' }] } });
+      const { result: response, statements } = await t.captureStatements(() => t.request(method, path));
+      expect(response.status).toBeLessThan(500);
+      expect(statements.length).toBeGreaterThan(0);
+      expect(statements.filter((sql) => TRANSACTION_CONTROL.test(sql))).toEqual([]);
+    });
+
+    it('the probe reports no transaction for a GET and one for a POST', async () => {
+      expect((await t.request('GET', '/api/v1/test-tx/probe')).body.transactionId).toBeNull();
+      expect((await t.request('POST', '/api/v1/test-tx/probe')).body.transactionId).toEqual(expect.any(String));
+    });
+  });
+
+  describe('@Transactional', () => {
+    it('@Transactional() gives a GET a transaction', async () => {
+      const { result: response, statements } = await t.captureStatements(() => t.request('GET', '/api/v1/test-tx/probe-forced'));
+      expect(response.status).toBe(200);
+      expect(response.body.transactionId).toEqual(expect.any(String));
+      expect(statements[0]).toMatch(BEGIN);
+      expect(statements.at(-1)).toMatch(/^COMMIT;$/);
+    });
+
+    it('@Transactional(false) runs a POST without one', async () => {
+      const { result: response, statements } = await t.captureStatements(() => t.request('POST', '/api/v1/test-tx/probe-opted-out'));
+      expect(response.status).toBe(200);
+      expect(response.body.transactionId).toBeNull();
+      expect(statements.filter((sql) => TRANSACTION_CONTROL.test(sql))).toEqual([]);
+    });
+
+    it('@Transactional({ isolationLevel }) overrides the configured level for its route', async () => {
+      const { result: response, statements } = await t.captureStatements(() => t.request('POST', '/api/v1/test-tx/probe-repeatable-read'));
+      expect(response.body.isolation).toBe('repeatable read');
+      expect(statements).toContain('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;');
+      expect((await t.request('POST', '/api/v1/test-tx/probe')).body.isolation).toBe('read committed');
+    });
+  });
+
+  describe('nested transactions', () => {
+    it('sequelize.transaction() inside a request is a SAVEPOINT of the request transaction, on the same connection', async () => {
+      const { result: response, statements } = await t.captureStatements(() =>
+        t.request('POST', '/api/v1/test-tx/nested', { body: { email: 'n@example.com' } }),
+      );
+      expect(response.status).toBe(201);
+      const { outer, inner } = response.body;
+      expect(inner.transactionId).toBe(outer.transactionId);
+      expect(inner.transactionName).not.toBe(outer.transactionName);
+      expect(inner.pid).toBe(outer.pid);
+      expect(statements.filter((sql) => BEGIN.test(sql))).toHaveLength(1);
+      expect(statements.filter((sql) => /^SAVEPOINT /.test(sql))).toHaveLength(1);
+      expect((await dbRows(t.sequelize, 'SELECT name FROM users ORDER BY id')).map((row) => row.name)).toEqual(['Outer', 'Inner', 'After']);
+    });
+
+    it('a failed nested transaction rolls back to its savepoint; the request still commits the rest', async () => {
+      const { result: response, statements } = await t.captureStatements(() =>
+        t.request('POST', '/api/v1/test-tx/nested', { body: { email: 'f@example.com', failInner: true } }),
+      );
+      expect(response.status).toBe(201);
+      expect(statements.filter((sql) => /^ROLLBACK TO SAVEPOINT /.test(sql))).toHaveLength(1);
+      expect(statements.at(-1)).toMatch(/^COMMIT;$/);
+      expect((await dbRows(t.sequelize, 'SELECT name FROM users ORDER BY id')).map((row) => row.name)).toEqual(['Outer', 'After']);
+    });
+
+    it('outside a request sequelize.transaction() is an ordinary top-level transaction', async () => {
+      const { statements } = await t.captureStatements(() => t.sequelize.transaction(() => t.sequelize.query('SELECT 1')));
+      expect(statements).toEqual(['START TRANSACTION;', 'SELECT 1', 'COMMIT;']);
+    });
+  });
+
+  describe('transient database failures', () => {
+    it.each(['40001', '40P01'])('SQLSTATE %s → 503 with Retry-After, rolled back', async (sqlstate) => {
+      const response = await t.request('POST', '/api/v1/test-tx/raise', { body: { sqlstate } });
+      expectError(response, 503);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
+
+    it('a real deadlock between two requests: one 503 with Retry-After, the other succeeds', async () => {
+      const [a, b] = await Promise.all(
+        ['a@example.com', 'b@example.com'].map((email) => t.request('POST', '/api/v1/users', { body: { name: 'Lock', email } })),
+      );
+      const barrier = `deadlock-${Date.now()}`;
+      const responses = await Promise.all([
+        t.request('POST', '/api/v1/test-tx/lock-pair', { body: { first: a.body.id, second: b.body.id, barrier } }),
+        t.request('POST', '/api/v1/test-tx/lock-pair', { body: { first: b.body.id, second: a.body.id, barrier } }),
+      ]);
+      expect(responses.map((response) => response.status).sort()).toEqual([200, 503]);
+      const failed = responses.find((response) => response.status === 503)!;
+      expectError(failed, 503);
+      expect(failed.headers.get('retry-after')).toBe('1');
+    });
+  });
+
+  describe('POST /users/with-posts', () => {
+    const post = (n: number) => ({ title: `Post ${n}`, body: `Body ${n}`, published: n % 2 === 0 });
+
+    it('201: the user with its posts, in order, normalised email, defaults applied', async () => {
+      const response = await t.request('POST', '/api/v1/users/with-posts', {
+        body: { name: 'Writer', email: '  Writer@Example.COM ', role: 'admin', posts: [post(1), post(2), { title: 'Draft', body: 'x' }] },
+      });
+      expect(response.status).toBe(201);
+      const { posts, ...user } = response.body;
+      expect(user).toEqual({
+        id: expect.any(Number),
+        name: 'Writer',
+        email: 'writer@example.com',
+        role: 'admin',
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+      });
+      expect(posts.map((p: any) => [p.title, p.published, p.authorId])).toEqual([
+        ['Post 1', false, user.id],
+        ['Post 2', true, user.id],
+        ['Draft', false, user.id],
+      ]);
+      expect(Object.keys(posts[0]).sort()).toEqual(['authorId', 'body', 'createdAt', 'id', 'published', 'title', 'updatedAt']);
+      const stored = await t.request('GET', `/api/v1/users/${user.id}?include=posts`);
+      expect(stored.body.posts).toHaveLength(3);
+    });
+
+    it('accepts no posts and exactly 100 posts', async () => {
+      const none = await t.request('POST', '/api/v1/users/with-posts', { body: { name: 'None', email: 'none@example.com', posts: [] } });
+      expect(none.status).toBe(201);
+      expect(none.body.posts).toEqual([]);
+      const many = await t.request('POST', '/api/v1/users/with-posts', {
+        body: { name: 'Many', email: 'many@example.com', posts: Array.from({ length: 100 }, (_, i) => post(i)) },
+      });
+      expect(many.status).toBe(201);
+      expect(many.body.posts).toHaveLength(100);
+    });
+
+    it.each([
+      ['101 posts', { posts: Array.from({ length: 101 }, (_, i) => post(i)) }, /posts must contain no more than 100 elements/],
+      ['200 000 posts (rejected before per-post validation)', { posts: Array.from({ length: 200_000 }, () => 1) }, /posts must contain no more than 100 elements/],
+      ['an invalid post (index named)', { posts: [post(1), { title: '', body: 'x' }] }, /posts\.1\.title/],
+      ['a post with an authorId', { posts: [{ ...post(1), authorId: 1 }] }, /posts\.0\.property authorId should not exist/],
+      ['posts missing', { posts: undefined }, /posts must be an array/],
+      ['posts not an array', { posts: { title: 'x' } }, /posts must be an array/],
+      ['a post that is not an object', { posts: ['x'] }, /posts/],
+      ['an invalid email', { email: 'nope' }, /email must be an email/],
+      ['a too short name', { name: 'A' }, /name must be longer/],
+    ])('400 for %s, nothing created', async (_label, override, message) => {
+      const response = await t.request('POST', '/api/v1/users/with-posts', {
+        body: { name: 'Valid Name', email: 'valid@example.com', posts: [post(1)], ...override },
+      });
+      expectError(response, 400);
+      expect(JSON.stringify(response.body.message)).toMatch(message);
+      expect(await dbRows(t.sequelize, 'SELECT id FROM users')).toEqual([]);
+    });
+
+    it('409 when a live user has the email (any case); nothing created', async () => {
+      await t.request('POST', '/api/v1/users', { body: { name: 'Owner', email: 'owner@example.com' } });
+      const response = await t.request('POST', '/api/v1/users/with-posts', {
+        body: { name: 'Thief', email: 'OWNER@example.com', posts: [post(1)] },
+      });
+      expectError(response, 409);
+      expect(await dbRows(t.sequelize, 'SELECT id FROM posts')).toEqual([]);
+    });
+  });
+
+  describe('POST /users/bulk', () => {
+    it('200: creates new users and updates the name of existing ones, which keep their role; response in request order', async () => {
+      const existing = await t.request('POST', '/api/v1/users', { body: { name: 'Old Name', email: 'old@example.com', role: 'admin' } });
+      const { result: response, statements } = await t.captureStatements(() =>
+        t.request('POST', '/api/v1/users/bulk', {
+          body: {
+            users: [
+              { name: 'Zed', email: 'zed@example.com' },
+              { name: 'New Name', email: ' OLD@Example.com ', role: 'user' },
+              { name: 'Amy', email: 'amy@example.com', role: 'admin' },
+            ],
+          },
+        }),
+      );
+      expect(response.status).toBe(200);
+      expect(response.body.data.map((u: any) => [u.name, u.email, u.role])).toEqual([
+        ['Zed', 'zed@example.com', 'user'],
+        ['New Name', 'old@example.com', 'admin'],
+        ['Amy', 'amy@example.com', 'admin'],
+      ]);
+      expect(response.body.data[1].id).toBe(existing.body.id);
+      expect(response.body.data[1].createdAt).toBe(existing.body.createdAt);
+      expect(Date.parse(response.body.data[1].updatedAt)).toBeGreaterThan(Date.parse(existing.body.updatedAt));
+      // One INSERT for the whole batch, with the partial index's predicate in its ON CONFLICT clause.
+      const inserts = statements.filter((sql) => /^INSERT/.test(sql));
+      expect(inserts).toHaveLength(1);
+      expect(inserts[0]).toMatch(/ON CONFLICT \("email"\) WHERE "deletedAt" IS NULL DO UPDATE SET "name"=EXCLUDED."name","updatedAt"=EXCLUDED."updatedAt"/);
+      expect(await dbRows(t.sequelize, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 3 }]);
+    });
+
+    it('a soft-deleted user does not hold its address: the bulk creates a new live user', async () => {
+      const old = await t.request('POST', '/api/v1/users', { body: { name: 'Gone', email: 'gone@example.com' } });
+      expect((await t.request('DELETE', `/api/v1/users/${old.body.id}`)).status).toBe(204);
+      const response = await t.request('POST', '/api/v1/users/bulk', { body: { users: [{ name: 'Back', email: 'gone@example.com' }] } });
+      expect(response.status).toBe(200);
+      expect(response.body.data[0].id).not.toBe(old.body.id);
+      expect(await dbRows(t.sequelize, 'SELECT name, "deletedAt" IS NULL AS live FROM users ORDER BY id')).toEqual([
+        { name: 'Gone', live: false },
+        { name: 'Back', live: true },
+      ]);
+    });
+
+    it('accepts 1000 rows in one request', async () => {
+      const rows = Array.from({ length: 1000 }, (_, i) => ({ name: `User ${i}`, email: `user${i}@example.com` }));
+      const response = await t.request('POST', '/api/v1/users/bulk', { body: { users: rows } });
+      expect(response.status).toBe(200);
+      expect(response.body.data).toHaveLength(1000);
+      expect(response.body.data[999].email).toBe('user999@example.com');
+    });
+
+    it.each([
+      ['no rows', { users: [] }, 400, /users must contain at least 1 elements/],
+      ['1001 rows', { users: Array.from({ length: 1001 }, (_, i) => ({ name: 'Name', email: `u${i}@example.com` })) }, 400, /no more than 1000/],
+      ['an invalid row (index named)', { users: [{ name: 'Fine', email: 'fine@example.com' }, { name: 'Bad', email: 'not-an-email' }] }, 400, /users\.1\.email must be an email/],
+      ['an unknown field in a row', { users: [{ name: 'Fine', email: 'fine@example.com', id: 5 }] }, 400, /users\.0\.property id should not exist/],
+      ['a repeated email (after normalisation)', { users: [{ name: 'One', email: 'dup@example.com' }, { name: 'Two', email: 'fine@example.com' }, { name: 'Three', email: ' DUP@example.com' }] }, 400, /users\.2\.email duplicates users\.0\.email/],
+      ['users not an array', { users: 'x' }, 400, /users must be an array/],
+      ['~300 000 empty rows (rejected before per-row validation)', { users: Array.from({ length: 300_000 }, () => ({})) }, 400, /users must contain no more than 1000 elements/],
+      ['a body over 1 MiB', { users: Array.from({ length: 1000 }, (_, i) => ({ name: 'N'.repeat(100), email: `${'e'.repeat(200)}${i}@example.com`, role: 'user', pad: 'p'.repeat(800) })) }, 413, /too large/i],
+    ])('%s → its status, nothing written', async (_label, body, status, message) => {
+      await t.request('POST', '/api/v1/users', { body: { name: 'Keep', email: 'fine@example.com' } });
+      const started = Date.now();
+      const response = await t.request('POST', '/api/v1/users/bulk', { body });
+      // Per-row validation of ~300 000 rows took ~40 s: a rejection must not cost that.
+      expect(Date.now() - started).toBeLessThan(5000);
+      expectError(response, status);
+      expect(JSON.stringify(response.body.message)).toMatch(message);
+      expect(await dbRows(t.sequelize, 'SELECT name, email FROM users')).toEqual([{ name: 'Keep', email: 'fine@example.com' }]);
+    });
+  });
 });

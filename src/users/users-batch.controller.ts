@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -11,6 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { BulkUpsertUsersDto, BulkUpsertUsersResponseDto, MAX_BULK_USERS } from './dto/bulk-upsert-users.dto';
 import { CreateUserWithPostsDto, MAX_POSTS_PER_NEW_USER, UserWithPostsResponseDto } from './dto/create-user-with-posts.dto';
+import { MaxArrayItems } from './max-array-items.guard';
 import { UsersBatchService } from './users-batch.service';
 
 const TRANSIENT = 'Deadlock, serialization failure or database busy: nothing was written; retry after Retry-After seconds';
@@ -22,6 +23,7 @@ export class UsersBatchController {
   constructor(private readonly batch: UsersBatchService) {}
 
   @Post('with-posts')
+  @UseGuards(MaxArrayItems('posts', MAX_POSTS_PER_NEW_USER))
   @ApiOperation({
     summary: 'Create a user together with its posts, atomically',
     description: `0 to ${MAX_POSTS_PER_NEW_USER} posts. If any part is invalid nothing is created.`,
@@ -37,6 +39,7 @@ export class UsersBatchController {
   }
 
   @Post('bulk')
+  @UseGuards(MaxArrayItems('users', MAX_BULK_USERS))
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Create or update users by email, atomically',
