@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { createScratchDatabase } from './setup/test-databases';
 import { AppProcess, freePort } from './utils/app-process';
+import { makeTempDir } from './utils/temp-cluster';
 
 async function query<T extends Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: url });
@@ -32,13 +32,17 @@ describe('the app as a process', () => {
     let env: Record<string, string>;
     const appDatabaseUrl = () => `postgres://postgres@127.0.0.1:${pgPort}/app`;
 
+    let parent: string;
+
     beforeAll(async () => {
-      const parent = await mkdtemp(path.join(tmpdir(), 'nsvc-embedded-'));
-      // mkdtemp makes a private (0700) directory; the server runs as nobody when the tests run as root.
-      await chmod(parent, 0o755);
+      parent = await makeTempDir('embedded');
       dataDir = path.join(parent, 'pg');
       pgPort = await freePort();
       env = { EMBEDDED_PG_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort) };
+    });
+
+    afterAll(async () => {
+      await rm(parent, { recursive: true, force: true });
     });
 
     it('migrates at start, keeps data across a stop and start, and shuts down in order', async () => {

@@ -1,9 +1,5 @@
-import { chmod, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { EmbeddedPostgres } from '../src/database/embedded/embedded-postgres';
 import { createMarkedDatabase, withAdmin } from './setup/test-databases';
-import { freePort } from './utils/app-process';
+import { TempCluster } from './utils/temp-cluster';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 describe('GET /health', () => {
@@ -29,27 +25,27 @@ describe('GET /health', () => {
 });
 
 describe('when the database goes away', () => {
-  let server: EmbeddedPostgres;
+  let cluster: TempCluster;
   let testApp: TestApp;
 
   beforeAll(async () => {
-    const parent = await mkdtemp(path.join(tmpdir(), 'nsvc-health-'));
-    await chmod(parent, 0o755);
-    server = await EmbeddedPostgres.start({ dataDir: path.join(parent, 'pg'), port: await freePort(), fast: true });
-    await withAdmin(server.url(), (client) => createMarkedDatabase(client, 'health_probe'));
-    testApp = await createTestApp({ env: { DATABASE_URL: server.url('health_probe'), MIGRATE_ON_START: 'true', DB_POOL_ACQUIRE_MS: '2000' } });
+    cluster = await TempCluster.start('health');
+    await withAdmin(cluster.server.url(), (client) => createMarkedDatabase(client, 'health_probe'));
+    testApp = await createTestApp({
+      env: { DATABASE_URL: cluster.server.url('health_probe'), MIGRATE_ON_START: 'true', DB_POOL_ACQUIRE_MS: '2000' },
+    });
   });
 
   afterAll(async () => {
     await testApp.close();
-    await server.stop();
+    await cluster.destroy();
   });
 
   it('reports 503 from /health and from the API, with Retry-After, and recovers', async () => {
     expect((await testApp.request('GET', '/health')).status).toBe(200);
     expect((await testApp.request('GET', '/api/v1/users')).status).toBe(200);
 
-    await server.stop();
+    await cluster.server.stop();
     const health = await testApp.request('GET', '/health');
     expect(health.status).toBe(503);
     expect(health.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'Unhealthy: database down' });
@@ -62,7 +58,7 @@ describe('when the database goes away', () => {
       expect(api.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.any(String) });
     }
 
-    server = await EmbeddedPostgres.start({ dataDir: server.dataDir, port: server.port, fast: true });
+    await cluster.restart();
     expect((await testApp.request('GET', '/health')).status).toBe(200);
     expect((await testApp.request('GET', '/api/v1/users')).status).toBe(200);
   });

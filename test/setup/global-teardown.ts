@@ -5,6 +5,6 @@ export default async function globalTeardown(): Promise<void> {
   try {
     await withAdmin(adminUrl, (client) => dropMarkedDatabases(client, prefix));
   } finally {
-    await globalThis.__EMBEDDED_TEST_POSTGRES__?.stop();
+    await globalThis.__EMBEDDED_TEST_CLUSTER__?.destroy();
   }
 }
