@@ -12,10 +12,11 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import ts from 'typescript';
 import { checkContract } from './lib/contract';
-import { freePort, migrate, provisionDatabase, seed, StatStatements, restore, type BenchDatabase } from './lib/database';
+import { freePort, migrate, provisionDatabase, seed, Monitor, restore, type BenchDatabase } from './lib/database';
 import { runLoad, type LoadResult } from './lib/load';
 import { SCENARIOS, type Scenario, type ScenarioContext } from './lib/scenarios';
 import { ServerHandle } from './lib/servers';
+import { startCpuMeter, type CpuUse } from './lib/cpu';
 import { concat, median, percentile, round } from './lib/stats';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -143,7 +144,7 @@ interface ScenarioOutcome {
   scenario: Scenario;
   runs: Partial<Record<Target, LoadResult[]>>;
   summary: Partial<Record<Target, TargetSummary>>;
-  detail: Partial<Record<Target, { non2xx: number; socketErrors: number; statusCodes: Record<string, number>; serverStatementsPerRequest?: number; roundRps: number[] }>>;
+  detail: Partial<Record<Target, { non2xx: number; socketErrors: number; statusCodes: Record<string, number>; serverStatementsPerRequest?: number; roundRps: number[]; roundCpuCores: CpuUse[] }>>;
   ratio?: { median: number; min: number; max: number; rounds: number[] };
 }
 
@@ -162,11 +163,12 @@ function addCodes(into: Record<string, number>, from: Record<string, number>): v
   for (const [code, count] of Object.entries(from)) into[code] = (into[code] ?? 0) + count;
 }
 
-async function measure(scenario: Scenario, servers: Server[], ctx: ScenarioContext, options: Options, stat?: StatStatements): Promise<ScenarioOutcome> {
+async function measure(scenario: Scenario, servers: Server[], ctx: ScenarioContext, options: Options, monitor: Monitor): Promise<ScenarioOutcome> {
   const label = `${scenario.name} c=${scenario.concurrency}`;
   const next = scenario.generator(ctx);
   const run = (server: Server, seconds: number) =>
     runLoad({ baseUrl: server.handle.baseUrl, connections: scenario.concurrency, duration: seconds, next });
+  const cpu: Partial<Record<Target, CpuUse[]>> = {};
 
   // Warm-up (discarded): JIT, pool connections, caches.
   for (const server of servers) await run(server, options.warmup);
@@ -178,12 +180,16 @@ async function measure(scenario: Scenario, servers: Server[], ctx: ScenarioConte
     const order = round % 2 === 0 ? servers : [...servers].reverse();
     const line: string[] = [];
     for (const server of order) {
+      const meter = startCpuMeter(server.handle.pid, await monitor.backendPids());
       const result = await run(server, options.duration);
+      const use = meter();
       (runs[server.target] ??= []).push(result);
-      line.push(`${server.target} ${Math.round(result.rps)} req/s${result.non2xx + result.errors ? ` (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`);
+      (cpu[server.target] ??= []).push(use);
+      const failures = result.non2xx + result.errors ? `, ${result.non2xx} non-2xx, ${result.errors} errors` : '';
+      line.push(`${server.target} ${Math.round(result.rps)} req/s (cpu: server ${use.server}, pg ${use.database}, load gen ${use.harness}, other ${use.other}${failures})`);
       if (server.handle.exited) throw new Error(`${server.target} ${server.handle.exited} during ${label}\n${server.handle.tail()}`);
     }
-    log(`${label} round ${round + 1}/${options.rounds}: ${line.join(', ')}`);
+    log(`${label} round ${round + 1}/${options.rounds}: ${line.join(' | ')}`);
   }
   const rss = Object.fromEntries(servers.map((server) => [server.target, server.handle.peakRssMb()])) as Record<Target, number>;
 
@@ -194,9 +200,9 @@ async function measure(scenario: Scenario, servers: Server[], ctx: ScenarioConte
   const amount = Math.max(200, scenario.concurrency * 5);
   for (const server of servers) {
     await settle(server.handle);
-    const [before, serverBefore] = [await server.handle.statements(), await stat?.total()];
+    const [before, serverBefore] = [await server.handle.statements(), await monitor.statementTotal()];
     const result = await runLoad({ baseUrl: server.handle.baseUrl, connections: scenario.concurrency, amount, next });
-    const [after, serverAfter] = [await server.handle.statements(), await stat?.total()];
+    const [after, serverAfter] = [await server.handle.statements(), await monitor.statementTotal()];
     audits[server.target] = {
       perRequest: (after - before) / Math.max(1, result.responses),
       serverPerRequest: serverBefore === undefined || serverAfter === undefined ? undefined : (serverAfter - serverBefore) / Math.max(1, result.responses),
@@ -225,6 +231,7 @@ async function measure(scenario: Scenario, servers: Server[], ctx: ScenarioConte
       statusCodes,
       serverStatementsPerRequest: audits[server.target]!.serverPerRequest === undefined ? undefined : round(audits[server.target]!.serverPerRequest!),
       roundRps: results.map((result) => round(result.rps, 1)),
+      roundCpuCores: cpu[server.target] ?? [],
     };
   }
   const app = runs.app;
@@ -248,8 +255,8 @@ function fmt(value: number | undefined, digits = 1): string {
 }
 
 function table(outcomes: ScenarioOutcome[]): string {
-  const header = ['scenario', 'c', 'app req/s', 'base req/s', 'ratio (min–max)', 'app p50/p99 ms', 'base p50/p99 ms', 'fail app/base', 'stmts app/base', 'RSS MB app/base'];
-  const rows = outcomes.map(({ scenario, summary: { app, baseline }, ratio }) => [
+  const header = ['scenario', 'c', 'app req/s', 'base req/s', 'ratio (min–max)', 'app p50/p99 ms', 'base p50/p99 ms', 'fail app/base', 'stmts app/base', 'RSS MB app/base', 'other CPU'];
+  const rows = outcomes.map(({ scenario, summary: { app, baseline }, ratio, detail }) => [
     scenario.name,
     String(scenario.concurrency),
     fmt(app?.rps, 0),
@@ -260,6 +267,8 @@ function table(outcomes: ScenarioOutcome[]): string {
     `${app?.errors ?? '-'}/${baseline?.errors ?? '-'}`,
     `${fmt(app?.statementsPerRequest, 2)}/${fmt(baseline?.statementsPerRequest, 2)}`,
     `${fmt(app?.rssMb, 0)}/${fmt(baseline?.rssMb, 0)}`,
+    // Cores used by processes outside the run (median over all timed runs): the noise on a shared machine.
+    fmt(median([...(detail.app?.roundCpuCores ?? []), ...(detail.baseline?.roundCpuCores ?? [])].map((use) => use.other)), 2),
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((cell, i) => pad(cell, widths[i], i === 0)).join(' | ')} |`;
@@ -300,14 +309,14 @@ async function main(): Promise<number> {
   cleanups.push(() => db.dispose());
   log(`database: ${db.server}`);
   // BENCH_MIGRATIONS_DIR exists for developing the harness itself against a stand-in schema.
-  const applied = await migrate(db.url, process.env.BENCH_MIGRATIONS_DIR ?? path.join(ROOT, 'migrations'));
+  const applied = await migrate(db.url, process.env.BENCH_MIGRATIONS_DIR || path.join(ROOT, 'migrations'));
   log(`migrations applied: ${applied.join(', ')}`);
   const seedStart = Date.now();
   const { userIds, published, lastPostId: lastSeededPostId } = await seed(db.url, options);
   log(`seeded ${userIds.length} users and ${options.posts} posts (${published} published) in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
-  const stat = db.statStatements ? await StatStatements.open(db.url) : undefined;
-  if (stat) cleanups.push(() => stat.close());
-  else log('pg_stat_statements is not available on this server: server-side statement counts are skipped');
+  const monitor = await Monitor.open(db.url, db.statStatements);
+  cleanups.push(() => monitor.close());
+  if (!db.statStatements) log('pg_stat_statements is not available on this server: server-side statement counts are skipped');
 
   const env = {
     NODE_ENV: 'production',
@@ -347,7 +356,7 @@ async function main(): Promise<number> {
 
   const outcomes: ScenarioOutcome[] = [];
   for (const scenario of scenarios) {
-    const outcome = await measure(scenario, servers, ctx, options, stat);
+    const outcome = await measure(scenario, servers, ctx, options, monitor);
     outcomes.push(outcome);
     for (const server of servers) {
       const summary = outcome.summary[server.target]!;

@@ -198,26 +198,40 @@ export async function restore(url: string, lastSeededPostId: number): Promise<vo
 }
 
 /**
- * Server-side statement counter: total pg_stat_statements calls in the bench database, leaving out
- * this monitoring query itself. Every server statement (BEGIN and COMMIT included, track_utility is on)
- * counts, whichever client sent it.
+ * The harness's own connection to the bench database, for two measurements:
+ * - server-side statement counts: total pg_stat_statements calls in the bench database, leaving out
+ *   these monitoring queries. Every statement counts (BEGIN and COMMIT too: track_utility is on),
+ *   whichever client sent it. Undefined when the extension is not preloaded on the server.
+ * - the backends serving the bench database, whose CPU time belongs to the run being measured.
  */
-export class StatStatements {
-  private constructor(private readonly client: Client) {}
+export class Monitor {
+  private constructor(
+    private readonly client: Client,
+    private readonly statStatements: boolean,
+  ) {}
 
-  static async open(url: string): Promise<StatStatements> {
+  static async open(url: string, statStatements: boolean): Promise<Monitor> {
     const client = new Client({ connectionString: url });
     await client.connect();
-    return new StatStatements(client);
+    return new Monitor(client, statStatements);
   }
 
-  async total(): Promise<number> {
+  async statementTotal(): Promise<number | undefined> {
+    if (!this.statStatements) return undefined;
     const { rows } = await this.client.query(
       `SELECT coalesce(sum(calls), 0)::bigint AS calls FROM pg_stat_statements
        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
          AND query NOT LIKE '%pg_stat_statements%'`,
     );
     return Number(rows[0].calls);
+  }
+
+  /** PostgreSQL backends (processes) connected to the bench database, this one excluded. */
+  async backendPids(): Promise<number[]> {
+    const { rows } = await this.client.query(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    return rows.map((row) => row.pid as number);
   }
 
   close(): Promise<void> {

@@ -1,0 +1,53 @@
+/**
+ * CPU accounting for one load run (Linux /proc): how much of the machine went to the run itself (the
+ * harness with autocannon, the server under test, its PostgreSQL backends) and how much to anything
+ * else. On a shared 2-core machine the "other" share is the noise a reader needs to see.
+ */
+import { readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+function busyTicks(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields;
+  void idle;
+  void iowait;
+  return user + nice + system + irq + softirq + (steal ?? 0);
+}
+
+function processTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime
+  } catch {
+    return 0; // gone (e.g. a backend that disconnected)
+  }
+}
+
+function harnessTicks(): number {
+  const usage = process.cpuUsage();
+  return ((usage.user + usage.system) / 1e6) * TICKS_PER_SECOND;
+}
+
+export interface CpuUse {
+  /** Cores, averaged over the run. */
+  server: number;
+  database: number;
+  harness: number;
+  other: number;
+}
+
+export function startCpuMeter(serverPid: number, databasePids: number[]): () => CpuUse {
+  const started = process.hrtime.bigint();
+  const before = { busy: busyTicks(), server: processTicks(serverPid), harness: harnessTicks(), db: databasePids.map(processTicks) };
+  return () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const busy = busyTicks() - before.busy;
+    const server = processTicks(serverPid) - before.server;
+    const harness = harnessTicks() - before.harness;
+    const database = databasePids.reduce((sum, pid, i) => sum + Math.max(0, processTicks(pid) - before.db[i]), 0);
+    const cores = (ticks: number) => Math.round((ticks / TICKS_PER_SECOND / seconds) * 100) / 100;
+    return { server: cores(server), database: cores(database), harness: cores(harness), other: cores(Math.max(0, busy - server - harness - database)) };
+  };
+}
