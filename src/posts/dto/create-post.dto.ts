@@ -17,12 +17,12 @@ export class CreatePostDto {
   @HasNoNul()
   readonly body!: string;
 
-  @ApiPropertyOptional({ default: false })
+  @ApiPropertyOptional({ default: false, example: false })
   @ValidateIf((_object, value) => value !== undefined)
   @IsBoolean()
   readonly published?: boolean;
 
-  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_ID, description: 'A live user' })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_ID, description: 'A live user', example: 1 })
   @IsInt()
   @Min(1)
   @Max(MAX_ID)
