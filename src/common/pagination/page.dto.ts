@@ -9,10 +9,10 @@ export class PageMetaDto {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Rows matching the filters, all pages together' })
   readonly total!: number;
 
-  @ApiProperty({ type: 'integer', minimum: 1 })
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Page size applied: the `limit` asked for, or its default' })
   readonly limit!: number;
 
-  @ApiProperty({ type: 'integer', minimum: 0 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Rows skipped before this page: the `offset` asked for, or 0' })
   readonly offset!: number;
 }
 
@@ -29,10 +29,10 @@ export function toPage<T>(data: T[], total: number, window: { limit: number; off
 // eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types
 export function PageDto<T>(item: Type<T>) {
   abstract class PageOf implements Page<T> {
-    @ApiProperty({ type: [item] })
+    @ApiProperty({ type: [item], description: 'This page of rows, in the requested order' })
     readonly data!: T[];
 
-    @ApiProperty({ type: PageMetaDto })
+    @ApiProperty({ type: PageMetaDto, description: 'Where this page lies in the whole result' })
     readonly meta!: PageMetaDto;
   }
   return PageOf;
