@@ -29,7 +29,7 @@ export class UsersController {
 
   @Post()
   @ApiOperation({ summary: 'Create a user', operationId: 'createUser' })
-  @ApiCreatedResponse({ type: UserResponseDto })
+  @ApiCreatedResponse({ type: UserResponseDto, description: 'The created user' })
   @ApiBadRequestResponse({ description: 'Invalid body' })
   @ApiConflictResponse({ description: 'Email already used by a live user (case-insensitively)' })
   create(@Body() dto: CreateUserDto): Promise<UserResponseDto> {
@@ -38,7 +38,7 @@ export class UsersController {
 
   @Get()
   @ApiOperation({ summary: 'List users', operationId: 'listUsers' })
-  @ApiOkResponse({ type: UserPageDto })
+  @ApiOkResponse({ type: UserPageDto, description: 'A page of live users, each with its posts when include=posts' })
   @ApiBadRequestResponse({ description: 'Unknown or invalid query parameter' })
   findAll(@Query() query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
     return this.usersService.findAll(query);
@@ -47,7 +47,7 @@ export class UsersController {
   // Declared before `:id` routes for readers; the router prefers static segments anyway.
   @Get('stats/top-authors')
   @ApiOperation({ summary: 'Users with the most live posts', operationId: 'getTopAuthors' })
-  @ApiOkResponse({ type: TopAuthorsResponseDto })
+  @ApiOkResponse({ type: TopAuthorsResponseDto, description: 'Live users by live post count (most first), then by id' })
   @ApiBadRequestResponse({ description: 'Invalid limit' })
   topAuthors(@Query() query: TopAuthorsQueryDto): Promise<TopAuthorsResponseDto> {
     return this.usersService.topAuthors(query.limit);
@@ -55,7 +55,7 @@ export class UsersController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a user', operationId: 'getUser' })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The user, with its posts when include=posts' })
   @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
   findOne(@Param() { id }: IdParamDto, @Query() query: UserIncludeQueryDto): Promise<UserResponseDto> {
@@ -64,7 +64,7 @@ export class UsersController {
 
   @Patch(':id')
   @ApiOperation({ summary: 'Update a user', operationId: 'updateUser' })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The updated user' })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
   @ApiConflictResponse({ description: 'Email already used by another live user' })
@@ -85,7 +85,7 @@ export class UsersController {
   @Post(':id/restore')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Restore a deleted user and the posts deleted with it', operationId: 'restoreUser' })
-  @ApiOkResponse({ type: UserResponseDto })
+  @ApiOkResponse({ type: UserResponseDto, description: 'The restored user (already live: returned as it is)' })
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No user ever had this id' })
   @ApiConflictResponse({ description: "The user's email has been taken by another user since" })
@@ -95,7 +95,7 @@ export class UsersController {
 
   @Get(':id/posts')
   @ApiOperation({ summary: "List a user's posts", operationId: 'listUserPosts' })
-  @ApiOkResponse({ type: PostPageDto })
+  @ApiOkResponse({ type: PostPageDto, description: "A page of the user's live posts" })
   @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
   findPosts(@Param() { id }: IdParamDto, @Query() query: UserPostsQueryDto): Promise<Page<PostResponseDto>> {
