@@ -26,7 +26,7 @@ export class PostsController {
 
   @Post()
   @ApiOperation({ summary: 'Create a post', operationId: 'createPost' })
-  @ApiCreatedResponse({ type: PostResponseDto })
+  @ApiCreatedResponse({ type: PostResponseDto, description: 'The created post' })
   @ApiBadRequestResponse({ description: 'Invalid body' })
   @ApiUnprocessableEntityResponse({ description: 'authorId names no live user' })
   create(@Body() dto: CreatePostDto): Promise<PostResponseDto> {
@@ -35,7 +35,7 @@ export class PostsController {
 
   @Get()
   @ApiOperation({ summary: 'List posts', operationId: 'listPosts' })
-  @ApiOkResponse({ type: PostPageDto })
+  @ApiOkResponse({ type: PostPageDto, description: 'A page of live posts, each with its author when include=author' })
   @ApiBadRequestResponse({ description: 'Unknown or invalid query parameter' })
   findAll(@Query() query: ListPostsQueryDto): Promise<Page<PostResponseDto>> {
     return this.postsService.findAll(query);
@@ -43,7 +43,7 @@ export class PostsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a post', operationId: 'getPost' })
-  @ApiOkResponse({ type: PostResponseDto })
+  @ApiOkResponse({ type: PostResponseDto, description: 'The post, with its author when include=author' })
   @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
   @ApiNotFoundResponse({ description: 'No live post with this id' })
   findOne(@Param() { id }: IdParamDto, @Query() query: PostIncludeQueryDto): Promise<PostResponseDto> {
@@ -52,7 +52,7 @@ export class PostsController {
 
   @Patch(':id')
   @ApiOperation({ summary: 'Update a post', operationId: 'updatePost' })
-  @ApiOkResponse({ type: PostResponseDto })
+  @ApiOkResponse({ type: PostResponseDto, description: 'The updated post' })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiNotFoundResponse({ description: 'No live post with this id' })
   @ApiUnprocessableEntityResponse({ description: 'authorId names no live user' })
@@ -73,7 +73,7 @@ export class PostsController {
   @Post(':id/restore')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Restore a deleted post', operationId: 'restorePost' })
-  @ApiOkResponse({ type: PostResponseDto })
+  @ApiOkResponse({ type: PostResponseDto, description: 'The restored post (already live: returned as it is)' })
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No post ever had this id' })
   @ApiConflictResponse({ description: "The post's author is deleted: restore the author first" })
