@@ -298,7 +298,10 @@ async function main(): Promise<number> {
     void cleanup().finally(() => process.exit(2));
   }, limitMs).unref();
 
-  const scenarios = SCENARIOS.filter((scenario) => !options.filter || `${scenario.name} c=${scenario.concurrency}`.includes(options.filter));
+  // --scenario picks one scenario by its exact label ("GET /users/:id c=10"), or every label containing it.
+  const label = (scenario: Scenario) => `${scenario.name} c=${scenario.concurrency}`;
+  const exact = SCENARIOS.filter((scenario) => label(scenario) === options.filter);
+  const scenarios = exact.length > 0 ? exact : SCENARIOS.filter((scenario) => !options.filter || label(scenario).includes(options.filter));
   if (scenarios.length === 0) throw new Error(`no scenario matches ${options.filter}`);
   const targets: Target[] = options.only ? [options.only] : ['app', 'baseline'];
 
@@ -380,7 +383,8 @@ async function main(): Promise<number> {
     ratio: ratio ? { median: ratio.median, min: ratio.min, max: ratio.max } : null,
   }));
   mkdirSync(RESULTS, { recursive: true });
-  const base = options.smoke ? 'smoke' : 'latest';
+  // A partial run (one server, some scenarios) never overwrites the full results.
+  const base = options.smoke ? 'smoke' : options.only || options.filter ? 'partial' : 'latest';
   writeFileSync(path.join(RESULTS, `${base}.json`), `${JSON.stringify({ scenarios: scenariosJson }, null, 2)}\n`);
   writeFileSync(
     path.join(RESULTS, `${base}-detail.json`),
