@@ -94,10 +94,9 @@ describe('Concurrency (e2e)', () => {
     });
 
     it(`100 parallel mutating requests on a pool of ${POOL_MAX}: no acquire time-out, nested transactions included, nothing leaked`, async () => {
-      const seeded = await t.request('POST', '/api/v1/users/bulk', {
-        body: { users: Array.from({ length: 20 }, (_, i) => ({ name: `Seed ${i}`, email: `seed${i}@example.com` })) },
-      });
-      const ids = seeded.body.data.map((user: any) => user.id as number);
+      const seedEmails = Array.from({ length: 20 }, (_, i) => `seed${i}@example.com`);
+      const seeded = await t.request('POST', '/api/v1/users/bulk', { body: { users: seedEmails.map((email, i) => ({ name: `Seed ${i}`, email })) } });
+      const ids: number[] = seeded.body.data.map((user: { id: number }) => user.id);
       const requests: Array<() => Promise<TestResponse>> = [];
       for (let i = 0; i < 100; i++) {
         const kind = i % 5;
@@ -112,7 +111,7 @@ describe('Concurrency (e2e)', () => {
           requests.push(() => t.request('PATCH', `/api/v1/users/${ids[i % 20]}`, { body: { name: `Renamed ${i}` } }));
         } else if (kind === 3) {
           requests.push(() =>
-            t.request('POST', '/api/v1/users/bulk', { body: { users: shuffled(ids.slice(0, 10), i).map((_id: number, n: number) => ({ name: `Bulk ${i}`, email: `seed${n}@example.com` })) } }),
+            t.request('POST', '/api/v1/users/bulk', { body: { users: shuffled(seedEmails.slice(0, 10), i).map((email) => ({ name: `Bulk ${i}`, email })) } }),
           );
         } else {
           requests.push(() => t.request('POST', '/api/v1/posts', { body: { title: `Post ${i}`, body: 'B', authorId: ids[i % 20] } }));
