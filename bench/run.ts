@@ -182,7 +182,7 @@ async function measure(scenario: Scenario, servers: Server[], ctx: ScenarioConte
     for (const server of order) {
       const meter = startCpuMeter(server.handle.pid, await monitor.backendPids());
       const result = await run(server, options.duration);
-      const use = meter();
+      const use = meter(await monitor.backendPids());
       (runs[server.target] ??= []).push(result);
       (cpu[server.target] ??= []).push(use);
       const failures = result.non2xx + result.errors ? `, ${result.non2xx} non-2xx, ${result.errors} errors` : '';

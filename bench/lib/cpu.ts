@@ -38,15 +38,21 @@ export interface CpuUse {
   other: number;
 }
 
-export function startCpuMeter(serverPid: number, databasePids: number[]): () => CpuUse {
+/**
+ * Call with the database backends connected at the start; the returned function takes those connected
+ * at the end: a backend that appeared in between (a pool reconnecting after its idle timeout) started
+ * during the run, so all of its CPU time belongs to it.
+ */
+export function startCpuMeter(serverPid: number, databasePids: number[]): (databasePidsAtEnd: number[]) => CpuUse {
   const started = process.hrtime.bigint();
-  const before = { busy: busyTicks(), server: processTicks(serverPid), harness: harnessTicks(), db: databasePids.map(processTicks) };
-  return () => {
+  const before = { busy: busyTicks(), server: processTicks(serverPid), harness: harnessTicks(), db: new Map(databasePids.map((pid) => [pid, processTicks(pid)])) };
+  return (databasePidsAtEnd) => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const busy = busyTicks() - before.busy;
     const server = processTicks(serverPid) - before.server;
     const harness = harnessTicks() - before.harness;
-    const database = databasePids.reduce((sum, pid, i) => sum + Math.max(0, processTicks(pid) - before.db[i]), 0);
+    let database = 0;
+    for (const pid of new Set([...before.db.keys(), ...databasePidsAtEnd])) database += Math.max(0, processTicks(pid) - (before.db.get(pid) ?? 0));
     const cores = (ticks: number) => Math.round((ticks / TICKS_PER_SECOND / seconds) * 100) / 100;
     return { server: cores(server), database: cores(database), harness: cores(harness), other: cores(Math.max(0, busy - server - harness - database)) };
   };
