@@ -62,15 +62,17 @@ export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObjec
   // The API has no authentication: said explicitly rather than left undefined.
   config.security = [];
   delete config.info.license?.url;
-  return addSharedResponses(SwaggerModule.createDocument(app, config));
+  // Fastify answers 414 for a path parameter longer than this (find-my-way's limit, 100 by default).
+  const maxParamLength = app.getHttpAdapter().getInstance().initialConfig.maxParamLength ?? 100;
+  return addSharedResponses(SwaggerModule.createDocument(app, config), maxParamLength);
 }
 
 /**
  * What every operation shares but no controller decorator says: the error body of the global filter, the
- * request-id header, and the statuses raised below the controllers (Fastify's body parsing: 400, 413, 415;
+ * request-id header, and the statuses raised below the controllers (Fastify's router: 414; its body parsing: 400, 413, 415;
  * the database being unavailable or a transaction hitting a deadlock: 503 with Retry-After).
  */
-function addSharedResponses(document: OpenAPIObject): OpenAPIObject {
+function addSharedResponses(document: OpenAPIObject, maxParamLength: number): OpenAPIObject {
   const components = (document.components ??= {});
   components.schemas = { ...components.schemas, ErrorResponse: ERROR_RESPONSE_SCHEMA };
   components.headers = {
@@ -83,7 +85,7 @@ function addSharedResponses(document: OpenAPIObject): OpenAPIObject {
     'Retry-After': { description: 'Seconds to wait before retrying', required: true, schema: { type: 'integer', minimum: 0 } },
   };
 
-  for (const pathItem of Object.values(document.paths)) {
+  for (const [path, pathItem] of Object.entries(document.paths)) {
     for (const method of ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const) {
       const operation = pathItem[method];
       if (!operation) continue;
@@ -92,6 +94,9 @@ function addSharedResponses(document: OpenAPIObject): OpenAPIObject {
         responses['400'] ??= { description: 'Invalid or malformed body' };
         responses['413'] ??= { description: `Body over ${BODY_LIMIT_BYTES / 1024 / 1024} MiB` };
         responses['415'] ??= { description: 'Body not sent as application/json' };
+      }
+      if (path.includes('{')) {
+        responses['414'] ??= { description: `A path parameter longer than ${maxParamLength} characters (the router's limit)` };
       }
       responses['503'] ??= { description: 'Database unavailable, or a transient conflict (deadlock, serialization failure): retry later' };
 
