@@ -12,6 +12,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp, createHttpAdapter } from '../../src/app.setup';
 import { validateEnvironment } from '../../src/config/environment';
 import { isMarked, withAdmin } from '../setup/test-databases';
+import { openApiValidator } from './openapi-validator';
 
 export interface TestResponse<T = any> {
   status: number;
@@ -29,6 +30,10 @@ export interface TestApp {
   app: NestFastifyApplication;
   baseUrl: string;
   sequelize: Sequelize;
+  /**
+   * Sends a real HTTP request. Every response is checked against openapi.json (status declared for the operation,
+   * body valid against its schema, required headers present); a mismatch rejects with the details.
+   */
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<TestResponse<T>>;
   /** Runs `fn` and returns every SQL statement the app sent meanwhile (BEGIN/COMMIT included). */
   captureStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
@@ -79,6 +84,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       }
       const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
       const text = await response.text();
+      // Routes added through `imports` are test-only and undocumented; everything else must match the document.
+      openApiValidator().assert(
+        // The URL fetch actually requested (it resolves `.` and `..` segments), not the one the test wrote.
+        { method, url: new URL(response.url).pathname + new URL(response.url).search, status: response.status, headers: response.headers, text },
+        { allowUndocumentedPaths: (options.imports?.length ?? 0) > 0 },
+      );
       const isJson = (response.headers.get('content-type') ?? '').includes('application/json');
       return { status: response.status, headers: response.headers, body: isJson && text ? JSON.parse(text) : text };
     },
