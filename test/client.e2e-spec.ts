@@ -1,0 +1,170 @@
+/**
+ * The main flows through the client generated from openapi.json (openapi-typescript + openapi-fetch), against the
+ * running app: what a consumer of the document gets, type-checked by `tsc` and checked against the document at
+ * run time (see test/client/api-client.ts).
+ */
+import { createApiClient, type ApiClient, type Schemas } from './client/api-client';
+import { createTestApp, type TestApp } from './utils/test-app';
+
+describe('Typed client generated from openapi.json (e2e)', () => {
+  let t: TestApp;
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    api = createApiClient(t.baseUrl);
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  beforeEach(async () => {
+    await t.truncate();
+  });
+
+  /** Unwraps a success, failing with the error body otherwise; the data keeps its generated type. */
+  function ok<T>(result: { data?: T; error?: unknown; response: Response }): T {
+    if (result.data === undefined) {
+      throw new Error(`Expected success, got ${result.response.status}: ${JSON.stringify(result.error)}`);
+    }
+    return result.data;
+  }
+
+  async function createUser(name: string, email: string): Promise<Schemas['UserResponseDto']> {
+    return ok(await api.POST('/api/v1/users', { body: { name, email } }));
+  }
+
+  it('creates a user, and reports a taken email as a typed 409', async () => {
+    const ada = await createUser('Ada Lovelace', 'Ada@Example.com');
+    expect(ada).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', role: 'user' });
+
+    const again = await api.POST('/api/v1/users', { body: { name: 'Ada Again', email: 'ada@example.com' } });
+    expect(again.response.status).toBe(409);
+    expect(again.data).toBeUndefined();
+    // The error is typed as the shared ErrorResponse.
+    const error: Schemas['ErrorResponse'] | undefined = again.error;
+    expect(error).toMatchObject({ statusCode: 409, error: 'Conflict' });
+  });
+
+  it('creates a user with posts, then lists users with their published posts only', async () => {
+    const created = ok(
+      await api.POST('/api/v1/users/with-posts', {
+        body: {
+          name: 'Grace Hopper',
+          email: 'grace@example.com',
+          role: 'admin',
+          posts: [
+            { title: 'COBOL', body: 'Business language', published: true },
+            { title: 'Draft', body: 'Not yet' },
+          ],
+        },
+      }),
+    );
+    expect(created.role).toBe('admin');
+    expect(created.posts.map((post) => [post.title, post.published, post.authorId])).toEqual([
+      ['COBOL', true, created.id],
+      ['Draft', false, created.id],
+    ]);
+    await createUser('Alan Turing', 'alan@example.com');
+
+    const page = ok(
+      await api.GET('/api/v1/users', { params: { query: { include: 'posts', published: true, sort: 'name', limit: 10 } } }),
+    );
+    expect(page.meta).toEqual({ total: 2, limit: 10, offset: 0 });
+    expect(page.data.map((user) => [user.name, user.posts?.map((post) => post.title)])).toEqual([
+      ['Alan Turing', []],
+      ['Grace Hopper', ['COBOL']],
+    ]);
+
+    const posts = ok(await api.GET('/api/v1/posts', { params: { query: { include: 'author', q: 'cob' } } }));
+    expect(posts.data.map((post) => [post.title, post.author?.email])).toEqual([['COBOL', 'grace@example.com']]);
+  });
+
+  it('updates, deletes and restores a user with its posts', async () => {
+    const user = await createUser('Edsger', 'edsger@example.com');
+    const post = ok(await api.POST('/api/v1/posts', { body: { title: 'GOTO', body: 'Considered harmful', authorId: user.id } }));
+    const path = { params: { path: { id: user.id } } };
+
+    const updated = ok(await api.PATCH('/api/v1/users/{id}', { ...path, body: { name: 'Edsger Dijkstra' } }));
+    expect(updated).toMatchObject({ id: user.id, name: 'Edsger Dijkstra', email: 'edsger@example.com' });
+
+    const deleted = await api.DELETE('/api/v1/users/{id}', path);
+    expect(deleted.response.status).toBe(204);
+    expect((await api.GET('/api/v1/users/{id}', path)).response.status).toBe(404);
+    expect((await api.GET('/api/v1/posts/{id}', { params: { path: { id: post.id } } })).response.status).toBe(404);
+
+    const restored = ok(await api.POST('/api/v1/users/{id}/restore', path));
+    expect(restored).toMatchObject({ id: user.id, name: 'Edsger Dijkstra' });
+    const posts = ok(await api.GET('/api/v1/users/{id}/posts', path));
+    expect(posts.data.map((item) => item.id)).toEqual([post.id]);
+  });
+
+  it('updates, deletes and restores a post; a missing author is a typed 422', async () => {
+    const user = await createUser('Barbara Liskov', 'barbara@example.com');
+    const post = ok(await api.POST('/api/v1/posts', { body: { title: 'Substitution', body: 'Subtypes', authorId: user.id } }));
+    const path = { params: { path: { id: post.id } } };
+
+    expect(ok(await api.PATCH('/api/v1/posts/{id}', { ...path, body: { published: true } })).published).toBe(true);
+    const orphan = await api.PATCH('/api/v1/posts/{id}', { ...path, body: { authorId: user.id + 1000 } });
+    expect(orphan.response.status).toBe(422);
+    expect(orphan.error?.statusCode).toBe(422);
+
+    expect((await api.DELETE('/api/v1/posts/{id}', path)).response.status).toBe(204);
+    expect(ok(await api.POST('/api/v1/posts/{id}/restore', path))).toMatchObject({ id: post.id, published: true });
+  });
+
+  it('reports top authors by live post count', async () => {
+    const prolific = await createUser('Donald Knuth', 'knuth@example.com');
+    const quiet = await createUser('Quiet One', 'quiet@example.com');
+    for (const title of ['TAOCP 1', 'TAOCP 2']) {
+      ok(await api.POST('/api/v1/posts', { body: { title, body: 'Volume', authorId: prolific.id } }));
+    }
+    const stats = ok(await api.GET('/api/v1/users/stats/top-authors', { params: { query: { limit: 2 } } }));
+    expect(stats.data).toEqual([
+      { id: prolific.id, name: 'Donald Knuth', postCount: 2 },
+      { id: quiet.id, name: 'Quiet One', postCount: 0 },
+    ]);
+  });
+
+  it('bulk-upserts users by email: new ones created, existing ones renamed with their role kept', async () => {
+    const admin = ok(await api.POST('/api/v1/users', { body: { name: 'Old Name', email: 'admin@example.com', role: 'admin' } }));
+    const result = ok(
+      await api.POST('/api/v1/users/bulk', {
+        body: {
+          users: [
+            { name: 'New Name', email: 'ADMIN@example.com', role: 'user' },
+            { name: 'Newcomer', email: 'new@example.com' },
+          ],
+        },
+      }),
+    );
+    expect(result.data.map((user) => [user.id === admin.id, user.name, user.email, user.role])).toEqual([
+      [true, 'New Name', 'admin@example.com', 'admin'],
+      [false, 'Newcomer', 'new@example.com', 'user'],
+    ]);
+    const invalid = await api.POST('/api/v1/users/bulk', { body: { users: [] } });
+    expect(invalid.response.status).toBe(400);
+  });
+
+  it('reads health', async () => {
+    expect(ok(await api.GET('/health'))).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+  });
+});
+
+/**
+ * Never called: `tsc` (npm run typecheck, and CI's client step) fails if the generated types stop rejecting these,
+ * i.e. if the document loses the types that make the client worth having.
+ */
+export function generatedTypesRejectWrongCalls(api: ApiClient): void {
+  // @ts-expect-error limit is an integer, not a string
+  void api.GET('/api/v1/users', { params: { query: { limit: 'ten' } } });
+  // @ts-expect-error role is 'user' or 'admin'
+  void api.POST('/api/v1/users', { body: { name: 'Root', email: 'root@example.com', role: 'root' } });
+  // @ts-expect-error a post needs its authorId
+  void api.POST('/api/v1/posts', { body: { title: 'Orphan', body: 'No author' } });
+  // @ts-expect-error the id is a path parameter that must be given
+  void api.GET('/api/v1/users/{id}', {});
+  // @ts-expect-error there is no such operation
+  void api.PUT('/api/v1/users/{id}', { params: { path: { id: 1 } } });
+}
