@@ -29,7 +29,7 @@ export class UsersBatchController {
     description: `0 to ${MAX_POSTS_PER_NEW_USER} posts. If any part is invalid nothing is created.`,
     operationId: 'createUserWithPosts',
   })
-  @ApiCreatedResponse({ type: UserWithPostsResponseDto })
+  @ApiCreatedResponse({ type: UserWithPostsResponseDto, description: 'The created user with its posts, in the order sent' })
   @ApiBadRequestResponse({ description: 'Invalid user or post (field messages name the post index); nothing created' })
   @ApiConflictResponse({ description: 'Email already used by a live user (case-insensitively); nothing created' })
   @ApiPayloadTooLargeResponse({ description: 'Body over 1 MiB' })
@@ -48,7 +48,7 @@ export class UsersBatchController {
       'updates its name and keeps its role. If any row is invalid nothing is written.',
     operationId: 'bulkUpsertUsers',
   })
-  @ApiOkResponse({ type: BulkUpsertUsersResponseDto })
+  @ApiOkResponse({ type: BulkUpsertUsersResponseDto, description: 'One user per row, in the order sent: created or updated' })
   @ApiBadRequestResponse({ description: `Invalid row (messages name its index), repeated email, or not 1–${MAX_BULK_USERS} rows; nothing written` })
   @ApiPayloadTooLargeResponse({ description: 'Body over 1 MiB' })
   @ApiServiceUnavailableResponse({ description: TRANSIENT })
