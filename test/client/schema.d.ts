@@ -1278,7 +1278,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created */
+            /** @description The created user with its posts, in the order sent */
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1389,7 +1389,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description OK */
+            /** @description One user per row, in the order sent: created or updated */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
