@@ -88,6 +88,23 @@ describe('Request transactions (e2e)', () => {
     });
   });
 
+  describe('a database error caught by the handler', () => {
+    it('is not reported as a success: the aborted transaction answers 500 and nothing is written', async () => {
+      const { result: response, statements } = await t.captureStatements(() =>
+        t.request('POST', '/api/v1/test-tx/swallow', { body: { email: 'swallow@example.com' } }),
+      );
+      expectError(response, 500);
+      expect(statements.at(-1)).toMatch(/^ROLLBACK;$/);
+      expect(await users('swallow@example.com')).toEqual([]);
+    });
+
+    it('is fine inside a nested transaction: the savepoint is rolled back and the rest commits', async () => {
+      const response = await t.request('POST', '/api/v1/test-tx/swallow', { body: { email: 'savepoint@example.com', viaSavepoint: true } });
+      expect(response.status).toBe(201);
+      expect((await users('savepoint@example.com')).map((user) => user.name)).toEqual(['First']);
+    });
+  });
+
   describe('commit before reply', () => {
     it('a 2xx is sent only after COMMIT has completed, so an immediate read sees the write', async () => {
       const delayMs = 300;

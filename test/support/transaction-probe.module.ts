@@ -144,6 +144,20 @@ export class TransactionProbeController {
     return { outer, inner };
   }
 
+  /** Catches the unique violation of its second write and returns normally: the aborted transaction must not pass for a success. */
+  @Post('swallow')
+  async swallow(@Body() body: { email: string; viaSavepoint?: boolean }): Promise<{ swallowed: true }> {
+    await this.users.create({ name: 'First', email: body.email });
+    const duplicate = () => this.users.create({ name: 'Second', email: body.email });
+    try {
+      if (body.viaSavepoint) await this.sequelize.transaction(duplicate);
+      else await duplicate();
+    } catch {
+      // deliberately ignored
+    }
+    return { swallowed: true };
+  }
+
   /** Locks `first`, waits for the other party at `barrier`, then locks `second`. */
   @Post('lock-pair')
   @HttpCode(200)

@@ -45,10 +45,10 @@ describe('TransactionInterceptor', () => {
     events = [];
     sequelize = {
       // A managed transaction: callback, then commit, or rollback and rethrow.
-      transaction: jest.fn(async (_options: unknown, callback: () => Promise<unknown>) => {
+      transaction: jest.fn(async (_options: unknown, callback: (transaction: unknown) => Promise<unknown>) => {
         events.push('begin');
         try {
-          const result = await callback();
+          const result = await callback({});
           events.push('commit');
           return result;
         } catch (error) {
@@ -119,6 +119,42 @@ describe('TransactionInterceptor', () => {
     const failure = new Error('handler failed');
     await expect(run(httpContext('POST', Routes, Routes.prototype.plain), () => throwError(() => failure))).rejects.toBe(failure);
     expect(events).toEqual(['begin', 'rollback']);
+  });
+
+  describe('a transaction left aborted by a database error the handler caught', () => {
+    const withConnection = (connection: object) =>
+      sequelize.transaction.mockImplementationOnce(async (_options: unknown, callback: (transaction: unknown) => Promise<unknown>) => {
+        events.push('begin');
+        try {
+          const result = await callback({ connection });
+          events.push('commit');
+          return result;
+        } catch (error) {
+          events.push('rollback');
+          throw error;
+        }
+      });
+
+    it('is rolled back with an error when pg already reports the failed state', async () => {
+      withConnection({ getTransactionStatus: () => 'E', readyForQuery: true });
+      await expect(run(httpContext('POST', Routes, Routes.prototype.plain))).rejects.toThrow(/aborted/);
+      expect(events).toEqual(['begin', 'rollback']);
+      expect(sequelize.query).not.toHaveBeenCalled();
+    });
+
+    it('is detected with one statement while the failed statement has not settled', async () => {
+      withConnection({ getTransactionStatus: () => 'T', readyForQuery: false });
+      sequelize.query.mockRejectedValueOnce(Object.assign(new Error('aborted'), { parent: { code: '25P02' } }));
+      await expect(run(httpContext('POST', Routes, Routes.prototype.plain))).rejects.toThrow(/caught/);
+      expect(events).toEqual(['begin', 'rollback']);
+    });
+
+    it('costs no statement when the last one succeeded', async () => {
+      withConnection({ getTransactionStatus: () => 'T', readyForQuery: true });
+      await expect(run(httpContext('POST', Routes, Routes.prototype.plain))).resolves.toBe('body');
+      expect(events).toEqual(['begin', 'commit']);
+      expect(sequelize.query).not.toHaveBeenCalled();
+    });
   });
 
   describe('onModuleInit', () => {

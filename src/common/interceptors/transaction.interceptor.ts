@@ -11,12 +11,22 @@ import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { defer, lastValueFrom, type Observable } from 'rxjs';
-import { QueryTypes, type TransactionOptions } from 'sequelize';
+import { QueryTypes, type Transaction, type TransactionOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import type { Environment, IsolationLevelName } from '../../config/environment';
 import { TRANSACTIONAL_KEY, type TransactionalSetting } from './transactional.decorator';
 
 const TRANSACTIONAL_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The parts of node-postgres' Client that tell whether the session's transaction has failed. */
+interface PgClientState {
+  /** 'E' = in a failed transaction block; updated when PostgreSQL reports ReadyForQuery. */
+  getTransactionStatus?(): string | null;
+  /** false while a statement's ReadyForQuery is outstanding (pg settles a failed statement before it arrives). */
+  readyForQuery?: boolean;
+}
+
+const ABORTED = 'The request transaction was aborted by a database error that the handler caught; nothing was committed';
 
 /** Cached per handler: undefined means "no decorator". */
 type RouteSetting = { readonly setting: TransactionalSetting | undefined };
@@ -62,7 +72,33 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
     // next.handle() must be called inside the callback: Nest binds the handler to the async context current at
     // that call, and only inside the callback does that context hold the transaction. The handler's Observable
     // is awaited there too, so the commit happens before the response is written.
-    return defer(() => this.sequelize.transaction(options, () => lastValueFrom(next.handle(), { defaultValue: undefined })));
+    return defer(() =>
+      this.sequelize.transaction(options, async (transaction) => {
+        const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+        await this.assertNotAborted(transaction);
+        return result;
+      }),
+    );
+  }
+
+  /**
+   * PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, not with an error: a handler that caught a
+   * database error and returned normally would send a 2xx for writes that were all discarded. After a successful
+   * statement pg's status is current and this costs nothing; only after a failed one (its ReadyForQuery may still
+   * be in flight) does a `SELECT 1` settle it. A handler that expects a statement to fail must run it in a nested
+   * `sequelize.transaction()` (a savepoint), which leaves the request transaction usable.
+   */
+  private async assertNotAborted(transaction: Transaction): Promise<void> {
+    const client = (transaction as unknown as { connection?: PgClientState }).connection;
+    if (client?.getTransactionStatus?.() === 'E') throw new Error(ABORTED);
+    if (client?.readyForQuery !== false) return;
+    try {
+      await this.sequelize.query('SELECT 1', { transaction });
+    } catch (error) {
+      // 25P02: in_failed_sql_transaction
+      if ((error as { parent?: { code?: string } }).parent?.code === '25P02') throw new Error(ABORTED);
+      throw error;
+    }
   }
 
   private transactionOptions(context: ExecutionContext): TransactionOptions | undefined {
