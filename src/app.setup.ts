@@ -7,6 +7,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { VersioningType } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, type ResponseObject, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 
 export const API_PREFIX = 'api';
@@ -24,6 +25,16 @@ export function createHttpAdapter(): FastifyAdapter {
     genReqId: (request: IncomingMessage) => {
       const offered = request.headers[REQUEST_ID_HEADER];
       return typeof offered === 'string' && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : randomUUID();
+    },
+    // The router rejects a malformed URL (400) or an over-long path parameter (414) before any hook or
+    // exception filter runs: answered here with the request id and the API's error shape, not Fastify's.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode ?? 400;
+      const message = status === 414 ? 'A path parameter is too long' : 'Malformed URL';
+      void reply
+        .header(REQUEST_ID_HEADER, request.id)
+        .status(status)
+        .send({ statusCode: status, error: STATUS_CODES[status] ?? 'Bad Request', message });
     },
   });
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
