@@ -220,6 +220,18 @@ describe('openapi.json', () => {
       expect(response.status).toBe(415);
     });
 
+    it('a path parameter over the router limit → 414 in the error shape, with the request id', async () => {
+      const response = await t.request('GET', `/api/v1/users/${'9'.repeat(101)}/posts`);
+      expect(response.status).toBe(414);
+      expect(response.body).toEqual({ statusCode: 414, error: STATUS_CODES[414], message: expect.any(String) });
+    });
+
+    it('a malformed URL → 400 in the error shape, with the request id', async () => {
+      const response = await t.request('GET', '/api/v1/posts/%E0%A4%A');
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ statusCode: 400, error: STATUS_CODES[400], message: expect.any(String) });
+    });
+
     it('an unversioned or unknown path → 404 in the error shape', async () => {
       const response = await t.request('GET', '/api/v2/users');
       expect(response.status).toBe(404);
