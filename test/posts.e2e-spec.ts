@@ -93,6 +93,26 @@ describe('Posts API (e2e)', () => {
       expectError(await t.request('POST', '/api/v1/posts', { body: { title: 't', body: 'b', authorId } }), 400);
     });
 
+    // Without the author row lock (FOR SHARE) in the create, this fails within a few rounds.
+    it('never leaves a live post under an author deleted concurrently', async () => {
+      for (let round = 0; round < 5; round++) {
+        const author = await createUser();
+        const responses = await Promise.all([
+          ...Array.from({ length: 8 }, (_, i) =>
+            t.request('POST', '/api/v1/posts', { body: { title: `Race ${i}`, body: 'b', authorId: author.id } }),
+          ),
+          t.request('DELETE', `/api/v1/users/${author.id}`),
+        ]);
+        // Each create either won the race (and was cascaded by the delete) or saw a deleted author.
+        expect(responses[8].status).toBe(204);
+        for (const response of responses.slice(0, 8)) expect([201, 422]).toContain(response.status);
+      }
+      const [orphans] = await t.sequelize.query(
+        'SELECT p.id FROM posts p JOIN users u ON u.id = p."authorId" WHERE p."deletedAt" IS NULL AND u."deletedAt" IS NOT NULL',
+      );
+      expect(orphans).toEqual([]);
+    });
+
     it('422 when authorId names no user, or a deleted one', async () => {
       expectError(await t.request('POST', '/api/v1/posts', { body: { title: 't', body: 'b', authorId: 4242 } }), 422);
       const gone = await createUser();
