@@ -29,7 +29,6 @@ export function IsSortExpression(allowed: readonly string[]): PropertyDecorator 
   });
 }
 
-// eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types
 export function ListQueryDto<F extends string>(sortFields: readonly F[]) {
   class ListQuery {
     @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })

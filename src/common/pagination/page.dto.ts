@@ -26,7 +26,6 @@ export function toPage<T>(data: T[], total: number, window: { limit: number; off
 }
 
 /** `class UserPageDto extends PageDto(UserResponseDto) {}` names the schema in OpenAPI. */
-// eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types
 export function PageDto<T>(item: Type<T>) {
   abstract class PageOf implements Page<T> {
     @ApiProperty({ type: [item], description: 'This page of rows, in the requested order' })
