@@ -72,7 +72,9 @@ export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObjec
     .build();
   // The API has no authentication: said explicitly rather than left undefined.
   config.security = [];
+  // DocumentBuilder always emits `contact: {}` and a license `url`; there is neither to give.
   delete config.info.license?.url;
+  delete config.info.contact;
   // Fastify answers 414 for a path parameter longer than this (find-my-way's limit, 100 by default).
   const maxParamLength = app.getHttpAdapter().getInstance().initialConfig.maxParamLength ?? 100;
   return addSharedResponses(SwaggerModule.createDocument(app, config), maxParamLength);
