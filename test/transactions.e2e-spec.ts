@@ -3,6 +3,7 @@
  * committed before the reply, rolled back on any failure; GETs without one; nesting as savepoints on the same
  * connection; isolation from config; transient failures as 503. Also the two atomic multi-row endpoints.
  */
+import fc from 'fast-check';
 import type { Sequelize } from 'sequelize-typescript';
 import { TransactionProbeModule } from './support/transaction-probe.module';
 import { createTestApp, type TestApp } from './utils/test-app';
@@ -413,6 +414,46 @@ describe('Request transactions (e2e)', () => {
       expectError(response, status);
       expect(JSON.stringify(response.body.message)).toMatch(message);
       expect(await dbRows(t.sequelize, 'SELECT name, email FROM users')).toEqual([{ name: 'Keep', email: 'fine@example.com' }]);
+    });
+  });
+
+  describe('hostile input to the multi-row endpoints (fast-check)', () => {
+    const hostile = fc.oneof(
+      fc.constantFrom("' OR '1'='1", '1; DROP TABLE users; --', '\u0000', '__proto__', '\ud83d\ude00', '%_\\', 'x'.repeat(300)),
+      fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 }),
+    );
+    const row = fc.record(
+      { name: fc.oneof(fc.constant('Valid Name'), hostile), email: fc.oneof(fc.emailAddress(), hostile), role: fc.oneof(fc.constantFrom('user', 'admin'), hostile) },
+      { requiredKeys: [] },
+    );
+    const post = fc.record({ title: fc.oneof(fc.constant('Title'), hostile), body: fc.oneof(fc.constant('Body'), hostile), published: fc.oneof(fc.boolean(), hostile) }, { requiredKeys: [] });
+    const bodies = {
+      '/api/v1/users/bulk': fc.oneof(fc.record({ users: fc.oneof(fc.array(row, { maxLength: 5 }), hostile) }), fc.anything({ maxDepth: 2 })),
+      '/api/v1/users/with-posts': fc.oneof(
+        fc.record({ name: fc.oneof(fc.constant('Valid Name'), hostile), email: fc.oneof(fc.emailAddress(), hostile), posts: fc.oneof(fc.array(post, { maxLength: 4 }), hostile) }),
+        fc.anything({ maxDepth: 2 }),
+      ),
+    };
+
+    it.each(Object.keys(bodies) as Array<keyof typeof bodies>)('POST %s: never a 5xx, and a rejected request writes nothing', async (path) => {
+      const count = async () => (await dbRows(t.sequelize, 'SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM posts)::int AS posts'))[0];
+      await fc.assert(
+        fc.asyncProperty(bodies[path], async (body) => {
+          const before = await count();
+          const response = await t.request('POST', path, { rawBody: JSON.stringify(body) ?? 'null', headers: { 'content-type': 'application/json' } });
+          expect(response.status).toBeLessThan(500);
+          if (response.status >= 400) {
+            expectError(response, response.status);
+            expect(await count()).toEqual(before);
+          }
+        }),
+        { numRuns: 60 },
+      );
     });
   });
 });
