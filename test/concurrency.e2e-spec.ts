@@ -192,6 +192,8 @@ describe('Concurrency (e2e)', () => {
     });
 
     it('a write skew between two requests: one succeeds, the other gets 503 with Retry-After and leaves nothing', async () => {
+      // Sequelize warns when a COMMIT fails (here: the serialization failure is raised at commit time).
+      const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
       const barrier = `skew-ser-${Date.now()}`;
       const responses = await Promise.all(
         ['one', 'two'].map((who) => t.request('POST', '/api/v1/test-tx/write-skew', { body: { email: `${who}@example.com`, barrier } })),
@@ -201,6 +203,8 @@ describe('Concurrency (e2e)', () => {
       expect(failed.headers.get('retry-after')).toBe('1');
       expect(failed.body).toMatchObject({ statusCode: 503, message: expect.stringMatching(/retry/i) });
       expect(await dbRows(t.sequelize, `SELECT count(*)::int AS n FROM users WHERE role = 'admin'`)).toEqual([{ n: 1 }]);
+      for (const [message] of warn.mock.calls) expect(String(message)).toMatch(/could not serialize access/);
+      warn.mockRestore();
     });
   });
 });

@@ -11,6 +11,13 @@
  * second starves the pool under load). `enableRequestTransactions()` therefore makes `sequelize.transaction()`
  * take the current transaction as its parent, which Sequelize turns into a SAVEPOINT on the same connection.
  * Passing `{ transaction: null }` explicitly still opens an independent transaction (and takes a connection).
+ *
+ * For module authors: call models and `sequelize.query` without `{ transaction }`; wrap a step that may fail and
+ * be recovered from in `sequelize.transaction(async () => …)` (a savepoint) instead of catching a database error
+ * and carrying on (PostgreSQL has then aborted the whole transaction; the interceptor answers 500). Do not start
+ * work that outlives the request (un-awaited promises, timers) expecting it to be in the transaction, nor run two
+ * nested transactions concurrently in one request (savepoints on one connection are a stack). Use
+ * `currentTransaction()?.afterCommit(fn)` for side effects that must wait for the commit.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Sequelize, type Transaction, type TransactionOptions } from 'sequelize';
