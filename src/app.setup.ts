@@ -135,6 +135,7 @@ function addSharedResponses(document: OpenAPIObject, maxParamLength: number): Op
 /** The body ApiExceptionFilter sends for every error (and Fastify's own, which it also formats). */
 const ERROR_RESPONSE_SCHEMA: SchemaObject = {
   type: 'object',
+  description: 'Every error: a 4xx for what the client sent, a 503 when it may retry',
   required: ['statusCode', 'error', 'message'],
   properties: {
     statusCode: { type: 'integer', minimum: 400, maximum: 599, example: 404 },

@@ -31,7 +31,7 @@ describe('Typed client generated from openapi.json (e2e)', () => {
     return result.data;
   }
 
-  async function createUser(name: string, email: string): Promise<Schemas['UserResponseDto']> {
+  async function createUser(name: string, email: string): Promise<Schemas['User']> {
     return ok(await api.POST('/api/v1/users', { body: { name, email } }));
   }
 

@@ -175,9 +175,9 @@ describe('openapi.json', () => {
       const envelope = (operationId: string) =>
         resolve(operations.find(({ operation }) => operation.operationId === operationId)!.operation.responses['200'].content['application/json'].schema);
       for (const [operationId, item] of [
-        ['listUsers', 'UserResponseDto'],
-        ['listPosts', 'PostResponseDto'],
-        ['listUserPosts', 'PostResponseDto'],
+        ['listUsers', 'User'],
+        ['listPosts', 'Post'],
+        ['listUserPosts', 'Post'],
       ]) {
         const schema = envelope(operationId);
         expect(schema.required).toEqual(expect.arrayContaining(['data', 'meta']));

@@ -207,7 +207,8 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        CreateUserDto: {
+        /** @description A new user */
+        CreateUser: {
             /** @example Ada Lovelace */
             name: string;
             /**
@@ -222,7 +223,8 @@ export interface components {
              */
             role?: "user" | "admin";
         };
-        UserResponseDto: {
+        /** @description A user. `posts` is present only when asked for with include=posts. */
+        User: {
             id: number;
             name: string;
             /** Format: email */
@@ -234,9 +236,10 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             /** @description Present with include=posts */
-            posts?: components["schemas"]["PostResponseDto"][];
+            posts?: components["schemas"]["Post"][];
         };
-        PostResponseDto: {
+        /** @description A post. `author` is present only when asked for with include=author. */
+        Post: {
             id: number;
             title: string;
             body: string;
@@ -247,9 +250,10 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             /** @description Present with include=author */
-            author?: components["schemas"]["UserResponseDto"];
+            author?: components["schemas"]["User"];
         };
-        PageMetaDto: {
+        /** @description Where a page lies in the whole result */
+        PageMeta: {
             /** @description Rows matching the filters, all pages together */
             total: number;
             /** @description Page size applied: the `limit` asked for, or its default */
@@ -257,22 +261,26 @@ export interface components {
             /** @description Rows skipped before this page: the `offset` asked for, or 0 */
             offset: number;
         };
-        UserPageDto: {
+        /** @description A page of users */
+        UserPage: {
             /** @description This page of rows, in the requested order */
-            data: components["schemas"]["UserResponseDto"][];
+            data: components["schemas"]["User"][];
             /** @description Where this page lies in the whole result */
-            meta: components["schemas"]["PageMetaDto"];
+            meta: components["schemas"]["PageMeta"];
         };
-        TopAuthorDto: {
+        /** @description A user and the number of its live posts */
+        TopAuthor: {
             id: number;
             name: string;
             /** @description Live posts by this user */
             postCount: number;
         };
-        TopAuthorsResponseDto: {
-            data: components["schemas"]["TopAuthorDto"][];
+        /** @description Users with the most live posts */
+        TopAuthors: {
+            data: components["schemas"]["TopAuthor"][];
         };
-        UpdateUserDto: {
+        /** @description The fields to change; absent fields keep their value */
+        UpdateUser: {
             /** @example Ada Lovelace */
             name?: string;
             /**
@@ -287,13 +295,15 @@ export interface components {
              */
             role?: "user" | "admin";
         };
-        PostPageDto: {
+        /** @description A page of posts */
+        PostPage: {
             /** @description This page of rows, in the requested order */
-            data: components["schemas"]["PostResponseDto"][];
+            data: components["schemas"]["Post"][];
             /** @description Where this page lies in the whole result */
-            meta: components["schemas"]["PageMetaDto"];
+            meta: components["schemas"]["PageMeta"];
         };
-        NewUserPostDto: {
+        /** @description A post of the user being created */
+        NewUserPost: {
             /** @example Hello, world */
             title: string;
             /** @example My first post. */
@@ -304,7 +314,8 @@ export interface components {
              */
             published?: boolean;
         };
-        CreateUserWithPostsDto: {
+        /** @description A new user and its posts, created together or not at all */
+        CreateUserWithPosts: {
             /** @example Ada Lovelace */
             name: string;
             /**
@@ -318,9 +329,10 @@ export interface components {
              * @enum {string}
              */
             role?: "user" | "admin";
-            posts: components["schemas"]["NewUserPostDto"][];
+            posts: components["schemas"]["NewUserPost"][];
         };
-        UserWithPostsResponseDto: {
+        /** @description A user created together with its posts */
+        UserWithPosts: {
             id: number;
             name: string;
             /** Format: email */
@@ -332,17 +344,20 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             /** @description In the order they were sent */
-            posts: components["schemas"]["PostResponseDto"][];
+            posts: components["schemas"]["Post"][];
         };
-        BulkUpsertUsersDto: {
+        /** @description Users to create or update by email */
+        BulkUpsertUsers: {
             /** @description Emails must be distinct (compared trimmed and lower-cased). A live user with the same email gets its name updated and keeps its role. */
-            users: components["schemas"]["CreateUserDto"][];
+            users: components["schemas"]["CreateUser"][];
         };
-        BulkUpsertUsersResponseDto: {
+        /** @description The users written, one per row sent */
+        BulkUpsertUsersResult: {
             /** @description One user per row sent, in the same order */
-            data: components["schemas"]["UserResponseDto"][];
+            data: components["schemas"]["User"][];
         };
-        CreatePostDto: {
+        /** @description A new post by a live user */
+        CreatePost: {
             /** @example Hello, world */
             title: string;
             /** @example My first post. */
@@ -358,7 +373,8 @@ export interface components {
              */
             authorId: number;
         };
-        UpdatePostDto: {
+        /** @description The fields to change; absent fields keep their value */
+        UpdatePost: {
             /** @example Hello, world */
             title?: string;
             /** @example My first post. */
@@ -374,6 +390,7 @@ export interface components {
              */
             authorId?: number;
         };
+        /** @description Every error: a 4xx for what the client sent, a 503 when it may retry */
         ErrorResponse: {
             /** @example 404 */
             statusCode: number;
@@ -511,7 +528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserPageDto"];
+                    "application/json": components["schemas"]["UserPage"];
                 };
             };
             /** @description Unknown or invalid query parameter */
@@ -560,7 +577,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateUserDto"];
+                "application/json": components["schemas"]["CreateUser"];
             };
         };
         responses: {
@@ -571,7 +588,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Invalid body */
@@ -680,7 +697,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TopAuthorsResponseDto"];
+                    "application/json": components["schemas"]["TopAuthors"];
                 };
             };
             /** @description Invalid limit */
@@ -743,7 +760,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Invalid id or query parameter */
@@ -918,7 +935,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdateUserDto"];
+                "application/json": components["schemas"]["UpdateUser"];
             };
         };
         responses: {
@@ -929,7 +946,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Invalid id or body */
@@ -1072,7 +1089,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Invalid id */
@@ -1191,7 +1208,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostPageDto"];
+                    "application/json": components["schemas"]["PostPage"];
                 };
             };
             /** @description Invalid id or query parameter */
@@ -1274,7 +1291,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateUserWithPostsDto"];
+                "application/json": components["schemas"]["CreateUserWithPosts"];
             };
         };
         responses: {
@@ -1285,7 +1302,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserWithPostsResponseDto"];
+                    "application/json": components["schemas"]["UserWithPosts"];
                 };
             };
             /** @description Invalid user or post (field messages name the post index); nothing created */
@@ -1385,7 +1402,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["BulkUpsertUsersDto"];
+                "application/json": components["schemas"]["BulkUpsertUsers"];
             };
         };
         responses: {
@@ -1396,7 +1413,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["BulkUpsertUsersResponseDto"];
+                    "application/json": components["schemas"]["BulkUpsertUsersResult"];
                 };
             };
             /** @description Invalid row (messages name its index), repeated email, or not 1–1000 rows; nothing written */
@@ -1497,7 +1514,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostPageDto"];
+                    "application/json": components["schemas"]["PostPage"];
                 };
             };
             /** @description Unknown or invalid query parameter */
@@ -1546,7 +1563,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreatePostDto"];
+                "application/json": components["schemas"]["CreatePost"];
             };
         };
         responses: {
@@ -1557,7 +1574,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Invalid body */
@@ -1669,7 +1686,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Invalid id or query parameter */
@@ -1844,7 +1861,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdatePostDto"];
+                "application/json": components["schemas"]["UpdatePost"];
             };
         };
         responses: {
@@ -1855,7 +1872,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Invalid id or body */
@@ -1998,7 +2015,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PostResponseDto"];
+                    "application/json": components["schemas"]["Post"];
                 };
             };
             /** @description Invalid id */

@@ -3,8 +3,9 @@
  * services use and the DTO classes that document it in OpenAPI.
  */
 import type { Type } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
+@ApiSchema({ name: 'PageMeta', description: 'Where a page lies in the whole result' })
 export class PageMetaDto {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Rows matching the filters, all pages together' })
   readonly total!: number;

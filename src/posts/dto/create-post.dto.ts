@@ -1,9 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
 import { HasNoNul, MAX_ID } from '../../common/pagination/input-rules';
 
 export const MAX_BODY_LENGTH = 100_000;
 
+@ApiSchema({ name: 'CreatePost', description: 'A new post by a live user' })
 export class CreatePostDto {
   @ApiProperty({ minLength: 1, maxLength: 255, example: 'Hello, world' })
   @IsString()

@@ -1,7 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { UserResponseDto, toUserResponse, type UserRow } from '../../users/dto/user-response.dto';
 import type { PostAttributes } from '../models/post.model';
 
+@ApiSchema({ name: 'Post', description: 'A post. `author` is present only when asked for with include=author.' })
 export class PostResponseDto {
   @ApiProperty({ type: 'integer', minimum: 1 })
   readonly id!: number;

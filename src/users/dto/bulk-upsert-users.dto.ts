@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, ValidateNested } from 'class-validator';
 import { CreateUserDto } from './create-user.dto';
@@ -6,6 +6,7 @@ import { UserResponseDto } from './user-response.dto';
 
 export const MAX_BULK_USERS = 1000;
 
+@ApiSchema({ name: 'BulkUpsertUsers', description: 'Users to create or update by email' })
 export class BulkUpsertUsersDto {
   @ApiProperty({
     type: () => [CreateUserDto],
@@ -21,6 +22,7 @@ export class BulkUpsertUsersDto {
   readonly users!: CreateUserDto[];
 }
 
+@ApiSchema({ name: 'BulkUpsertUsersResult', description: 'The users written, one per row sent' })
 export class BulkUpsertUsersResponseDto {
   @ApiProperty({ type: () => [UserResponseDto], description: 'One user per row sent, in the same order' })
   readonly data!: UserResponseDto[];

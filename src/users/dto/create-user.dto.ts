@@ -1,9 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
 import { HasNoNul } from '../../common/pagination/input-rules';
 import { USER_ROLES, type UserRole } from '../models/user.model';
 
+@ApiSchema({ name: 'CreateUser', description: 'A new user' })
 export class CreateUserDto {
   @ApiProperty({ minLength: 2, maxLength: 100, example: 'Ada Lovelace' })
   @IsString()

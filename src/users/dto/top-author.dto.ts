@@ -1,5 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
+@ApiSchema({ name: 'TopAuthor', description: 'A user and the number of its live posts' })
 export class TopAuthorDto {
   @ApiProperty({ type: 'integer', minimum: 1 })
   readonly id!: number;
@@ -11,6 +12,7 @@ export class TopAuthorDto {
   readonly postCount!: number;
 }
 
+@ApiSchema({ name: 'TopAuthors', description: 'Users with the most live posts' })
 export class TopAuthorsResponseDto {
   @ApiProperty({ type: [TopAuthorDto] })
   readonly data!: TopAuthorDto[];

@@ -1,7 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { PostResponseDto } from '../../posts/dto/post-response.dto';
 import { USER_ROLES, type UserAttributes, type UserRole } from '../models/user.model';
 
+@ApiSchema({ name: 'User', description: 'A user. `posts` is present only when asked for with include=posts.' })
 export class UserResponseDto {
   @ApiProperty({ type: 'integer', minimum: 1 })
   readonly id!: number;
