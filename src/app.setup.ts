@@ -8,7 +8,7 @@ import { VersioningType } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, type ResponseObject, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 
 export const API_PREFIX = 'api';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -46,11 +46,39 @@ export function createHttpAdapter(): FastifyAdapter {
 
 export function configureApp(app: NestFastifyApplication): OpenAPIObject {
   app.useLogger(app.get(Logger));
+  logRequests(app);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
   return document;
+}
+
+/**
+ * One line per finished request at `info` (and below), as pino-http wrote them: `request completed`, or
+ * `request errored` with an error for a 5xx; request id, method, path, status and time only. At `warn` and above
+ * pino-http never wrote a request line, so no hook is registered at all: requests pay nothing for logging.
+ */
+function logRequests(app: NestFastifyApplication): void {
+  const logger = PinoLogger.root;
+  if (!logger?.isLevelEnabled('info')) return;
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request, reply, done) => {
+      // Health probes arrive every few seconds and say nothing worth keeping.
+      if (request.routeOptions.url !== '/health') {
+        const entry = {
+          reqId: request.id,
+          req: { id: request.id, method: request.method, url: request.url },
+          res: reply.raw,
+          responseTime: Math.round(reply.elapsedTime),
+        };
+        if (reply.statusCode >= 500) logger.info({ ...entry, err: new Error(`failed with status code ${reply.statusCode}`) }, 'request errored');
+        else logger.info(entry, 'request completed');
+      }
+      done();
+    });
 }
 
 export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {

@@ -1,4 +1,3 @@
-import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { type LogLevel, NodeEnv } from './environment';
 
@@ -17,7 +16,9 @@ export function loggerParams(nodeEnv: NodeEnv, level: LogLevel): Params {
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'], remove: true },
       quietReqLogger: true,
     },
-    // Health probes arrive every few seconds and say nothing worth keeping.
-    exclude: [{ method: RequestMethod.ALL, path: 'health' }],
+    // No per-request middleware: it would run pino-http and an AsyncLocalStorage context for every request (promise
+    // hooks on every promise), even at `warn` where it never writes a line. Requests are logged from a Fastify hook
+    // instead (logRequests in app.setup.ts), and the one in-request log, the exception filter's, names its request id.
+    forRoutes: [],
   };
 }

@@ -46,12 +46,40 @@ describe('AsyncLocalNamespace', () => {
 
   it('shares the store with continuations, so a value cleared later is cleared for them too', async () => {
     let later: Promise<unknown> | undefined;
+    // Another run in flight keeps tracking on, so the continuation reads the shared store itself.
+    const other = ns.run(() => new Promise((resolve) => setTimeout(resolve, 20)));
     ns.run(() => {
       ns.set('transaction', 'tx');
       later = new Promise((resolve) => setTimeout(() => resolve(ns.get('transaction')), 5));
       ns.set('transaction', null);
     });
     await expect(later).resolves.toBeNull();
+    await other;
+  });
+
+  it('switches tracking off once every run has settled, and a continuation then sees no transaction', async () => {
+    let later: Promise<unknown> | undefined;
+    const running = ns.run(async () => {
+      ns.set('transaction', 'tx');
+      later = new Promise((resolve) => setTimeout(() => resolve(ns.get('transaction')), 10));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(ns.tracking).toBe(true);
+      return ns.get('transaction');
+    });
+    await expect(running).resolves.toBe('tx');
+    expect(ns.tracking).toBe(false);
+    await expect(later).resolves.toBeUndefined();
+    expect(ns.get('transaction')).toBeUndefined();
+  });
+
+  it('switches tracking off after a run that throws or rejects', async () => {
+    expect(() =>
+      ns.run(() => {
+        throw new Error('sync');
+      }),
+    ).toThrow('sync');
+    await expect(ns.run(async () => Promise.reject(new Error('async')))).rejects.toThrow('async');
+    expect(ns.tracking).toBe(false);
   });
 
   it('bind() runs a function in the context it was bound in', () => {

@@ -3,7 +3,7 @@
  * `{ statusCode, error, message }` and never carries SQL, stacks or library names.
  */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import {
   BaseError,
@@ -38,10 +38,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(ApiExceptionFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
     const mapped = this.map(exception);
     if (mapped.status >= 500) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      // The request id is named here: no per-request logger context exists (see config/logger.config.ts).
+      const reqId = http.getRequest<FastifyRequest | undefined>()?.id;
+      this.logger.error(exception instanceof Error ? { reqId, err: exception } : { reqId, thrown: String(exception) });
     }
     if (mapped.retryAfterSeconds !== undefined) {
       void reply.header('Retry-After', String(mapped.retryAfterSeconds));
