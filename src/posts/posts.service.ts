@@ -6,6 +6,7 @@ import { ConflictException, Injectable, NotFoundException, UnprocessableEntityEx
 import { InjectModel } from '@nestjs/sequelize';
 import { QueryTypes, type FindOptions, type ModelStatic } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
+import { badBulkRows } from '../common/database/bulk-errors';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
 import type { UserRow } from '../users/dto/user-response.dto';
@@ -38,6 +39,24 @@ export class PostsService {
       authorId: dto.authorId,
     });
     return toPostResponse(post.get());
+  }
+
+  /**
+   * Posts of an author created in the same request (POST /users/with-posts): one INSERT for all of them,
+   * no author check (the caller has just written the author in this transaction).
+   */
+  async createManyForAuthor(
+    authorId: number,
+    posts: ReadonlyArray<Pick<CreatePostDto, 'title' | 'body' | 'published'>>,
+  ): Promise<PostResponseDto[]> {
+    if (posts.length === 0) return [];
+    const rows = posts.map((post) => ({ title: post.title, body: post.body, published: post.published ?? false, authorId }));
+    const created = await this.posts
+      .bulkCreate(rows, { validate: true, returning: [...POST_PUBLIC_ATTRIBUTES] })
+      .catch((error: unknown) => {
+        throw badBulkRows(error, 'posts', (record) => rows.findIndex((row) => row.title === record.title && row.body === record.body));
+      });
+    return created.map((post) => toPostResponse(post.get()));
   }
 
   /** GET /posts, and GET /users/:id/posts with `authorId` from the path. */

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { AggregateError, BulkRecordError, ValidationError, ValidationErrorItem } from 'sequelize';
-import { Post } from '../posts/models/post.model';
+import { PostsService } from '../posts/posts.service';
 import { UsersBatchService } from './users-batch.service';
 
 const at = new Date('2026-11-01T10:00:00.000Z');
@@ -12,7 +12,9 @@ function invalid(values: Record<string, unknown>, message: string): BulkRecordEr
 
 function setup() {
   const users = { create: jest.fn(), bulkCreate: jest.fn() };
-  return { users, service: new UsersBatchService(users as never) };
+  const posts = { bulkCreate: jest.fn() };
+  const service = new UsersBatchService(users as never, new PostsService(posts as never, {} as never));
+  return { users, posts, service };
 }
 
 describe('UsersBatchService', () => {
@@ -86,11 +88,11 @@ describe('UsersBatchService', () => {
 
   describe('createWithPosts', () => {
     it('creates the user, then all posts in one bulk insert, and answers with both', async () => {
-      const { users, service } = setup();
+      const { users, posts, service } = setup();
       users.create.mockResolvedValue(instance({ id: 7, name: 'Writer', email: 'w@example.com', role: 'user' }));
-      const bulkCreate = jest
-        .spyOn(Post, 'bulkCreate')
-        .mockImplementation(async (rows) => rows.map((row, i) => instance({ id: i + 1, ...row })) as never);
+      const bulkCreate = posts.bulkCreate.mockImplementation(async (rows: Array<Record<string, unknown>>) =>
+        rows.map((row, i) => instance({ id: i + 1, ...row })),
+      );
       const result = await service.createWithPosts({
         name: 'Writer',
         email: 'w@example.com',
@@ -107,17 +109,17 @@ describe('UsersBatchService', () => {
     });
 
     it('skips the posts insert for an empty list', async () => {
-      const { users, service } = setup();
+      const { users, posts, service } = setup();
       users.create.mockResolvedValue(instance({ id: 7, name: 'Writer', email: 'w@example.com', role: 'user' }));
-      const bulkCreate = jest.spyOn(Post, 'bulkCreate');
+      const bulkCreate = posts.bulkCreate;
       await expect(service.createWithPosts({ name: 'Writer', email: 'w@example.com', posts: [] })).resolves.toMatchObject({ posts: [] });
       expect(bulkCreate).not.toHaveBeenCalled();
     });
 
     it("names the failing post's index", async () => {
-      const { users, service } = setup();
+      const { users, posts, service } = setup();
       users.create.mockResolvedValue(instance({ id: 7, name: 'Writer', email: 'w@example.com', role: 'user' }));
-      jest.spyOn(Post, 'bulkCreate').mockRejectedValue(new AggregateError([invalid({ title: 'B', body: 'b' }, 'Validation notEmpty on body failed')]));
+      posts.bulkCreate.mockRejectedValue(new AggregateError([invalid({ title: 'B', body: 'b' }, 'Validation notEmpty on body failed')]));
       await expect(
         service.createWithPosts({ name: 'Writer', email: 'w@example.com', posts: [{ title: 'A', body: 'a' }, { title: 'B', body: 'b' }] }),
       ).rejects.toMatchObject({ response: { message: ['posts.1: Validation notEmpty on body failed'] } });

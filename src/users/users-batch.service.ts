@@ -5,9 +5,8 @@
  */
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { AggregateError, BulkRecordError, ValidationError } from 'sequelize';
-import { toPostResponse } from '../posts/dto/post-response.dto';
-import { Post, POST_PUBLIC_ATTRIBUTES } from '../posts/models/post.model';
+import { badBulkRows } from '../common/database/bulk-errors';
+import { PostsService } from '../posts/posts.service';
 import type { BulkUpsertUsersDto, BulkUpsertUsersResponseDto } from './dto/bulk-upsert-users.dto';
 import type { CreateUserWithPostsDto, UserWithPostsResponseDto } from './dto/create-user-with-posts.dto';
 import { toUserResponse } from './dto/user-response.dto';
@@ -15,24 +14,16 @@ import { normaliseEmail, User, USER_PUBLIC_ATTRIBUTES, type UserCreationAttribut
 
 @Injectable()
 export class UsersBatchService {
-  constructor(@InjectModel(User) private readonly users: typeof User) {}
+  constructor(
+    @InjectModel(User) private readonly users: typeof User,
+    private readonly posts: PostsService,
+  ) {}
 
   /** Two INSERTs whatever the number of posts. A taken email fails on the unique index: 409 from the filter. */
   async createWithPosts(dto: CreateUserWithPostsDto): Promise<UserWithPostsResponseDto> {
     const user = await this.users.create(userValues(dto));
-    const rows = dto.posts.map((post) => ({
-      title: post.title,
-      body: post.body,
-      published: post.published ?? false,
-      authorId: user.id,
-    }));
-    const posts =
-      rows.length === 0
-        ? []
-        : await Post.bulkCreate(rows, { validate: true, returning: [...POST_PUBLIC_ATTRIBUTES] }).catch((error: unknown) => {
-            throw badBulkRows(error, 'posts', (record) => rows.findIndex((row) => row.title === record.title && row.body === record.body));
-          });
-    return { ...toUserResponse(user.get()), posts: posts.map((post) => toPostResponse(post.get())) };
+    const posts = await this.posts.createManyForAuthor(user.id, dto.posts);
+    return { ...toUserResponse(user.get()), posts };
   }
 
   /**
@@ -75,20 +66,4 @@ function assertDistinctEmails(rows: ReadonlyArray<{ email: string }>): void {
     else messages.push(`users.${index}.email duplicates users.${first}.email`);
   });
   if (messages.length > 0) throw new BadRequestException(messages);
-}
-
-/**
- * bulkCreate's `validate: true` reports every invalid row in one AggregateError of BulkRecordErrors, which name
- * the instance but not its position: `indexOf` finds it in the request. Anything else is rethrown untouched.
- * (The DTOs enforce the same rules first, so this is the model's last word, not the usual path.)
- */
-function badBulkRows(error: unknown, field: string, indexOf: (record: Record<string, unknown>) => number): unknown {
-  if (!(error instanceof AggregateError)) return error;
-  const messages = error.errors.flatMap((item) => {
-    if (!(item instanceof BulkRecordError)) return [String(item.message)];
-    const index = indexOf((item.record as unknown as { get(): Record<string, unknown> }).get());
-    const details = item.errors instanceof ValidationError ? item.errors.errors.map((detail) => detail.message) : [item.message];
-    return details.map((message) => `${field}.${index}: ${message}`);
-  });
-  return new BadRequestException(messages);
 }
