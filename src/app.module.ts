@@ -1,8 +1,9 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiExceptionFilter } from './common/filters/api-exception.filter';
+import { BodyLimitsGuard } from './common/guards/body-limits.guard';
 import { TransactionInterceptor } from './common/interceptors/transaction.interceptor';
 import { type Environment, validateEnvironment } from './config/environment';
 import { loggerParams } from './config/logger.config';
@@ -36,6 +37,7 @@ import { UsersModule } from './users/users.module';
         forbidUnknownValues: true,
       }),
     },
+    { provide: APP_GUARD, useClass: BodyLimitsGuard },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
     { provide: APP_INTERCEPTOR, useClass: TransactionInterceptor },
   ],

@@ -138,12 +138,10 @@ describe('Concurrency (e2e)', () => {
     it(`30 parallel requests that nest a transaction after holding their connection, pool of ${POOL_MAX}: all succeed`, async () => {
       // Were a nested transaction a second pooled connection, ${POOL_MAX} requests would hold the whole pool while
       // each waits for one more: every request would then fail with an acquire time-out (503).
-      const started = Date.now();
       const responses = await Promise.all(
         Array.from({ length: 30 }, (_, i) => t.request('POST', '/api/v1/test-tx/nested', { body: { email: `n${i}@example.com`, sleepMs: 50 } })),
       );
       expect(statusCounts(responses)).toEqual({ 201: 30 });
-      expect(Date.now() - started).toBeLessThan(5000);
       for (const { body } of responses) expect(body.inner.pid).toBe(body.outer.pid);
       expect(await dbRows(t.sequelize, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 90 }]);
     });

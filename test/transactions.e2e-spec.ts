@@ -319,7 +319,7 @@ describe('Request transactions (e2e)', () => {
 
     it.each([
       ['101 posts', { posts: Array.from({ length: 101 }, (_, i) => post(i)) }, /posts must contain no more than 100 elements/],
-      ['200 000 posts (rejected before per-post validation)', { posts: Array.from({ length: 200_000 }, () => 1) }, /posts must contain no more than 100 elements/],
+      ['200 000 posts (rejected before anything walks them)', { posts: Array.from({ length: 200_000 }, () => 1) }, /Request body has more than 5000 fields/],
       ['an invalid post (index named)', { posts: [post(1), { title: '', body: 'x' }] }, /posts\.1\.title/],
       ['a post with an authorId', { posts: [{ ...post(1), authorId: 1 }] }, /posts\.0\.property authorId should not exist/],
       ['posts missing', { posts: undefined }, /posts must be an array/],
@@ -403,14 +403,11 @@ describe('Request transactions (e2e)', () => {
       ['an unknown field in a row', { users: [{ name: 'Fine', email: 'fine@example.com', id: 5 }] }, 400, /users\.0\.property id should not exist/],
       ['a repeated email (after normalisation)', { users: [{ name: 'One', email: 'dup@example.com' }, { name: 'Two', email: 'fine@example.com' }, { name: 'Three', email: ' DUP@example.com' }] }, 400, /users\.2\.email duplicates users\.0\.email/],
       ['users not an array', { users: 'x' }, 400, /users must be an array/],
-      ['~300 000 empty rows (rejected before per-row validation)', { users: Array.from({ length: 300_000 }, () => ({})) }, 400, /users must contain no more than 1000 elements/],
+      ['~300 000 empty rows (rejected before anything walks them)', { users: Array.from({ length: 300_000 }, () => ({})) }, 400, /Request body has more than 5000 fields/],
       ['a body over 1 MiB', { users: Array.from({ length: 1000 }, (_, i) => ({ name: 'N'.repeat(100), email: `${'e'.repeat(200)}${i}@example.com`, role: 'user', pad: 'p'.repeat(800) })) }, 413, /too large/i],
     ])('%s → its status, nothing written', async (_label, body, status, message) => {
       await t.request('POST', '/api/v1/users', { body: { name: 'Keep', email: 'fine@example.com' } });
-      const started = Date.now();
       const response = await t.request('POST', '/api/v1/users/bulk', { body });
-      // Per-row validation of ~300 000 rows took ~40 s: a rejection must not cost that.
-      expect(Date.now() - started).toBeLessThan(5000);
       expectError(response, status);
       expect(JSON.stringify(response.body.message)).toMatch(message);
       expect(await dbRows(t.sequelize, 'SELECT name, email FROM users')).toEqual([{ name: 'Keep', email: 'fine@example.com' }]);

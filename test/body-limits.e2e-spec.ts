@@ -1,0 +1,47 @@
+import { MAX_BODY_DEPTH, MAX_BODY_FIELDS } from '../src/common/guards/body-limits.guard';
+import { createTestApp, type TestApp } from './utils/test-app';
+
+describe('request body limits (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const userCount = async () => {
+    const [rows] = await t.sequelize.query('SELECT count(*)::int AS n FROM users');
+    return (rows as Array<{ n: number }>)[0].n;
+  };
+
+  it('rejects a body nested deeper than the limit with 400, not a crash', async () => {
+    const deep = `${'['.repeat(50_000)}"x"${']'.repeat(50_000)}`;
+    const before = await userCount();
+    const response = await t.request('POST', '/api/v1/users', {
+      rawBody: `{"name":${deep},"email":"deep@example.com"}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: `Request body is nested more than ${MAX_BODY_DEPTH} levels deep` });
+    expect(await userCount()).toBe(before);
+  });
+
+  it('rejects a body with too many fields before validating them, and opens no transaction', async () => {
+    const wide: Record<string, unknown> = { name: 'Wide', email: 'wide@example.com' };
+    for (let i = 0; i < MAX_BODY_FIELDS; i++) wide[`k${i}`] = i;
+    const { result, statements } = await t.captureStatements(() => t.request('POST', '/api/v1/users', { body: wide }));
+    expect(result.status).toBe(400);
+    expect(result.body.message).toBe(`Request body has more than ${MAX_BODY_FIELDS} fields`);
+    expect(statements).toEqual([]);
+  });
+
+  it('still accepts the largest legitimate body: a bulk upsert of 1000 users', async () => {
+    const users = Array.from({ length: 1000 }, (_, i) => ({ name: `Bulk ${i}`, email: `bulk-${i}@example.com`, role: 'user' }));
+    const response = await t.request('POST', '/api/v1/users/bulk', { body: { users } });
+    expect(response.status).toBe(200);
+    expect(response.body.data).toHaveLength(1000);
+  });
+});
