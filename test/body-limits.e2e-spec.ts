@@ -38,6 +38,14 @@ describe('request body limits (e2e)', () => {
     expect(statements).toEqual([]);
   });
 
+  it.each(['null', '[]', '"text"', '7'])('answers 400 to a PATCH whose body is %s, changing nothing', async (raw) => {
+    const created = await t.request('POST', '/api/v1/users', { body: { name: 'Patched', email: `patched-${raw.length}@example.com` } });
+    const response = await t.request('PATCH', `/api/v1/users/${created.body.id}`, { rawBody: raw, headers: { 'content-type': 'application/json' } });
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe('Request body must be a JSON object');
+    expect((await t.request('GET', `/api/v1/users/${created.body.id}`)).body).toEqual(created.body);
+  });
+
   it('still accepts the largest legitimate body: a bulk upsert of 1000 users', async () => {
     const users = Array.from({ length: 1000 }, (_, i) => ({ name: `Bulk ${i}`, email: `bulk-${i}@example.com`, role: 'user' }));
     const response = await t.request('POST', '/api/v1/users/bulk', { body: { users } });

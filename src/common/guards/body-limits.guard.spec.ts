@@ -20,6 +20,10 @@ describe('BodyLimitsGuard', () => {
     expect(guard.canActivate(contextWith(bulk))).toBe(true);
   });
 
+  it.each([null, [], [{ name: 'x' }], 42, 'text', true])('rejects a body that is not a JSON object (%p)', (body) => {
+    expect(() => guard.canActivate(contextWith(body))).toThrow(new BadRequestException('Request body must be a JSON object'));
+  });
+
   it('rejects a body with too many fields, counting keys and array items at every level', () => {
     const wide = Object.fromEntries(Array.from({ length: MAX_BODY_FIELDS + 1 }, (_, i) => [`k${i}`, i]));
     expect(() => guard.canActivate(contextWith(wide))).toThrow(new BadRequestException(`Request body has more than ${MAX_BODY_FIELDS} fields`));

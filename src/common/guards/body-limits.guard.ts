@@ -1,5 +1,5 @@
 /**
- * Bounds the shape of every JSON body before anything walks it. The 1 MiB size limit alone still lets a
+ * Bounds the shape of every JSON body before anything walks it: an object, of bounded size and depth. The 1 MiB size limit alone still lets a
  * body hold ~100 000 keys (class-transformer and class-validator then spend seconds on it, answering with a
  * megabyte of messages) or nest tens of thousands of levels deep (which overflows their recursion: a 500).
  * A guard, because guards run before the pipes and before the TransactionInterceptor opens a transaction.
@@ -16,10 +16,11 @@ export class BodyLimitsGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const body = context.switchToHttp().getRequest<FastifyRequest>().body;
-    if (body !== null && typeof body === 'object') {
-      const problem = measure(body);
-      if (problem) throw new BadRequestException(problem);
-    }
+    if (body === undefined) return true;
+    // Every operation that takes a body takes an object: `null`, `[]` or `42` is a client mistake, not an empty patch.
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestException('Request body must be a JSON object');
+    const problem = measure(body);
+    if (problem) throw new BadRequestException(problem);
     return true;
   }
 }
