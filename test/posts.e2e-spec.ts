@@ -61,6 +61,20 @@ describe('Posts API (e2e)', () => {
       expect((await t.request('GET', `/api/v1/posts/${response.body.id}`)).body).toEqual(response.body);
     });
 
+    it('runs 3 statements: BEGIN, the INSERT carrying the live-author check (FOR SHARE), COMMIT; a missing author: no row', async () => {
+      const author = await createUser();
+      const created = await t.captureStatements(() => t.request('POST', '/api/v1/posts', { body: { title: 'T', body: 'B', authorId: author.id } }));
+      expect(created.result.status).toBe(201);
+      expect(created.statements).toHaveLength(3);
+      expect(created.statements[0]).toMatch(/^(START TRANSACTION|BEGIN)/);
+      expect(created.statements[1]).toMatch(/INSERT INTO posts[\s\S]*WHERE EXISTS \(SELECT 1 FROM users[\s\S]*FOR SHARE\)/);
+      expect(created.statements[2]).toMatch(/^COMMIT/);
+      const missing = await t.captureStatements(() => t.request('POST', '/api/v1/posts', { body: { title: 'T', body: 'B', authorId: 4242 } }));
+      expectError(missing.result, 422);
+      expect(missing.statements.at(-1)).toMatch(/^ROLLBACK/);
+      expect(await postCount()).toBe(1);
+    });
+
     it('keeps unicode intact and accepts published=true', async () => {
       const author = await createUser();
       const post = await createPost(author.id, { title: 'Zoë 🚀 日本語', body: '\u{1F600} ok', published: true });

@@ -73,12 +73,14 @@ describe('PostsService', () => {
 
   describe('author checks', () => {
     it('422 on create when the author is not a live user, and nothing is inserted', async () => {
-      const { service, posts, sequelize } = setup();
+      const { service, sequelize } = setup();
+      // The INSERT … WHERE EXISTS (live author) inserted no row.
+      sequelize.query.mockResolvedValue(null);
       await expect(service.create({ title: 't', body: 'b', authorId: 3 })).rejects.toBeInstanceOf(UnprocessableEntityException);
-      expect(posts.create).not.toHaveBeenCalled();
+      expect(sequelize.query).toHaveBeenCalledTimes(1);
       // Bound, not interpolated, and locking the author row against a concurrent delete.
-      expect(sequelize.query.mock.calls[0][0]).toMatch(/id = \$1 .*FOR SHARE/);
-      expect(sequelize.query.mock.calls[0][1]).toMatchObject({ bind: [3] });
+      expect(sequelize.query.mock.calls[0][0]).toMatch(/INSERT INTO posts[\s\S]*EXISTS \(SELECT 1 FROM users WHERE id = \$4::int AND "deletedAt" IS NULL FOR SHARE\)/);
+      expect(sequelize.query.mock.calls[0][1]).toMatchObject({ bind: ['t', 'b', false, 3, expect.any(Date)], plain: true });
     });
 
     it('409 on restore while the author is deleted', async () => {

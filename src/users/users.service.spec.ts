@@ -97,10 +97,20 @@ describe('UsersService', () => {
 
   describe('update', () => {
     it('an empty patch reads the user instead of writing', async () => {
-      const { service, users } = setup();
-      users.findByPk.mockResolvedValue(row(4));
+      const { service, sequelize } = setup();
+      sequelize.query.mockResolvedValue(row(4));
       await expect(service.update(4, {})).resolves.toMatchObject({ id: 4 });
-      expect(users.update).not.toHaveBeenCalled();
+      expect(sequelize.query).toHaveBeenCalledTimes(1);
+      expect(sequelize.query.mock.calls[0][0]).toMatch(/^SELECT .* FROM users WHERE id = \$1 AND "deletedAt" IS NULL$/);
+    });
+
+    it('one bound UPDATE of the live row: email normalised as the model hook does, null for the fields left out', async () => {
+      const { service, sequelize } = setup();
+      sequelize.query.mockResolvedValue(row(4, { email: 'ada@example.com' }));
+      await expect(service.update(4, { email: '  Ada@Example.COM ' })).resolves.toMatchObject({ id: 4, email: 'ada@example.com' });
+      const [sql, options] = sequelize.query.mock.calls[0];
+      expect(sql).toMatch(/UPDATE users SET[\s\S]*WHERE id = \$1 AND "deletedAt" IS NULL[\s\S]*RETURNING/);
+      expect(options.bind).toEqual([4, null, 'ada@example.com', null, expect.any(Date)]);
     });
 
     it('404 when no live row was updated', async () => {

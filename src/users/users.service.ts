@@ -17,7 +17,7 @@ import type { TopAuthorDto } from './dto/top-author.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { USER_SORT_FIELDS, type ListUsersQueryDto, type UserIncludeQueryDto } from './dto/user-query.dto';
 import { toUserResponse, type UserResponseDto, type UserRow } from './dto/user-response.dto';
-import { User, USER_PUBLIC_ATTRIBUTES } from './models/user.model';
+import { normaliseEmail, User, USER_PUBLIC_ATTRIBUTES } from './models/user.model';
 
 // Live users only, each with its number of live posts; `::int` so pg returns a number, not a bigint string.
 const TOP_AUTHORS_SQL = `
@@ -28,6 +28,22 @@ const TOP_AUTHORS_SQL = `
   GROUP BY u.id
   ORDER BY "postCount" DESC, u.id ASC
   LIMIT $1`;
+
+// The hot single-row paths as one bound statement each, through `sequelize.query`: the model methods (findByPk →
+// findAll, update) clone their options with lodash, build model instances and run hooks on every call, which was most
+// of the app's own CPU per request (bench/README.md). The columns are USER_PUBLIC_ATTRIBUTES; "deletedAt" IS NULL is
+// the model's paranoid filter; what the model's hooks did (email normalisation) the service does before binding.
+const USER_COLUMNS = USER_PUBLIC_ATTRIBUTES.map((name) => `"${name}"`).join(', ');
+const USER_BY_ID_SQL = `SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND "deletedAt" IS NULL`;
+// A PATCH never sends null (the DTO rejects it), so NULL here means "leave the column as it is".
+const UPDATE_USER_SQL = `
+  UPDATE users SET
+    name = COALESCE($2::varchar, name),
+    email = COALESCE($3::varchar, email),
+    role = COALESCE($4::enum_users_role, role),
+    "updatedAt" = $5
+  WHERE id = $1 AND "deletedAt" IS NULL
+  RETURNING ${USER_COLUMNS}`;
 
 @Injectable()
 export class UsersService {
@@ -73,7 +89,7 @@ export class UsersService {
   /** One statement, with or without the embedded posts. */
   async findOne(id: number, query: UserIncludeQueryDto = {}): Promise<UserResponseDto> {
     if (query.include !== 'posts') {
-      const row = (await this.users.findByPk(id, { attributes: [...USER_PUBLIC_ATTRIBUTES], raw: true })) as UserRow | null;
+      const row = await this.sequelize.query<UserRow>(USER_BY_ID_SQL, { bind: [id], type: QueryTypes.SELECT, plain: true });
       if (!row) throw new NotFoundException(`User ${id} not found`);
       return toUserResponse(row);
     }
@@ -99,14 +115,16 @@ export class UsersService {
   }
 
   async update(id: number, dto: UpdateUserDto): Promise<UserResponseDto> {
-    const values = Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined));
-    if (Object.keys(values).length === 0) return this.findOne(id);
-    const [count, rows] = await this.users.update(values, {
-      where: { id },
-      returning: [...USER_PUBLIC_ATTRIBUTES],
+    if (dto.name === undefined && dto.email === undefined && dto.role === undefined) return this.findOne(id);
+    const email = dto.email === undefined ? null : normaliseEmail(dto.email);
+    // A taken email fails on the partial unique index (UniqueConstraintError): the global filter answers 409.
+    const row = await this.sequelize.query<UserRow>(UPDATE_USER_SQL, {
+      bind: [id, dto.name ?? null, email, dto.role ?? null, new Date()],
+      type: QueryTypes.SELECT,
+      plain: true,
     });
-    if (count === 0) throw new NotFoundException(`User ${id} not found`);
-    return toUserResponse(rows[0].get());
+    if (!row) throw new NotFoundException(`User ${id} not found`);
+    return toUserResponse(row);
   }
 
   /** Soft-deletes the user and its live posts with one timestamp, which restore uses to find them again. */
