@@ -12,10 +12,7 @@ describe('request body limits (e2e)', () => {
     await t.close();
   });
 
-  const userCount = async () => {
-    const [rows] = await t.sequelize.query('SELECT count(*)::int AS n FROM users');
-    return (rows as Array<{ n: number }>)[0].n;
-  };
+  const userCount = async () => (await t.rows<{ n: number }>('SELECT count(*)::int AS n FROM users'))[0].n;
 
   it('rejects a body nested deeper than the limit with 400, not a crash', async () => {
     const deep = `${'['.repeat(50_000)}"x"${']'.repeat(50_000)}`;

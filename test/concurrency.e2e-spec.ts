@@ -3,14 +3,8 @@
  * whole multi-row writes, a pool of 10 under 100 parallel mutating requests (no starvation, nothing leaked),
  * overlapping bulk upserts without deadlocks, and the configured isolation level doing its job.
  */
-import type { Sequelize } from 'sequelize-typescript';
 import { TransactionProbeModule } from './support/transaction-probe.module';
 import { createTestApp, type TestApp, type TestResponse } from './utils/test-app';
-
-async function dbRows<T = any>(sequelize: Sequelize, sql: string, bind: unknown[] = []): Promise<T[]> {
-  const [rows] = await sequelize.query(sql, { bind });
-  return rows as T[];
-}
 
 function statusCounts(responses: TestResponse[]): Record<number, number> {
   const counts: Record<number, number> = {};
@@ -58,7 +52,7 @@ describe('Concurrency (e2e)', () => {
         ),
       );
       expect(statusCounts(responses)).toEqual({ 201: 1, 409: 29 });
-      expect(await dbRows(t.sequelize, 'SELECT email FROM users')).toEqual([{ email: 'race@example.com' }]);
+      expect(await t.rows('SELECT email FROM users')).toEqual([{ email: 'race@example.com' }]);
     });
 
     it('30 parallel POST /users/with-posts with one email: one 201, 29 × 409, and only the winner’s posts exist', async () => {
@@ -71,7 +65,7 @@ describe('Concurrency (e2e)', () => {
       );
       expect(statusCounts(responses)).toEqual({ 201: 1, 409: 29 });
       const winner = responses.find((response) => response.status === 201)!.body;
-      const posts = await dbRows(t.sequelize, 'SELECT "authorId", title FROM posts ORDER BY id');
+      const posts = await t.rows('SELECT "authorId", title FROM posts ORDER BY id');
       expect(posts).toEqual(winner.posts.map((post: any) => ({ authorId: winner.id, title: post.title })));
     });
 
@@ -84,13 +78,12 @@ describe('Concurrency (e2e)', () => {
         ),
       );
       expect(statusCounts(responses)).toEqual({ 201: 20 });
-      const counts = await dbRows<{ email: string; posts: number }>(
-        t.sequelize,
+      const counts = await t.rows<{ email: string; posts: number }>(
         `SELECT u.email, count(p.id)::int AS posts FROM users u LEFT JOIN posts p ON p."authorId" = u.id GROUP BY u.email`,
       );
       expect(counts).toHaveLength(20);
       for (const { email, posts } of counts) expect(posts).toBe(Number(/author(\d+)@/.exec(email)![1]) + 1);
-      expect(await dbRows(t.sequelize, 'SELECT count(*)::int AS n FROM posts')).toEqual([{ n: 210 }]);
+      expect(await t.rows('SELECT count(*)::int AS n FROM posts')).toEqual([{ n: 210 }]);
     });
 
     it(`100 parallel mutating requests on a pool of ${POOL_MAX}: no acquire time-out, nested transactions included, nothing leaked`, async () => {
@@ -125,8 +118,7 @@ describe('Concurrency (e2e)', () => {
       expect({ using: pool.using, waiting: pool.waiting }).toEqual({ using: 0, waiting: 0 });
       expect(pool.size).toBeLessThanOrEqual(POOL_MAX);
       // Seen from the server: this app's other connections are all idle, none left inside a transaction.
-      const sessions = await dbRows<{ state: string }>(
-        t.sequelize,
+      const sessions = await t.rows<{ state: string }>(
         `SELECT state FROM pg_stat_activity
          WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()`,
         ['nest-sequelize-service'],
@@ -143,7 +135,7 @@ describe('Concurrency (e2e)', () => {
       );
       expect(statusCounts(responses)).toEqual({ 201: 30 });
       for (const { body } of responses) expect(body.inner.pid).toBe(body.outer.pid);
-      expect(await dbRows(t.sequelize, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 90 }]);
+      expect(await t.rows('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 90 }]);
     });
 
     it('10 parallel bulk upserts of the same 100 emails in different orders: no deadlock, 100 users', async () => {
@@ -154,7 +146,7 @@ describe('Concurrency (e2e)', () => {
         ),
       );
       expect(statusCounts(responses)).toEqual({ 200: 10 });
-      const names = await dbRows<{ name: string; n: number }>(t.sequelize, 'SELECT name, count(*)::int AS n FROM users GROUP BY name');
+      const names = await t.rows<{ name: string; n: number }>('SELECT name, count(*)::int AS n FROM users GROUP BY name');
       // Each batch is atomic: the last one to commit renamed all 100 rows.
       expect(names).toEqual([{ name: expect.stringMatching(/^Batch \d$/), n: 100 }]);
     });
@@ -200,7 +192,7 @@ describe('Concurrency (e2e)', () => {
       const failed = responses.find((response) => response.status === 503)!;
       expect(failed.headers.get('retry-after')).toBe('1');
       expect(failed.body).toMatchObject({ statusCode: 503, message: expect.stringMatching(/retry/i) });
-      expect(await dbRows(t.sequelize, `SELECT count(*)::int AS n FROM users WHERE role = 'admin'`)).toEqual([{ n: 1 }]);
+      expect(await t.rows(`SELECT count(*)::int AS n FROM users WHERE role = 'admin'`)).toEqual([{ n: 1 }]);
       for (const [message] of warn.mock.calls) expect(String(message)).toMatch(/could not serialize access/);
       warn.mockRestore();
     });

@@ -2,9 +2,8 @@
  * /api/v1/posts through real HTTP against PostgreSQL: every endpoint, every status
  * it documents, the search escaping, and the statement count of each read.
  */
+import { createPost, createUser, expectApiError, ISO_TIMESTAMP } from './utils/fixtures';
 import { createTestApp, type TestApp } from './utils/test-app';
-
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('Posts API (e2e)', () => {
   let t: TestApp;
@@ -21,48 +20,24 @@ describe('Posts API (e2e)', () => {
     await t.truncate();
   });
 
-  async function createUser(body: Record<string, unknown> = {}): Promise<any> {
-    const seq = Math.random().toString(36).slice(2, 10);
-    const response = await t.request('POST', '/api/v1/users', {
-      body: { name: `User ${seq}`, email: `user-${seq}@example.com`, ...body },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
-
-  async function createPost(authorId: number, body: Record<string, unknown> = {}): Promise<any> {
-    const response = await t.request('POST', '/api/v1/posts', {
-      body: { title: 'A title', body: 'A body', authorId, ...body },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
-
-  function expectError(response: { status: number; body: any }, status: number): void {
-    expect(response.status).toBe(status);
-    expect(response.body).toMatchObject({ statusCode: status, error: expect.any(String) });
-    expect(typeof response.body.message === 'string' || Array.isArray(response.body.message)).toBe(true);
-    expect(JSON.stringify(response.body)).not.toMatch(/sequelize|\bSELECT\b|\bINSERT\b|\bUPDATE\b|stack/i);
-  }
-
   async function postCount(): Promise<number> {
     const [rows] = await t.sequelize.query('SELECT count(*)::int AS n FROM posts');
     return (rows as Array<{ n: number }>)[0].n;
   }
 
   describe('POST /posts', () => {
-    it('creates a draft by default: 201 with the representation and ISO timestamps', async () => {
-      const author = await createUser();
+    it('creates a draft by default: 201 with the representation and ISO_TIMESTAMP timestamps', async () => {
+      const author = await createUser(t);
       const response = await t.request('POST', '/api/v1/posts', { body: { title: 'Hello', body: 'World', authorId: author.id } });
       expect(response.status).toBe(201);
       expect(Object.keys(response.body).sort()).toEqual(['authorId', 'body', 'createdAt', 'id', 'published', 'title', 'updatedAt']);
       expect(response.body).toMatchObject({ title: 'Hello', body: 'World', published: false, authorId: author.id });
-      expect(response.body.createdAt).toMatch(ISO);
+      expect(response.body.createdAt).toMatch(ISO_TIMESTAMP);
       expect((await t.request('GET', `/api/v1/posts/${response.body.id}`)).body).toEqual(response.body);
     });
 
     it('runs 3 statements: BEGIN, the INSERT carrying the live-author check (FOR SHARE), COMMIT; a missing author: no row', async () => {
-      const author = await createUser();
+      const author = await createUser(t);
       const created = await t.captureStatements(() => t.request('POST', '/api/v1/posts', { body: { title: 'T', body: 'B', authorId: author.id } }));
       expect(created.result.status).toBe(201);
       expect(created.statements).toHaveLength(3);
@@ -70,14 +45,14 @@ describe('Posts API (e2e)', () => {
       expect(created.statements[1]).toMatch(/INSERT INTO posts[\s\S]*WHERE EXISTS \(SELECT 1 FROM users[\s\S]*FOR SHARE\)/);
       expect(created.statements[2]).toMatch(/^COMMIT/);
       const missing = await t.captureStatements(() => t.request('POST', '/api/v1/posts', { body: { title: 'T', body: 'B', authorId: 4242 } }));
-      expectError(missing.result, 422);
+      expectApiError(missing.result, 422);
       expect(missing.statements.at(-1)).toMatch(/^ROLLBACK/);
       expect(await postCount()).toBe(1);
     });
 
     it('keeps unicode intact and accepts published=true', async () => {
-      const author = await createUser();
-      const post = await createPost(author.id, { title: 'Zoë 🚀 日本語', body: '\u{1F600} ok', published: true });
+      const author = await createUser(t);
+      const post = await createPost(t, author.id, { title: 'Zoë 🚀 日本語', body: '\u{1F600} ok', published: true });
       expect(post).toMatchObject({ title: 'Zoë 🚀 日本語', body: '\u{1F600} ok', published: true });
     });
 
@@ -91,8 +66,8 @@ describe('Posts API (e2e)', () => {
       ['published null', { title: 't', body: 'b', published: null }],
       ['unknown property', { title: 't', body: 'b', views: 3 }],
     ])('400 for %s', async (_case, body) => {
-      const author = await createUser();
-      expectError(await t.request('POST', '/api/v1/posts', { body: { authorId: author.id, ...body } }), 400);
+      const author = await createUser(t);
+      expectApiError(await t.request('POST', '/api/v1/posts', { body: { authorId: author.id, ...body } }), 400);
       expect(await postCount()).toBe(0);
     });
 
@@ -103,14 +78,14 @@ describe('Posts API (e2e)', () => {
       ['authorId fractional', 1.5],
       ['authorId beyond int4', 2147483648],
     ])('400 for %s', async (_case, authorId) => {
-      await createUser();
-      expectError(await t.request('POST', '/api/v1/posts', { body: { title: 't', body: 'b', authorId } }), 400);
+      await createUser(t);
+      expectApiError(await t.request('POST', '/api/v1/posts', { body: { title: 't', body: 'b', authorId } }), 400);
     });
 
     // Without the author row lock (FOR SHARE) in the create, this fails within a few rounds.
     it('never leaves a live post under an author deleted concurrently', async () => {
       for (let round = 0; round < 5; round++) {
-        const author = await createUser();
+        const author = await createUser(t);
         const responses = await Promise.all([
           ...Array.from({ length: 8 }, (_, i) =>
             t.request('POST', '/api/v1/posts', { body: { title: `Race ${i}`, body: 'b', authorId: author.id } }),
@@ -128,20 +103,20 @@ describe('Posts API (e2e)', () => {
     });
 
     it('422 when authorId names no user, or a deleted one', async () => {
-      expectError(await t.request('POST', '/api/v1/posts', { body: { title: 't', body: 'b', authorId: 4242 } }), 422);
-      const gone = await createUser();
+      expectApiError(await t.request('POST', '/api/v1/posts', { body: { title: 't', body: 'b', authorId: 4242 } }), 422);
+      const gone = await createUser(t);
       await t.request('DELETE', `/api/v1/users/${gone.id}`);
       const response = await t.request('POST', '/api/v1/posts', { body: { title: 't', body: 'b', authorId: gone.id } });
-      expectError(response, 422);
+      expectApiError(response, 422);
       expect(await postCount()).toBe(0);
     });
   });
 
   describe('GET /posts', () => {
     it('lists live posts newest first, paged, ties broken by id', async () => {
-      const author = await createUser();
+      const author = await createUser(t);
       const posts = [];
-      for (let i = 0; i < 4; i++) posts.push(await createPost(author.id, { title: `Post ${i}` }));
+      for (let i = 0; i < 4; i++) posts.push(await createPost(t, author.id, { title: `Post ${i}` }));
       await t.request('DELETE', `/api/v1/posts/${posts[3].id}`);
       await t.sequelize.query('UPDATE posts SET "createdAt" = $1', { bind: ['2026-01-01T00:00:00Z'] });
 
@@ -154,10 +129,10 @@ describe('Posts API (e2e)', () => {
     });
 
     it('sorts by title, and by several keys', async () => {
-      const author = await createUser();
-      const b = await createPost(author.id, { title: 'b' });
-      const a = await createPost(author.id, { title: 'a' });
-      const c = await createPost(author.id, { title: 'c' });
+      const author = await createUser(t);
+      const b = await createPost(t, author.id, { title: 'b' });
+      const a = await createPost(t, author.id, { title: 'a' });
+      const c = await createPost(t, author.id, { title: 'c' });
       const asc = await t.request('GET', '/api/v1/posts?sort=title');
       expect(asc.body.data.map((post: any) => post.id)).toEqual([a.id, b.id, c.id]);
       const desc = await t.request('GET', '/api/v1/posts?sort=-title,id');
@@ -167,11 +142,11 @@ describe('Posts API (e2e)', () => {
     });
 
     it('filters by authorId and published', async () => {
-      const one = await createUser();
-      const two = await createUser();
-      const draft = await createPost(one.id);
-      const live = await createPost(one.id, { published: true });
-      const others = await createPost(two.id, { published: true });
+      const one = await createUser(t);
+      const two = await createUser(t);
+      const draft = await createPost(t, one.id);
+      const live = await createPost(t, one.id, { published: true });
+      const others = await createPost(t, two.id, { published: true });
 
       const byAuthor = await t.request('GET', `/api/v1/posts?authorId=${one.id}`);
       expect(byAuthor.body.data.map((post: any) => post.id)).toEqual([live.id, draft.id]);
@@ -184,13 +159,13 @@ describe('Posts API (e2e)', () => {
     });
 
     it('q matches title or body case-insensitively, with %, _ and \\ taken literally', async () => {
-      const author = await createUser();
-      const inTitle = await createPost(author.id, { title: 'Hello World', body: 'x' });
-      const inBody = await createPost(author.id, { title: 'x', body: 'say HELLO' });
-      const percent = await createPost(author.id, { title: '100% sure', body: 'x' });
-      const underscore = await createPost(author.id, { title: 'snake_case', body: 'x' });
-      const backslash = await createPost(author.id, { title: 'C:\\temp', body: 'x' });
-      await createPost(author.id, { title: '1000 sure', body: 'snakeXcase C:temp' });
+      const author = await createUser(t);
+      const inTitle = await createPost(t, author.id, { title: 'Hello World', body: 'x' });
+      const inBody = await createPost(t, author.id, { title: 'x', body: 'say HELLO' });
+      const percent = await createPost(t, author.id, { title: '100% sure', body: 'x' });
+      const underscore = await createPost(t, author.id, { title: 'snake_case', body: 'x' });
+      const backslash = await createPost(t, author.id, { title: 'C:\\temp', body: 'x' });
+      await createPost(t, author.id, { title: '1000 sure', body: 'snakeXcase C:temp' });
 
       async function search(q: string): Promise<number[]> {
         const response = await t.request('GET', `/api/v1/posts?sort=id&q=${encodeURIComponent(q)}`);
@@ -208,8 +183,8 @@ describe('Posts API (e2e)', () => {
     });
 
     it('include=author embeds the author; 2 statements whatever the page size', async () => {
-      const author = await createUser();
-      for (let i = 0; i < 5; i++) await createPost(author.id);
+      const author = await createUser(t);
+      for (let i = 0; i < 5; i++) await createPost(t, author.id);
       for (const path of ['/api/v1/posts?limit=1', '/api/v1/posts?limit=5', '/api/v1/posts?limit=5&include=author&q=title&published=false']) {
         const { result, statements } = await t.captureStatements(() => t.request('GET', path));
         expect(result.status).toBe(200);
@@ -241,14 +216,14 @@ describe('Posts API (e2e)', () => {
       'include=author&include=author',
       'page=2',
     ])('400 for %s', async (query) => {
-      expectError(await t.request('GET', `/api/v1/posts?${query}`), 400);
+      expectApiError(await t.request('GET', `/api/v1/posts?${query}`), 400);
     });
   });
 
   describe('GET /posts/:id', () => {
     it('returns the post in one statement, with or without the author', async () => {
-      const author = await createUser();
-      const post = await createPost(author.id);
+      const author = await createUser(t);
+      const post = await createPost(t, author.id);
       const plain = await t.captureStatements(() => t.request('GET', `/api/v1/posts/${post.id}`));
       expect(plain.result.status).toBe(200);
       expect(plain.result.body).toEqual(post);
@@ -259,28 +234,28 @@ describe('Posts API (e2e)', () => {
     });
 
     it('404 for a missing or deleted post', async () => {
-      expectError(await t.request('GET', '/api/v1/posts/123456'), 404);
-      const post = await createPost((await createUser()).id);
+      expectApiError(await t.request('GET', '/api/v1/posts/123456'), 404);
+      const post = await createPost(t, (await createUser(t)).id);
       await t.request('DELETE', `/api/v1/posts/${post.id}`);
-      expectError(await t.request('GET', `/api/v1/posts/${post.id}`), 404);
+      expectApiError(await t.request('GET', `/api/v1/posts/${post.id}`), 404);
     });
 
     it.each(['abc', '-3', '0', '3.0', '2147483648', '1%27%20OR%201=1'])('400 for the id %s', async (id) => {
-      expectError(await t.request('GET', `/api/v1/posts/${id}`), 400);
+      expectApiError(await t.request('GET', `/api/v1/posts/${id}`), 400);
     });
 
     it('400 for an unknown query parameter', async () => {
-      const post = await createPost((await createUser()).id);
-      expectError(await t.request('GET', `/api/v1/posts/${post.id}?include=posts`), 400);
-      expectError(await t.request('GET', `/api/v1/posts/${post.id}?q=x`), 400);
+      const post = await createPost(t, (await createUser(t)).id);
+      expectApiError(await t.request('GET', `/api/v1/posts/${post.id}?include=posts`), 400);
+      expectApiError(await t.request('GET', `/api/v1/posts/${post.id}?q=x`), 400);
     });
   });
 
   describe('PATCH /posts/:id', () => {
     it('updates the given fields, including moving the post to another live author', async () => {
-      const author = await createUser();
-      const other = await createUser();
-      const post = await createPost(author.id);
+      const author = await createUser(t);
+      const other = await createUser(t);
+      const post = await createPost(t, author.id);
       const response = await t.request('PATCH', `/api/v1/posts/${post.id}`, {
         body: { title: 'New title', published: true, authorId: other.id },
       });
@@ -291,7 +266,7 @@ describe('Posts API (e2e)', () => {
     });
 
     it('an empty body changes nothing', async () => {
-      const post = await createPost((await createUser()).id);
+      const post = await createPost(t, (await createUser(t)).id);
       const response = await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: {} });
       expect(response.status).toBe(200);
       expect(response.body).toEqual(post);
@@ -304,36 +279,36 @@ describe('Posts API (e2e)', () => {
       ['unknown property', { authorName: 'x' }],
       ['authorId as a string', { authorId: '2' }],
     ])('400 for %s', async (_case, body) => {
-      const post = await createPost((await createUser()).id);
-      expectError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body }), 400);
+      const post = await createPost(t, (await createUser(t)).id);
+      expectApiError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body }), 400);
       expect((await t.request('GET', `/api/v1/posts/${post.id}`)).body).toEqual(post);
     });
 
     it('400 for an invalid id', async () => {
-      expectError(await t.request('PATCH', '/api/v1/posts/one', { body: { title: 'x' } }), 400);
+      expectApiError(await t.request('PATCH', '/api/v1/posts/one', { body: { title: 'x' } }), 400);
     });
 
     it('404 for a missing or deleted post', async () => {
-      expectError(await t.request('PATCH', '/api/v1/posts/99', { body: { title: 'x' } }), 404);
-      const post = await createPost((await createUser()).id);
+      expectApiError(await t.request('PATCH', '/api/v1/posts/99', { body: { title: 'x' } }), 404);
+      const post = await createPost(t, (await createUser(t)).id);
       await t.request('DELETE', `/api/v1/posts/${post.id}`);
-      expectError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: { title: 'x' } }), 404);
+      expectApiError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: { title: 'x' } }), 404);
     });
 
     it('422 when the new author does not exist or is deleted', async () => {
-      const post = await createPost((await createUser()).id);
-      expectError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: { authorId: 9999 } }), 422);
-      const gone = await createUser();
+      const post = await createPost(t, (await createUser(t)).id);
+      expectApiError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: { authorId: 9999 } }), 422);
+      const gone = await createUser(t);
       await t.request('DELETE', `/api/v1/users/${gone.id}`);
-      expectError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: { authorId: gone.id } }), 422);
+      expectApiError(await t.request('PATCH', `/api/v1/posts/${post.id}`, { body: { authorId: gone.id } }), 422);
       expect((await t.request('GET', `/api/v1/posts/${post.id}`)).body).toEqual(post);
     });
   });
 
   describe('DELETE /posts/:id', () => {
     it('204 and the post is gone from reads and lists', async () => {
-      const author = await createUser();
-      const post = await createPost(author.id);
+      const author = await createUser(t);
+      const post = await createPost(t, author.id);
       const response = await t.request('DELETE', `/api/v1/posts/${post.id}`);
       expect(response.status).toBe(204);
       expect(response.body).toBe('');
@@ -342,20 +317,20 @@ describe('Posts API (e2e)', () => {
     });
 
     it('404 for a missing post and for a second delete', async () => {
-      expectError(await t.request('DELETE', '/api/v1/posts/5150'), 404);
-      const post = await createPost((await createUser()).id);
+      expectApiError(await t.request('DELETE', '/api/v1/posts/5150'), 404);
+      const post = await createPost(t, (await createUser(t)).id);
       await t.request('DELETE', `/api/v1/posts/${post.id}`);
-      expectError(await t.request('DELETE', `/api/v1/posts/${post.id}`), 404);
+      expectApiError(await t.request('DELETE', `/api/v1/posts/${post.id}`), 404);
     });
 
     it('400 for an invalid id', async () => {
-      expectError(await t.request('DELETE', '/api/v1/posts/null'), 400);
+      expectApiError(await t.request('DELETE', '/api/v1/posts/null'), 400);
     });
   });
 
   describe('POST /posts/:id/restore', () => {
     it('200 brings a deleted post back', async () => {
-      const post = await createPost((await createUser()).id);
+      const post = await createPost(t, (await createUser(t)).id);
       await t.request('DELETE', `/api/v1/posts/${post.id}`);
       const response = await t.request('POST', `/api/v1/posts/${post.id}/restore`);
       expect(response.status).toBe(200);
@@ -364,26 +339,26 @@ describe('Posts API (e2e)', () => {
     });
 
     it('200 and no change for a live post', async () => {
-      const post = await createPost((await createUser()).id);
+      const post = await createPost(t, (await createUser(t)).id);
       const response = await t.request('POST', `/api/v1/posts/${post.id}/restore`);
       expect(response.status).toBe(200);
       expect(response.body).toEqual(post);
     });
 
     it('404 for an id that never existed', async () => {
-      expectError(await t.request('POST', '/api/v1/posts/2024/restore'), 404);
+      expectApiError(await t.request('POST', '/api/v1/posts/2024/restore'), 404);
     });
 
     it('409 while its author is deleted', async () => {
-      const author = await createUser();
-      const post = await createPost(author.id);
+      const author = await createUser(t);
+      const post = await createPost(t, author.id);
       await t.request('DELETE', `/api/v1/users/${author.id}`);
-      expectError(await t.request('POST', `/api/v1/posts/${post.id}/restore`), 409);
-      expectError(await t.request('GET', `/api/v1/posts/${post.id}`), 404);
+      expectApiError(await t.request('POST', `/api/v1/posts/${post.id}/restore`), 409);
+      expectApiError(await t.request('GET', `/api/v1/posts/${post.id}`), 404);
     });
 
     it('400 for an invalid id', async () => {
-      expectError(await t.request('POST', '/api/v1/posts/1.0/restore'), 400);
+      expectApiError(await t.request('POST', '/api/v1/posts/1.0/restore'), 400);
     });
   });
 });

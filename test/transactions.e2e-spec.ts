@@ -6,21 +6,11 @@
 import fc from 'fast-check';
 import type { Sequelize } from 'sequelize-typescript';
 import { TransactionProbeModule } from './support/transaction-probe.module';
+import { expectApiError } from './utils/fixtures';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 const BEGIN = /^(START TRANSACTION|BEGIN)\b/i;
 const TRANSACTION_CONTROL = /^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET TRANSACTION)\b/i;
-
-async function dbRows<T = any>(sequelize: Sequelize, sql: string, bind: unknown[] = []): Promise<T[]> {
-  const [rows] = await sequelize.query(sql, { bind });
-  return rows as T[];
-}
-
-function expectError(response: { status: number; body: any }, status: number): void {
-  expect(response.status).toBe(status);
-  expect(response.body).toMatchObject({ statusCode: status, error: expect.any(String) });
-  expect(JSON.stringify(response.body)).not.toMatch(/sequelize|\bSELECT\b|\bINSERT\b|\bUPDATE\b|stack|SQLSTATE/i);
-}
 
 function poolStats(sequelize: Sequelize): { size: number; available: number; using: number; waiting: number } {
   const pool = (sequelize.connectionManager as unknown as { pool: { size: number; available: number; using: number; waiting: number } }).pool;
@@ -47,7 +37,7 @@ describe('Request transactions (e2e)', () => {
     expect(poolStats(t.sequelize).using).toBe(0);
   });
 
-  const users = (email: string) => dbRows(t.sequelize, 'SELECT id, name, email, role FROM users WHERE email = $1', [email]);
+  const users = (email: string) => t.rows('SELECT id, name, email, role FROM users WHERE email = $1', [email]);
 
   describe('rollback', () => {
     it.each([
@@ -60,7 +50,7 @@ describe('Request transactions (e2e)', () => {
       const { result: response, statements } = await t.captureStatements(() =>
         t.request('POST', '/api/v1/test-tx/write-then-fail', { body: { email, ...failure } }),
       );
-      expectError(response, status);
+      expectApiError(response, status);
       expect(statements.filter((sql) => /^INSERT INTO "users"/.test(sql)).length).toBeGreaterThanOrEqual(1);
       expect(statements.at(-1)).toMatch(/^ROLLBACK;$/);
       expect(statements.some((sql) => /^COMMIT/.test(sql))).toBe(false);
@@ -80,9 +70,9 @@ describe('Request transactions (e2e)', () => {
         const response = await t.request('POST', '/api/v1/users/with-posts', {
           body: { name: 'Half', email: 'half@example.com', posts: [{ title: 'fine', body: 'B' }, { title: 'reject me', body: 'B' }] },
         });
-        expectError(response, 400);
+        expectApiError(response, 400);
         expect(await users('half@example.com')).toEqual([]);
-        expect(await dbRows(t.sequelize, 'SELECT id FROM posts')).toEqual([]);
+        expect(await t.rows('SELECT id FROM posts')).toEqual([]);
       } finally {
         await t.sequelize.query('DROP TRIGGER test_reject_post ON posts; DROP FUNCTION test_reject_post();');
       }
@@ -94,7 +84,7 @@ describe('Request transactions (e2e)', () => {
       const { result: response, statements } = await t.captureStatements(() =>
         t.request('POST', '/api/v1/test-tx/swallow', { body: { email: 'swallow@example.com' } }),
       );
-      expectError(response, 500);
+      expectApiError(response, 500);
       expect(statements.at(-1)).toMatch(/^ROLLBACK;$/);
       expect(await users('swallow@example.com')).toEqual([]);
     });
@@ -125,7 +115,7 @@ describe('Request transactions (e2e)', () => {
         expect(response.status).toBe(201);
         // Read on another connection, outside any request: committed data only.
         expect(await users('visible@example.com')).toHaveLength(1);
-        expect(await dbRows(t.sequelize, 'SELECT title FROM posts WHERE "authorId" = $1', [response.body.id])).toEqual([{ title: 'P1' }]);
+        expect(await t.rows('SELECT title FROM posts WHERE "authorId" = $1', [response.body.id])).toEqual([{ title: 'P1' }]);
         expect(elapsed).toBeGreaterThanOrEqual(delayMs - 20);
       } finally {
         t.sequelize.removeHook('beforeQuery', 'delay-commit');
@@ -167,12 +157,12 @@ describe('Request transactions (e2e)', () => {
         expect(statements.at(-1)).toMatch(/^COMMIT;$/);
         if (method !== 'PATCH') expect(statements.filter((sql) => /^SAVEPOINT/.test(sql))).toHaveLength(1);
       }
-      expect(await dbRows(t.sequelize, 'SELECT "deletedAt" FROM posts WHERE "authorId" = $1', [id])).toEqual([{ deletedAt: null }]);
+      expect(await t.rows('SELECT "deletedAt" FROM posts WHERE "authorId" = $1', [id])).toEqual([{ deletedAt: null }]);
     });
 
     it('a failed delete (404) rolls back and answers 404', async () => {
       const { result: response, statements } = await t.captureStatements(() => t.request('DELETE', '/api/v1/users/999999'));
-      expectError(response, 404);
+      expectApiError(response, 404);
       expect(statements[0]).toMatch(BEGIN);
       expect(statements.at(-1)).toMatch(/^ROLLBACK;$/);
     });
@@ -237,7 +227,7 @@ describe('Request transactions (e2e)', () => {
       expect(inner.pid).toBe(outer.pid);
       expect(statements.filter((sql) => BEGIN.test(sql))).toHaveLength(1);
       expect(statements.filter((sql) => /^SAVEPOINT /.test(sql))).toHaveLength(1);
-      expect((await dbRows(t.sequelize, 'SELECT name FROM users ORDER BY id')).map((row) => row.name)).toEqual(['Outer', 'Inner', 'After']);
+      expect((await t.rows('SELECT name FROM users ORDER BY id')).map((row) => row.name)).toEqual(['Outer', 'Inner', 'After']);
     });
 
     it('a failed nested transaction rolls back to its savepoint; the request still commits the rest', async () => {
@@ -247,7 +237,7 @@ describe('Request transactions (e2e)', () => {
       expect(response.status).toBe(201);
       expect(statements.filter((sql) => /^ROLLBACK TO SAVEPOINT /.test(sql))).toHaveLength(1);
       expect(statements.at(-1)).toMatch(/^COMMIT;$/);
-      expect((await dbRows(t.sequelize, 'SELECT name FROM users ORDER BY id')).map((row) => row.name)).toEqual(['Outer', 'After']);
+      expect((await t.rows('SELECT name FROM users ORDER BY id')).map((row) => row.name)).toEqual(['Outer', 'After']);
     });
 
     it('outside a request sequelize.transaction() is an ordinary top-level transaction', async () => {
@@ -259,7 +249,7 @@ describe('Request transactions (e2e)', () => {
   describe('transient database failures', () => {
     it.each(['40001', '40P01'])('SQLSTATE %s → 503 with Retry-After, rolled back', async (sqlstate) => {
       const response = await t.request('POST', '/api/v1/test-tx/raise', { body: { sqlstate } });
-      expectError(response, 503);
+      expectApiError(response, 503);
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     });
 
@@ -274,7 +264,7 @@ describe('Request transactions (e2e)', () => {
       ]);
       expect(responses.map((response) => response.status).sort()).toEqual([200, 503]);
       const failed = responses.find((response) => response.status === 503)!;
-      expectError(failed, 503);
+      expectApiError(failed, 503);
       expect(failed.headers.get('retry-after')).toBe('1');
     });
   });
@@ -331,9 +321,9 @@ describe('Request transactions (e2e)', () => {
       const response = await t.request('POST', '/api/v1/users/with-posts', {
         body: { name: 'Valid Name', email: 'valid@example.com', posts: [post(1)], ...override },
       });
-      expectError(response, 400);
+      expectApiError(response, 400);
       expect(JSON.stringify(response.body.message)).toMatch(message);
-      expect(await dbRows(t.sequelize, 'SELECT id FROM users')).toEqual([]);
+      expect(await t.rows('SELECT id FROM users')).toEqual([]);
     });
 
     it('409 when a live user has the email (any case); nothing created', async () => {
@@ -341,8 +331,8 @@ describe('Request transactions (e2e)', () => {
       const response = await t.request('POST', '/api/v1/users/with-posts', {
         body: { name: 'Thief', email: 'OWNER@example.com', posts: [post(1)] },
       });
-      expectError(response, 409);
-      expect(await dbRows(t.sequelize, 'SELECT id FROM posts')).toEqual([]);
+      expectApiError(response, 409);
+      expect(await t.rows('SELECT id FROM posts')).toEqual([]);
     });
   });
 
@@ -373,7 +363,7 @@ describe('Request transactions (e2e)', () => {
       const inserts = statements.filter((sql) => /^INSERT/.test(sql));
       expect(inserts).toHaveLength(1);
       expect(inserts[0]).toMatch(/ON CONFLICT \("email"\) WHERE "deletedAt" IS NULL DO UPDATE SET "name"=EXCLUDED."name","updatedAt"=EXCLUDED."updatedAt"/);
-      expect(await dbRows(t.sequelize, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 3 }]);
+      expect(await t.rows('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 3 }]);
     });
 
     it('a soft-deleted user does not hold its address: the bulk creates a new live user', async () => {
@@ -382,7 +372,7 @@ describe('Request transactions (e2e)', () => {
       const response = await t.request('POST', '/api/v1/users/bulk', { body: { users: [{ name: 'Back', email: 'gone@example.com' }] } });
       expect(response.status).toBe(200);
       expect(response.body.data[0].id).not.toBe(old.body.id);
-      expect(await dbRows(t.sequelize, 'SELECT name, "deletedAt" IS NULL AS live FROM users ORDER BY id')).toEqual([
+      expect(await t.rows('SELECT name, "deletedAt" IS NULL AS live FROM users ORDER BY id')).toEqual([
         { name: 'Gone', live: false },
         { name: 'Back', live: true },
       ]);
@@ -408,9 +398,9 @@ describe('Request transactions (e2e)', () => {
     ])('%s → its status, nothing written', async (_label, body, status, message) => {
       await t.request('POST', '/api/v1/users', { body: { name: 'Keep', email: 'fine@example.com' } });
       const response = await t.request('POST', '/api/v1/users/bulk', { body });
-      expectError(response, status);
+      expectApiError(response, status);
       expect(JSON.stringify(response.body.message)).toMatch(message);
-      expect(await dbRows(t.sequelize, 'SELECT name, email FROM users')).toEqual([{ name: 'Keep', email: 'fine@example.com' }]);
+      expect(await t.rows('SELECT name, email FROM users')).toEqual([{ name: 'Keep', email: 'fine@example.com' }]);
     });
   });
 
@@ -438,14 +428,14 @@ describe('Request transactions (e2e)', () => {
     };
 
     it.each(Object.keys(bodies) as Array<keyof typeof bodies>)('POST %s: never a 5xx, and a rejected request writes nothing', async (path) => {
-      const count = async () => (await dbRows(t.sequelize, 'SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM posts)::int AS posts'))[0];
+      const count = async () => (await t.rows('SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM posts)::int AS posts'))[0];
       await fc.assert(
         fc.asyncProperty(bodies[path], async (body) => {
           const before = await count();
           const response = await t.request('POST', path, { rawBody: JSON.stringify(body) ?? 'null', headers: { 'content-type': 'application/json' } });
           expect(response.status).toBeLessThan(500);
           if (response.status >= 400) {
-            expectError(response, response.status);
+            expectApiError(response, response.status);
             expect(await count()).toEqual(before);
           }
         }),

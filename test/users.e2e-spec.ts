@@ -2,9 +2,8 @@
  * /api/v1/users through real HTTP against PostgreSQL: every endpoint, every status
  * it documents, and the statement count of each read (no N+1).
  */
+import { createPost, createUser, expectApiError, ISO_TIMESTAMP } from './utils/fixtures';
 import { createTestApp, type TestApp } from './utils/test-app';
-
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('Users API (e2e)', () => {
   let t: TestApp;
@@ -21,38 +20,8 @@ describe('Users API (e2e)', () => {
     await t.truncate();
   });
 
-  async function createUser(body: Record<string, unknown> = {}): Promise<any> {
-    const seq = Math.random().toString(36).slice(2, 10);
-    const response = await t.request('POST', '/api/v1/users', {
-      body: { name: `User ${seq}`, email: `user-${seq}@example.com`, ...body },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
-
-  async function createPost(authorId: number, body: Record<string, unknown> = {}): Promise<any> {
-    const response = await t.request('POST', '/api/v1/posts', {
-      body: { title: 'A title', body: 'A body', authorId, ...body },
-    });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
-
-  function expectError(response: { status: number; body: any }, status: number): void {
-    expect(response.status).toBe(status);
-    expect(response.body).toMatchObject({ statusCode: status, error: expect.any(String) });
-    expect(typeof response.body.message === 'string' || Array.isArray(response.body.message)).toBe(true);
-    expect(JSON.stringify(response.body)).not.toMatch(/sequelize|\bSELECT\b|\bINSERT\b|\bUPDATE\b|stack/i);
-  }
-
-  /** Rows straight from the database, deleted ones included, for assertions the API cannot make. */
-  async function dbRows(sql: string, bind: unknown[] = []): Promise<any[]> {
-    const [rows] = await t.sequelize.query(sql, { bind });
-    return rows as any[];
-  }
-
   describe('POST /users', () => {
-    it('creates a user: 201, normalised email, default role, ISO timestamps, no internals', async () => {
+    it('creates a user: 201, normalised email, default role, ISO_TIMESTAMP timestamps, no internals', async () => {
       const response = await t.request('POST', '/api/v1/users', {
         body: { name: 'Ada Lovelace', email: '  Ada.Lovelace@Example.COM ' },
       });
@@ -60,14 +29,14 @@ describe('Users API (e2e)', () => {
       expect(Object.keys(response.body).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'role', 'updatedAt']);
       expect(response.body).toMatchObject({ name: 'Ada Lovelace', email: 'ada.lovelace@example.com', role: 'user' });
       expect(response.body.id).toEqual(expect.any(Number));
-      expect(response.body.createdAt).toMatch(ISO);
-      expect(response.body.updatedAt).toMatch(ISO);
-      const [row] = await dbRows('SELECT email FROM users WHERE id = $1', [response.body.id]);
+      expect(response.body.createdAt).toMatch(ISO_TIMESTAMP);
+      expect(response.body.updatedAt).toMatch(ISO_TIMESTAMP);
+      const [row] = await t.rows('SELECT email FROM users WHERE id = $1', [response.body.id]);
       expect(row.email).toBe('ada.lovelace@example.com');
     });
 
     it('accepts an explicit role', async () => {
-      const user = await createUser({ role: 'admin' });
+      const user = await createUser(t, { role: 'admin' });
       expect(user.role).toBe('admin');
     });
 
@@ -85,39 +54,39 @@ describe('Users API (e2e)', () => {
       ['unknown property', { name: 'Ada', email: 'a@example.com', isAdmin: true }],
       ['id supplied', { name: 'Ada', email: 'a@example.com', id: 7 }],
     ])('400 for %s, and nothing is written', async (_case, body) => {
-      expectError(await t.request('POST', '/api/v1/users', { body }), 400);
-      expect(await dbRows('SELECT id FROM users')).toHaveLength(0);
+      expectApiError(await t.request('POST', '/api/v1/users', { body }), 400);
+      expect(await t.rows('SELECT id FROM users')).toHaveLength(0);
     });
 
     it('400 for malformed JSON and for a non-object body', async () => {
-      expectError(await t.request('POST', '/api/v1/users', { rawBody: '{"name":', headers: { 'content-type': 'application/json' } }), 400);
-      expectError(await t.request('POST', '/api/v1/users', { body: ['Ada'] }), 400);
+      expectApiError(await t.request('POST', '/api/v1/users', { rawBody: '{"name":', headers: { 'content-type': 'application/json' } }), 400);
+      expectApiError(await t.request('POST', '/api/v1/users', { body: ['Ada'] }), 400);
     });
 
     it('409 when the email is taken, case-insensitively', async () => {
-      await createUser({ email: 'taken@example.com' });
+      await createUser(t, { email: 'taken@example.com' });
       const response = await t.request('POST', '/api/v1/users', { body: { name: 'Other', email: ' TAKEN@Example.com' } });
-      expectError(response, 409);
+      expectApiError(response, 409);
       expect(response.body.message).toMatch(/email/);
     });
 
     it('lets a new user take the email of a deleted one', async () => {
-      const old = await createUser({ email: 'reuse@example.com' });
+      const old = await createUser(t, { email: 'reuse@example.com' });
       expect((await t.request('DELETE', `/api/v1/users/${old.id}`)).status).toBe(204);
-      const again = await createUser({ email: 'reuse@example.com' });
+      const again = await createUser(t, { email: 'reuse@example.com' });
       expect(again.id).not.toBe(old.id);
     });
   });
 
   describe('GET /users', () => {
     it('lists live users newest first in the envelope, ties broken by id', async () => {
-      const a = await createUser();
-      const b = await createUser();
-      const c = await createUser();
-      const deleted = await createUser();
+      const a = await createUser(t);
+      const b = await createUser(t);
+      const c = await createUser(t);
+      const deleted = await createUser(t);
       await t.request('DELETE', `/api/v1/users/${deleted.id}`);
       // Same createdAt for a and b: the tie-breaker must order them by id (descending, like createdAt).
-      await dbRows('UPDATE users SET "createdAt" = $1 WHERE id IN ($2, $3)', ['2026-01-01T00:00:00Z', a.id, b.id]);
+      await t.rows('UPDATE users SET "createdAt" = $1 WHERE id IN ($2, $3)', ['2026-01-01T00:00:00Z', a.id, b.id]);
 
       const response = await t.request('GET', '/api/v1/users');
       expect(response.status).toBe(200);
@@ -129,7 +98,7 @@ describe('Users API (e2e)', () => {
 
     it('pages with limit and offset; total counts every match', async () => {
       const users = [];
-      for (let i = 0; i < 5; i++) users.push(await createUser({ name: `User ${i}` }));
+      for (let i = 0; i < 5; i++) users.push(await createUser(t, { name: `User ${i}` }));
       const response = await t.request('GET', '/api/v1/users?sort=name&limit=2&offset=2');
       expect(response.status).toBe(200);
       expect(response.body.meta).toEqual({ total: 5, limit: 2, offset: 2 });
@@ -139,9 +108,9 @@ describe('Users API (e2e)', () => {
     });
 
     it('sorts by several fields, descending with "-"', async () => {
-      await createUser({ name: 'Bob', email: 'b2@example.com' });
-      await createUser({ name: 'Bob', email: 'b1@example.com' });
-      await createUser({ name: 'Al', email: 'a@example.com' });
+      await createUser(t, { name: 'Bob', email: 'b2@example.com' });
+      await createUser(t, { name: 'Bob', email: 'b1@example.com' });
+      await createUser(t, { name: 'Al', email: 'a@example.com' });
       const response = await t.request('GET', '/api/v1/users?sort=-name,email');
       expect(response.body.data.map((user: any) => user.email)).toEqual(['b1@example.com', 'b2@example.com', 'a@example.com']);
       const byEmailDesc = await t.request('GET', '/api/v1/users?sort=-email');
@@ -149,8 +118,8 @@ describe('Users API (e2e)', () => {
     });
 
     it('filters by role and by exact, normalised email', async () => {
-      const admin = await createUser({ role: 'admin', email: 'boss@example.com' });
-      await createUser();
+      const admin = await createUser(t, { role: 'admin', email: 'boss@example.com' });
+      await createUser(t);
       const admins = await t.request('GET', '/api/v1/users?role=admin');
       expect(admins.body.data.map((user: any) => user.id)).toEqual([admin.id]);
       expect(admins.body.meta.total).toBe(1);
@@ -163,11 +132,11 @@ describe('Users API (e2e)', () => {
     });
 
     it('include=posts embeds live posts; published filters only the embedded posts', async () => {
-      const writer = await createUser();
-      const idle = await createUser();
-      const published = await createPost(writer.id, { title: 'Out', published: true });
-      const draft = await createPost(writer.id, { title: 'Draft' });
-      const gone = await createPost(writer.id, { title: 'Gone', published: true });
+      const writer = await createUser(t);
+      const idle = await createUser(t);
+      const published = await createPost(t, writer.id, { title: 'Out', published: true });
+      const draft = await createPost(t, writer.id, { title: 'Draft' });
+      const gone = await createPost(t, writer.id, { title: 'Gone', published: true });
       await t.request('DELETE', `/api/v1/posts/${gone.id}`);
 
       const all = await t.request('GET', '/api/v1/users?include=posts&sort=id');
@@ -188,9 +157,9 @@ describe('Users API (e2e)', () => {
 
     it('runs 2 statements, or 3 with include=posts, whatever the page size', async () => {
       for (let i = 0; i < 6; i++) {
-        const user = await createUser();
-        await createPost(user.id);
-        await createPost(user.id);
+        const user = await createUser(t);
+        await createPost(t, user.id);
+        await createPost(t, user.id);
       }
       for (const path of ['/api/v1/users?limit=1', '/api/v1/users?limit=6']) {
         const { result, statements } = await t.captureStatements(() => t.request('GET', path));
@@ -230,13 +199,13 @@ describe('Users API (e2e)', () => {
       'deleted=true',
       'where[id]=1',
     ])('400 for %s', async (query) => {
-      expectError(await t.request('GET', `/api/v1/users?${query}`), 400);
+      expectApiError(await t.request('GET', `/api/v1/users?${query}`), 400);
     });
   });
 
   describe('GET /users/:id', () => {
     it('returns the user in one statement', async () => {
-      const user = await createUser();
+      const user = await createUser(t);
       const { result, statements } = await t.captureStatements(() => t.request('GET', `/api/v1/users/${user.id}`));
       expect(result.status).toBe(200);
       expect(result.body).toEqual(user);
@@ -244,10 +213,10 @@ describe('Users API (e2e)', () => {
     });
 
     it('include=posts embeds live posts (published filter too), still one statement', async () => {
-      const user = await createUser();
-      const first = await createPost(user.id, { published: true });
-      const second = await createPost(user.id);
-      const deleted = await createPost(user.id);
+      const user = await createUser(t);
+      const first = await createPost(t, user.id, { published: true });
+      const second = await createPost(t, user.id);
+      const deleted = await createPost(t, user.id);
       await t.request('DELETE', `/api/v1/posts/${deleted.id}`);
 
       const { result, statements } = await t.captureStatements(() => t.request('GET', `/api/v1/users/${user.id}?include=posts`));
@@ -257,37 +226,37 @@ describe('Users API (e2e)', () => {
 
       const drafts = await t.request('GET', `/api/v1/users/${user.id}?include=posts&published=false`);
       expect(drafts.body.posts).toEqual([second]);
-      const none = await t.request('GET', `/api/v1/users/${(await createUser()).id}?include=posts`);
+      const none = await t.request('GET', `/api/v1/users/${(await createUser(t)).id}?include=posts`);
       expect(none.body.posts).toEqual([]);
     });
 
     it('404 for a missing or deleted user', async () => {
-      expectError(await t.request('GET', '/api/v1/users/999999'), 404);
-      const user = await createUser();
+      expectApiError(await t.request('GET', '/api/v1/users/999999'), 404);
+      const user = await createUser(t);
       await t.request('DELETE', `/api/v1/users/${user.id}`);
-      expectError(await t.request('GET', `/api/v1/users/${user.id}`), 404);
+      expectApiError(await t.request('GET', `/api/v1/users/${user.id}`), 404);
     });
 
     it.each(['abc', '1.5', '0', '-1', '2147483648', '99999999999999999999', '1e3', '0x10', '%20'])(
       '400 for the id %s, without touching the database',
       async (id) => {
         const { result, statements } = await t.captureStatements(() => t.request('GET', `/api/v1/users/${id}`));
-        expectError(result, 400);
+        expectApiError(result, 400);
         expect(statements).toHaveLength(0);
       },
     );
 
     it('400 for unknown or invalid query parameters', async () => {
-      const user = await createUser();
-      expectError(await t.request('GET', `/api/v1/users/${user.id}?include=comments`), 400);
-      expectError(await t.request('GET', `/api/v1/users/${user.id}?limit=5`), 400);
-      expectError(await t.request('GET', `/api/v1/users/${user.id}?published=true`), 400);
+      const user = await createUser(t);
+      expectApiError(await t.request('GET', `/api/v1/users/${user.id}?include=comments`), 400);
+      expectApiError(await t.request('GET', `/api/v1/users/${user.id}?limit=5`), 400);
+      expectApiError(await t.request('GET', `/api/v1/users/${user.id}?published=true`), 400);
     });
   });
 
   describe('PATCH /users/:id', () => {
     it('updates the given fields only, normalising the email', async () => {
-      const user = await createUser({ name: 'Before' });
+      const user = await createUser(t, { name: 'Before' });
       await new Promise((resolve) => setTimeout(resolve, 5));
       const response = await t.request('PATCH', `/api/v1/users/${user.id}`, { body: { email: ' New@Example.com', role: 'admin' } });
       expect(response.status).toBe(200);
@@ -298,7 +267,7 @@ describe('Users API (e2e)', () => {
     });
 
     it('an empty body changes nothing', async () => {
-      const user = await createUser();
+      const user = await createUser(t);
       const response = await t.request('PATCH', `/api/v1/users/${user.id}`, { body: {} });
       expect(response.status).toBe(200);
       expect(response.body).toEqual(user);
@@ -311,26 +280,26 @@ describe('Users API (e2e)', () => {
       ['unknown role', { role: 'owner' }],
       ['unknown property', { deletedAt: null }],
     ])('400 for %s', async (_case, body) => {
-      const user = await createUser();
-      expectError(await t.request('PATCH', `/api/v1/users/${user.id}`, { body }), 400);
+      const user = await createUser(t);
+      expectApiError(await t.request('PATCH', `/api/v1/users/${user.id}`, { body }), 400);
       expect((await t.request('GET', `/api/v1/users/${user.id}`)).body).toEqual(user);
     });
 
     it('400 for an invalid id', async () => {
-      expectError(await t.request('PATCH', '/api/v1/users/abc', { body: { name: 'Valid' } }), 400);
+      expectApiError(await t.request('PATCH', '/api/v1/users/abc', { body: { name: 'Valid' } }), 400);
     });
 
     it('404 for a missing or deleted user', async () => {
-      expectError(await t.request('PATCH', '/api/v1/users/424242', { body: { name: 'Valid' } }), 404);
-      const user = await createUser();
+      expectApiError(await t.request('PATCH', '/api/v1/users/424242', { body: { name: 'Valid' } }), 404);
+      const user = await createUser(t);
       await t.request('DELETE', `/api/v1/users/${user.id}`);
-      expectError(await t.request('PATCH', `/api/v1/users/${user.id}`, { body: { name: 'Valid' } }), 404);
+      expectApiError(await t.request('PATCH', `/api/v1/users/${user.id}`, { body: { name: 'Valid' } }), 404);
     });
 
     it('409 when the new email belongs to another live user', async () => {
-      await createUser({ email: 'first@example.com' });
-      const second = await createUser();
-      expectError(await t.request('PATCH', `/api/v1/users/${second.id}`, { body: { email: 'FIRST@example.com' } }), 409);
+      await createUser(t, { email: 'first@example.com' });
+      const second = await createUser(t);
+      expectApiError(await t.request('PATCH', `/api/v1/users/${second.id}`, { body: { email: 'FIRST@example.com' } }), 409);
       // Keeping one's own email is not a conflict.
       const same = await t.request('PATCH', `/api/v1/users/${second.id}`, { body: { email: second.email.toUpperCase() } });
       expect(same.status).toBe(200);
@@ -339,40 +308,40 @@ describe('Users API (e2e)', () => {
 
   describe('DELETE /users/:id', () => {
     it('204, soft-deletes the user and its live posts with one timestamp', async () => {
-      const user = await createUser();
-      const other = await createUser();
-      const post = await createPost(user.id);
-      const otherPost = await createPost(other.id);
+      const user = await createUser(t);
+      const other = await createUser(t);
+      const post = await createPost(t, user.id);
+      const otherPost = await createPost(t, other.id);
 
       const response = await t.request('DELETE', `/api/v1/users/${user.id}`);
       expect(response.status).toBe(204);
       expect(response.body).toBe('');
 
-      expectError(await t.request('GET', `/api/v1/posts/${post.id}`), 404);
+      expectApiError(await t.request('GET', `/api/v1/posts/${post.id}`), 404);
       expect((await t.request('GET', `/api/v1/posts/${otherPost.id}`)).status).toBe(200);
-      const [userRow] = await dbRows('SELECT "deletedAt" FROM users WHERE id = $1', [user.id]);
-      const [postRow] = await dbRows('SELECT "deletedAt" FROM posts WHERE id = $1', [post.id]);
+      const [userRow] = await t.rows('SELECT "deletedAt" FROM users WHERE id = $1', [user.id]);
+      const [postRow] = await t.rows('SELECT "deletedAt" FROM posts WHERE id = $1', [post.id]);
       expect(userRow.deletedAt).not.toBeNull();
       expect(postRow.deletedAt).toEqual(userRow.deletedAt);
     });
 
     it('404 for a missing user and for a second delete', async () => {
-      expectError(await t.request('DELETE', '/api/v1/users/31337'), 404);
-      const user = await createUser();
+      expectApiError(await t.request('DELETE', '/api/v1/users/31337'), 404);
+      const user = await createUser(t);
       expect((await t.request('DELETE', `/api/v1/users/${user.id}`)).status).toBe(204);
-      expectError(await t.request('DELETE', `/api/v1/users/${user.id}`), 404);
+      expectApiError(await t.request('DELETE', `/api/v1/users/${user.id}`), 404);
     });
 
     it('400 for an invalid id', async () => {
-      expectError(await t.request('DELETE', '/api/v1/users/1;DROP'), 400);
+      expectApiError(await t.request('DELETE', '/api/v1/users/1;DROP'), 400);
     });
   });
 
   describe('POST /users/:id/restore', () => {
     it('200, brings back the user and the posts deleted with it, not those deleted before', async () => {
-      const user = await createUser();
-      const keptPost = await createPost(user.id);
-      const earlierDeleted = await createPost(user.id);
+      const user = await createUser(t);
+      const keptPost = await createPost(t, user.id);
+      const earlierDeleted = await createPost(t, user.id);
       await t.request('DELETE', `/api/v1/posts/${earlierDeleted.id}`);
       await t.request('DELETE', `/api/v1/users/${user.id}`);
 
@@ -381,45 +350,45 @@ describe('Users API (e2e)', () => {
       expect(response.body).toEqual(user);
       expect((await t.request('GET', `/api/v1/users/${user.id}`)).status).toBe(200);
       expect((await t.request('GET', `/api/v1/posts/${keptPost.id}`)).status).toBe(200);
-      expectError(await t.request('GET', `/api/v1/posts/${earlierDeleted.id}`), 404);
+      expectApiError(await t.request('GET', `/api/v1/posts/${earlierDeleted.id}`), 404);
     });
 
     it('200 and no change for a live user', async () => {
-      const user = await createUser();
+      const user = await createUser(t);
       const response = await t.request('POST', `/api/v1/users/${user.id}/restore`);
       expect(response.status).toBe(200);
       expect(response.body).toEqual(user);
     });
 
     it('404 for an id that never existed', async () => {
-      expectError(await t.request('POST', '/api/v1/users/8080/restore'), 404);
+      expectApiError(await t.request('POST', '/api/v1/users/8080/restore'), 404);
     });
 
     it('409 when the email has been taken since, and nothing is restored', async () => {
-      const user = await createUser({ email: 'shared@example.com' });
-      const post = await createPost(user.id);
+      const user = await createUser(t, { email: 'shared@example.com' });
+      const post = await createPost(t, user.id);
       await t.request('DELETE', `/api/v1/users/${user.id}`);
-      await createUser({ email: 'Shared@example.com' });
+      await createUser(t, { email: 'Shared@example.com' });
 
       const response = await t.request('POST', `/api/v1/users/${user.id}/restore`);
-      expectError(response, 409);
+      expectApiError(response, 409);
       expect(response.body.message).toMatch(/email/);
-      expectError(await t.request('GET', `/api/v1/users/${user.id}`), 404);
-      expectError(await t.request('GET', `/api/v1/posts/${post.id}`), 404);
+      expectApiError(await t.request('GET', `/api/v1/users/${user.id}`), 404);
+      expectApiError(await t.request('GET', `/api/v1/posts/${post.id}`), 404);
     });
 
     it('400 for an invalid id', async () => {
-      expectError(await t.request('POST', '/api/v1/users/xyz/restore'), 400);
+      expectApiError(await t.request('POST', '/api/v1/users/xyz/restore'), 400);
     });
   });
 
   describe('GET /users/:id/posts', () => {
     it("lists the user's live posts in the posts envelope, with the posts parameters", async () => {
-      const user = await createUser();
-      const other = await createUser();
-      const a = await createPost(user.id, { title: 'Alpha', published: true });
-      const b = await createPost(user.id, { title: 'Beta' });
-      await createPost(other.id, { title: 'Alpha too' });
+      const user = await createUser(t);
+      const other = await createUser(t);
+      const a = await createPost(t, user.id, { title: 'Alpha', published: true });
+      const b = await createPost(t, user.id, { title: 'Beta' });
+      await createPost(t, other.id, { title: 'Alpha too' });
 
       const response = await t.request('GET', `/api/v1/users/${user.id}/posts`);
       expect(response.status).toBe(200);
@@ -432,8 +401,8 @@ describe('Users API (e2e)', () => {
     });
 
     it('runs a fixed number of statements', async () => {
-      const user = await createUser();
-      for (let i = 0; i < 4; i++) await createPost(user.id);
+      const user = await createUser(t);
+      for (let i = 0; i < 4; i++) await createPost(t, user.id);
       for (const path of [`/api/v1/users/${user.id}/posts?limit=1`, `/api/v1/users/${user.id}/posts?limit=4&include=author`]) {
         const { result, statements } = await t.captureStatements(() => t.request('GET', path));
         expect(result.status).toBe(200);
@@ -442,34 +411,34 @@ describe('Users API (e2e)', () => {
     });
 
     it('404 for a missing or deleted user', async () => {
-      expectError(await t.request('GET', '/api/v1/users/777/posts'), 404);
-      const user = await createUser();
+      expectApiError(await t.request('GET', '/api/v1/users/777/posts'), 404);
+      const user = await createUser(t);
       await t.request('DELETE', `/api/v1/users/${user.id}`);
-      expectError(await t.request('GET', `/api/v1/users/${user.id}/posts`), 404);
+      expectApiError(await t.request('GET', `/api/v1/users/${user.id}/posts`), 404);
     });
 
     it('400 for an invalid id or query parameter', async () => {
-      const user = await createUser();
-      expectError(await t.request('GET', '/api/v1/users/x/posts'), 400);
-      expectError(await t.request('GET', `/api/v1/users/${user.id}/posts?authorId=${user.id}`), 400);
-      expectError(await t.request('GET', `/api/v1/users/${user.id}/posts?sort=email`), 400);
-      expectError(await t.request('GET', `/api/v1/users/${user.id}/posts?limit=500`), 400);
+      const user = await createUser(t);
+      expectApiError(await t.request('GET', '/api/v1/users/x/posts'), 400);
+      expectApiError(await t.request('GET', `/api/v1/users/${user.id}/posts?authorId=${user.id}`), 400);
+      expectApiError(await t.request('GET', `/api/v1/users/${user.id}/posts?sort=email`), 400);
+      expectApiError(await t.request('GET', `/api/v1/users/${user.id}/posts?limit=500`), 400);
     });
   });
 
   describe('GET /users/stats/top-authors', () => {
     it('counts live posts of live users, ordered by postCount then id, postCount a number', async () => {
-      const one = await createUser();
-      const three = await createUser();
-      const zero = await createUser();
-      const alsoOne = await createUser();
-      const deleted = await createUser();
-      for (let i = 0; i < 3; i++) await createPost(three.id);
-      await createPost(one.id);
-      await createPost(alsoOne.id);
-      const removed = await createPost(alsoOne.id);
+      const one = await createUser(t);
+      const three = await createUser(t);
+      const zero = await createUser(t);
+      const alsoOne = await createUser(t);
+      const deleted = await createUser(t);
+      for (let i = 0; i < 3; i++) await createPost(t, three.id);
+      await createPost(t, one.id);
+      await createPost(t, alsoOne.id);
+      const removed = await createPost(t, alsoOne.id);
       await t.request('DELETE', `/api/v1/posts/${removed.id}`);
-      for (let i = 0; i < 5; i++) await createPost(deleted.id);
+      for (let i = 0; i < 5; i++) await createPost(t, deleted.id);
       await t.request('DELETE', `/api/v1/users/${deleted.id}`);
 
       const { result, statements } = await t.captureStatements(() => t.request('GET', '/api/v1/users/stats/top-authors'));
@@ -491,7 +460,7 @@ describe('Users API (e2e)', () => {
     });
 
     it.each(['limit=0', 'limit=101', 'limit=ten', 'offset=1', 'limit=1;SELECT'])('400 for %s', async (query) => {
-      expectError(await t.request('GET', `/api/v1/users/stats/top-authors?${query}`), 400);
+      expectApiError(await t.request('GET', `/api/v1/users/stats/top-authors?${query}`), 400);
     });
   });
 });

@@ -37,6 +37,8 @@ export interface TestApp {
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<TestResponse<T>>;
   /** Runs `fn` and returns every SQL statement the app sent meanwhile (BEGIN/COMMIT included). */
   captureStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
+  /** Rows straight from the database (deleted ones included), for assertions the API cannot make. */
+  rows<T = any>(sql: string, bind?: unknown[]): Promise<T[]>;
   /** Empties every application table (not the migrations' bookkeeping). */
   truncate(): Promise<void>;
   close(): Promise<void>;
@@ -101,6 +103,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       } finally {
         captured = undefined;
       }
+    },
+    async rows<T>(sql: string, bind: unknown[] = []) {
+      const [rows] = await sequelize.query(sql, { bind });
+      return rows as T[];
     },
     async truncate() {
       const tables = await sequelize.query<{ name: string }>(
