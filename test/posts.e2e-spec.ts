@@ -20,13 +20,10 @@ describe('Posts API (e2e)', () => {
     await t.truncate();
   });
 
-  async function postCount(): Promise<number> {
-    const [rows] = await t.sequelize.query('SELECT count(*)::int AS n FROM posts');
-    return (rows as Array<{ n: number }>)[0].n;
-  }
+  const postCount = async () => (await t.rows<{ n: number }>('SELECT count(*)::int AS n FROM posts'))[0].n;
 
   describe('POST /posts', () => {
-    it('creates a draft by default: 201 with the representation and ISO_TIMESTAMP timestamps', async () => {
+    it('creates a draft by default: 201 with the representation and ISO timestamps', async () => {
       const author = await createUser(t);
       const response = await t.request('POST', '/api/v1/posts', { body: { title: 'Hello', body: 'World', authorId: author.id } });
       expect(response.status).toBe(201);

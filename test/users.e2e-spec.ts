@@ -21,7 +21,7 @@ describe('Users API (e2e)', () => {
   });
 
   describe('POST /users', () => {
-    it('creates a user: 201, normalised email, default role, ISO_TIMESTAMP timestamps, no internals', async () => {
+    it('creates a user: 201, normalised email, default role, ISO timestamps, no internals', async () => {
       const response = await t.request('POST', '/api/v1/users', {
         body: { name: 'Ada Lovelace', email: '  Ada.Lovelace@Example.COM ' },
       });
