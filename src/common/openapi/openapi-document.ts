@@ -1,0 +1,103 @@
+/**
+ * The OpenAPI document: what the controllers' decorators say, plus what every operation shares but no decorator
+ * can say (the global error body, the request-id header, the statuses raised below the controllers).
+ */
+import { STATUS_CODES } from 'node:http';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, type OpenAPIObject, type ResponseObject, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
+
+export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Users and Posts API')
+    .setDescription(
+      'REST API for users and their posts, on NestJS, Sequelize and PostgreSQL.\n\n' +
+        'Every error has the body `{ statusCode, error, message }` (`ErrorResponse`); every response carries an ' +
+        '`X-Request-Id` header, echoing the caller\'s when it is a short plain token. Lists return ' +
+        '`{ data, meta: { total, limit, offset } }`.',
+    )
+    .setVersion('1.0.0')
+    .setLicense('UNLICENSED', '')
+    // Relative: the document describes whichever server serves it (Swagger UI, generated clients given a base URL).
+    .addServer('/', 'The server that serves this document')
+    .addTag('users', 'Users, their posts, statistics and atomic multi-row writes')
+    .addTag('posts', 'Posts, each written by a live user')
+    .addTag('health', 'Liveness and database reachability (not versioned, outside /api)')
+    .build();
+  // The API has no authentication: said explicitly rather than left undefined.
+  config.security = [];
+  // DocumentBuilder always emits `contact: {}` and a license `url`; there is neither to give.
+  delete config.info.license?.url;
+  delete config.info.contact;
+  // The HTTP layer's own limits, as configured: Fastify answers 413 beyond the body limit and 414 for a path
+  // parameter longer than maxParamLength (find-my-way's limit, 100 by default).
+  const { bodyLimit = 1024 * 1024, maxParamLength = 100 } = app.getHttpAdapter().getInstance().initialConfig;
+  return addSharedResponses(SwaggerModule.createDocument(app, config), { bodyLimit, maxParamLength });
+}
+
+/**
+ * What every operation shares but no controller decorator says: the error body of the global filter, the
+ * request-id header, and the statuses raised below the controllers (Fastify's router: 414; its body parsing: 400, 413, 415;
+ * the database being unavailable or a transaction hitting a deadlock: 503 with Retry-After).
+ */
+function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number; maxParamLength: number }): OpenAPIObject {
+  const components = (document.components ??= {});
+  components.schemas = { ...components.schemas, ErrorResponse: ERROR_RESPONSE_SCHEMA };
+  components.headers = {
+    ...components.headers,
+    'X-Request-Id': {
+      description: "The request's id: the caller's X-Request-Id when it is 1–128 of A-Z a-z 0-9 . _ : -, else a new UUID",
+      required: true,
+      schema: { type: 'string', minLength: 1, maxLength: 128 },
+    },
+    'Retry-After': { description: 'Seconds to wait before retrying', required: true, schema: { type: 'integer', minimum: 0 } },
+  };
+
+  for (const [path, pathItem] of Object.entries(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const) {
+      const operation = pathItem[method];
+      if (!operation) continue;
+      const responses = operation.responses as Record<string, ResponseObject>;
+      if (operation.requestBody) {
+        responses['400'] ??= { description: 'Invalid or malformed body' };
+        responses['413'] ??= { description: `Body over ${limits.bodyLimit / 1024 / 1024} MiB` };
+        responses['415'] ??= { description: 'Body not sent as application/json' };
+      }
+      if (path.includes('{')) {
+        responses['414'] ??= { description: `A path parameter longer than ${limits.maxParamLength} characters (the router's limit)` };
+      }
+      responses['503'] ??= { description: 'Database unavailable, or a transient conflict (deadlock, serialization failure): retry later' };
+
+      for (const [status, response] of Object.entries(responses)) {
+        response.description ||= STATUS_CODES[Number(status)] ?? status;
+        response.headers = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...response.headers };
+        if (Number(status) >= 400) {
+          response.content ??= {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/ErrorResponse' },
+              example: { statusCode: Number(status), error: STATUS_CODES[Number(status)], message: response.description },
+            },
+          };
+        }
+        if (status === '503') response.headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
+      }
+      operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
+    }
+  }
+  return document;
+}
+
+/** The body ApiExceptionFilter sends for every error (and Fastify's own, which it also formats). */
+const ERROR_RESPONSE_SCHEMA: SchemaObject = {
+  type: 'object',
+  description: 'Every error: a 4xx for what the client sent, a 503 when it may retry',
+  required: ['statusCode', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer', minimum: 400, maximum: 599, example: 404 },
+    error: { type: 'string', description: 'The HTTP reason phrase', example: 'Not Found' },
+    message: {
+      description: 'What went wrong: one sentence, or one message per invalid field',
+      oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+      example: 'User 42 not found',
+    },
+  },
+};
