@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -11,7 +11,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { type Page } from '../common/pagination/page.dto';
-import { IdParamDto } from '../common/pagination/id-param.dto';
+import { IdParam } from '../common/pagination/id-param.decorator';
 import { CreatePostDto } from './dto/create-post.dto';
 import { PostPageDto } from './dto/post-page.dto';
 import { ListPostsQueryDto, PostIncludeQueryDto } from './dto/post-query.dto';
@@ -46,7 +46,7 @@ export class PostsController {
   @ApiOkResponse({ type: PostResponseDto, description: 'The post, with its author when include=author' })
   @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
   @ApiNotFoundResponse({ description: 'No live post with this id' })
-  findOne(@Param() { id }: IdParamDto, @Query() query: PostIncludeQueryDto): Promise<PostResponseDto> {
+  findOne(@IdParam() id: number, @Query() query: PostIncludeQueryDto): Promise<PostResponseDto> {
     return this.postsService.findOne(id, query.include);
   }
 
@@ -56,7 +56,7 @@ export class PostsController {
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiNotFoundResponse({ description: 'No live post with this id' })
   @ApiUnprocessableEntityResponse({ description: 'authorId names no live user' })
-  update(@Param() { id }: IdParamDto, @Body() dto: UpdatePostDto): Promise<PostResponseDto> {
+  update(@IdParam() id: number, @Body() dto: UpdatePostDto): Promise<PostResponseDto> {
     return this.postsService.update(id, dto);
   }
 
@@ -66,7 +66,7 @@ export class PostsController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No live post with this id' })
-  remove(@Param() { id }: IdParamDto): Promise<void> {
+  remove(@IdParam() id: number): Promise<void> {
     return this.postsService.remove(id);
   }
 
@@ -77,7 +77,7 @@ export class PostsController {
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No post ever had this id' })
   @ApiConflictResponse({ description: "The post's author is deleted: restore the author first" })
-  restore(@Param() { id }: IdParamDto): Promise<PostResponseDto> {
+  restore(@IdParam() id: number): Promise<PostResponseDto> {
     return this.postsService.restore(id);
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { type Page } from '../common/pagination/page.dto';
-import { IdParamDto } from '../common/pagination/id-param.dto';
+import { IdParam } from '../common/pagination/id-param.decorator';
 import { UserPostsQueryDto } from '../posts/dto/post-query.dto';
 import { PostPageDto } from '../posts/dto/post-page.dto';
 import type { PostResponseDto } from '../posts/dto/post-response.dto';
@@ -58,7 +58,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserResponseDto, description: 'The user, with its posts when include=posts' })
   @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
-  findOne(@Param() { id }: IdParamDto, @Query() query: UserIncludeQueryDto): Promise<UserResponseDto> {
+  findOne(@IdParam() id: number, @Query() query: UserIncludeQueryDto): Promise<UserResponseDto> {
     return this.usersService.findOne(id, query);
   }
 
@@ -68,7 +68,7 @@ export class UsersController {
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
   @ApiConflictResponse({ description: 'Email already used by another live user' })
-  update(@Param() { id }: IdParamDto, @Body() dto: UpdateUserDto): Promise<UserResponseDto> {
+  update(@IdParam() id: number, @Body() dto: UpdateUserDto): Promise<UserResponseDto> {
     return this.usersService.update(id, dto);
   }
 
@@ -78,7 +78,7 @@ export class UsersController {
   @ApiNoContentResponse({ description: 'Deleted, together with its live posts' })
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
-  remove(@Param() { id }: IdParamDto): Promise<void> {
+  remove(@IdParam() id: number): Promise<void> {
     return this.usersService.remove(id);
   }
 
@@ -89,7 +89,7 @@ export class UsersController {
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiNotFoundResponse({ description: 'No user ever had this id' })
   @ApiConflictResponse({ description: "The user's email has been taken by another user since" })
-  restore(@Param() { id }: IdParamDto): Promise<UserResponseDto> {
+  restore(@IdParam() id: number): Promise<UserResponseDto> {
     return this.usersService.restore(id);
   }
 
@@ -98,7 +98,7 @@ export class UsersController {
   @ApiOkResponse({ type: PostPageDto, description: "A page of the user's live posts" })
   @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
   @ApiNotFoundResponse({ description: 'No live user with this id' })
-  findPosts(@Param() { id }: IdParamDto, @Query() query: UserPostsQueryDto): Promise<Page<PostResponseDto>> {
+  findPosts(@IdParam() id: number, @Query() query: UserPostsQueryDto): Promise<Page<PostResponseDto>> {
     return this.usersService.findPosts(id, query);
   }
 }

@@ -1,6 +1,5 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { IdParamDto } from './id-param.dto';
 import { DEFAULT_LIMIT, ListQueryDto } from './list-query.dto';
 import { toPage } from './page.dto';
 
@@ -51,22 +50,6 @@ describe('ListQueryDto', () => {
 
   it('names the allowed fields when the sort is wrong', () => {
     expect(parse(ThingsQueryDto, { sort: 'nope' }).errors.join()).toMatch(/id, title, createdAt/);
-  });
-});
-
-describe('IdParamDto', () => {
-  it.each([
-    ['1', 1],
-    ['2147483647', 2147483647],
-    ['007', 7],
-  ])('accepts %s', (id, expected) => {
-    const { value, errors } = parse(IdParamDto, { id });
-    expect(errors).toEqual([]);
-    expect(value.id).toBe(expected);
-  });
-
-  it.each(['0', '-1', '2147483648', '99999999999999999999', '1.5', '1e3', '0x10', '', ' 1', 'abc'])('rejects %j', (id) => {
-    expect(parse(IdParamDto, { id }).errors).not.toEqual([]);
   });
 });
 
