@@ -1,10 +1,11 @@
-import { Module, ValidationPipe } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiExceptionFilter } from './common/filters/api-exception.filter';
 import { BodyLimitsGuard } from './common/guards/body-limits.guard';
 import { TransactionInterceptor } from './common/interceptors/transaction.interceptor';
+import { ApiValidationPipe } from './common/pipes/api-validation.pipe';
 import { type Environment, validateEnvironment } from './config/environment';
 import { loggerParams } from './config/logger.config';
 import { DatabaseModule } from './database/database.module';
@@ -29,7 +30,7 @@ import { UsersModule } from './users/users.module';
   providers: [
     {
       provide: APP_PIPE,
-      useValue: new ValidationPipe({
+      useValue: new ApiValidationPipe({
         whitelist: true,
         forbidNonWhitelisted: true,
         transform: true,
