@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { QueryTypes, Sequelize as PlainSequelize } from 'sequelize';
 import type { ModelStatic } from 'sequelize';
 import { createMigrator } from '../src/database/migrator';
+import { hasPendingMigrations } from '../src/database/pending-migrations';
 import { createScratchDatabase } from './setup/test-databases';
 import { createTestApp, type TestApp } from './utils/test-app';
 
@@ -45,15 +46,19 @@ describe('migrations', () => {
   it('go up, all the way down and up again through sequelize-cli and the app migrator alike', async () => {
     const files = (await createMigrator(sequelize).pending()).map((migration) => migration.name);
     expect(files.length).toBeGreaterThan(0);
+    // The start-up check that decides whether umzug is loaded at all agrees with umzug at every step.
+    expect(await hasPendingMigrations(sequelize)).toBe(true);
 
     await sequelizeCli(url, 'db:migrate');
     expect(await publicTables(sequelize)).toEqual(expect.arrayContaining(['SequelizeMeta', 'posts', 'users']));
     // The CLI and the app record migrations in the same table under the same names.
     expect(await createMigrator(sequelize).pending()).toEqual([]);
+    expect(await hasPendingMigrations(sequelize)).toBe(false);
     expect((await createMigrator(sequelize).executed()).map((migration) => migration.name)).toEqual(files);
 
     await sequelizeCli(url, 'db:migrate:undo');
     expect((await createMigrator(sequelize).pending()).map((migration) => migration.name)).toEqual(files.slice(-1));
+    expect(await hasPendingMigrations(sequelize)).toBe(true);
 
     await sequelizeCli(url, 'db:migrate:undo:all');
     expect(await publicTables(sequelize)).toEqual(['SequelizeMeta']);
@@ -61,8 +66,10 @@ describe('migrations', () => {
       type: QueryTypes.SELECT,
     });
     expect(types).toEqual([]);
+    expect(await hasPendingMigrations(sequelize)).toBe(true);
 
     await createMigrator(sequelize).up();
+    expect(await hasPendingMigrations(sequelize)).toBe(false);
     expect(await publicTables(sequelize)).toEqual(expect.arrayContaining(['SequelizeMeta', 'posts', 'users']));
     expect(await sequelizeCli(url, 'db:migrate:status')).not.toMatch(/^down /m);
   });

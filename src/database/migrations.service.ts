@@ -2,11 +2,13 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Sequelize } from 'sequelize-typescript';
 import type { Environment } from '../config/environment';
-import { createMigrator } from './migrator';
+import { hasPendingMigrations } from './pending-migrations';
 
 /**
  * Runs before the app serves: applies pending migrations when allowed (the default with the embedded server),
  * and otherwise refuses to start against a schema that is behind the code.
+ * umzug (about 150 modules with its CLI dependencies, which would stay loaded for the life of the process) is
+ * loaded only when the cheap check finds a migration to apply.
  */
 @Injectable()
 export class MigrationsService implements OnModuleInit {
@@ -18,6 +20,9 @@ export class MigrationsService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    if (!(await hasPendingMigrations(this.sequelize))) return;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createMigrator } = require('./migrator') as typeof import('./migrator');
     const migrator = createMigrator(this.sequelize);
     const pending = (await migrator.pending()).map((migration) => migration.name);
     if (pending.length === 0) return;

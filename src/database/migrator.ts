@@ -1,13 +1,14 @@
 /**
  * Applies the sequelize-cli migrations in `migrations/` from inside Node (app start, test harness, benchmark),
  * recording them in the same `SequelizeMeta` table, so the CLI and the app always agree on what has run.
+ * The app loads this module only when pending-migrations.ts finds something to apply.
  */
-import * as path from 'node:path';
 import { Sequelize as SequelizeStatic } from 'sequelize';
 import type { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
+import { MIGRATIONS_DIR } from './pending-migrations';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'migrations');
+export { MIGRATIONS_DIR };
 
 interface CliMigration {
   up(queryInterface: unknown, sequelize: typeof SequelizeStatic): Promise<unknown>;
