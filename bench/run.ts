@@ -149,6 +149,20 @@ interface ScenarioOutcome {
 }
 
 /** Waits until the server has sent no statement for 200 ms (bounded to 5 s). */
+/**
+ * The Node flags of the production start command (`npm start`: `node <flags> dist/main.js`), so that the app is
+ * measured as it runs in production (e.g. its V8 heap settings). Any other form of that script fails the run rather
+ * than letting the two drift apart silently.
+ */
+function productionNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+  const words = start.trim().split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js' || !words.slice(1, -1).every((word) => word.startsWith('--'))) {
+    throw new Error(`package.json "start" must be \`node [--flags] dist/main.js\` for the bench to start the app the same way; it is \`${start}\``);
+  }
+  return words.slice(1, -1);
+}
+
 async function settle(handle: ServerHandle): Promise<void> {
   let last = await handle.statements();
   for (let quiet = 0, waited = 0; quiet < 2 && waited < 5000; waited += 100) {
@@ -337,11 +351,11 @@ async function main(): Promise<number> {
       cwd: ROOT,
       port: await freePort(),
       env,
-      nodeArgs: options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+      nodeArgs: [...(target === 'app' ? productionNodeFlags() : []), ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
     });
     cleanups.push(() => handle.stop());
     servers.push({ target, handle });
-    log(`${target} ready at ${handle.baseUrl} (pid ${handle.pid})${options.cpuProf ? `, CPU profile to ${profileDir}` : ''}`);
+    log(`${target} ready at ${handle.baseUrl} (pid ${handle.pid}${target === 'app' ? `, node ${productionNodeFlags().join(' ') || 'without flags'}` : ''})${options.cpuProf ? `, CPU profile to ${profileDir}` : ''}`);
   }
 
   const ctx: ScenarioContext = { userIds };
