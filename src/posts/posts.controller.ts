@@ -11,7 +11,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { type Page } from '../common/pagination/page.dto';
-import { IdParam } from '../common/pagination/id-param.decorator';
+import { IdParam } from '../common/validation/id-param.decorator';
 import { CreatePostDto } from './dto/create-post.dto';
 import { PostPageDto } from './dto/post-page.dto';
 import { ListPostsQueryDto, PostIncludeQueryDto } from './dto/post-query.dto';

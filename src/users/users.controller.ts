@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { type Page } from '../common/pagination/page.dto';
-import { IdParam } from '../common/pagination/id-param.decorator';
+import { IdParam } from '../common/validation/id-param.decorator';
 import { UserPostsQueryDto } from '../posts/dto/post-query.dto';
 import { PostPageDto } from '../posts/dto/post-page.dto';
 import type { PostResponseDto } from '../posts/dto/post-response.dto';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
-import { HasNoNul, MAX_ID } from '../../common/pagination/input-rules';
+import { HasNoNul, MAX_ID } from '../../common/validation/input-rules';
 
 export const MAX_BODY_LENGTH = 100_000;
 

@@ -5,7 +5,7 @@
 import { ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { HasNoNul, MAX_ID } from '../../common/pagination/input-rules';
+import { HasNoNul, MAX_ID } from '../../common/validation/input-rules';
 import { ListQueryDto } from '../../common/pagination/list-query.dto';
 import { toBoolean, toInteger } from '../../common/pagination/query-transforms';
 

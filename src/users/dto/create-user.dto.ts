@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
-import { HasNoNul } from '../../common/pagination/input-rules';
+import { HasNoNul } from '../../common/validation/input-rules';
 import { USER_ROLES, type UserRole } from '../models/user.model';
 
 @ApiSchema({ name: 'CreateUser', description: 'A new user' })
