@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { BulkUpsertUsersDto, BulkUpsertUsersResponseDto, MAX_BULK_USERS } from './dto/bulk-upsert-users.dto';
 import { CreateUserWithPostsDto, MAX_POSTS_PER_NEW_USER, UserWithPostsResponseDto } from './dto/create-user-with-posts.dto';
-import { MaxArrayItems } from './max-array-items.guard';
+import { MaxArrayItems } from '../common/guards/max-array-items.guard';
 import { UsersBatchService } from './users-batch.service';
 
 const TRANSIENT = 'Deadlock, serialization failure or database busy: nothing was written; retry after Retry-After seconds';
