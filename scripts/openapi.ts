@@ -24,9 +24,10 @@ export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
   // Loaded here, not at the top: AppModule validates process.env when it is imported.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { AppModule } = require('../src/app.module') as typeof import('../src/app.module');
-  const { configureApp, createHttpAdapter } = require('../src/app.setup') as typeof import('../src/app.setup');
+  const { configureApp, createHttpAdapter, NEST_APP_OPTIONS } = require('../src/app.setup') as typeof import('../src/app.setup');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), {
+    ...NEST_APP_OPTIONS,
     preview: true,
     logger: false,
     abortOnError: false,

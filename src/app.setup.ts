@@ -18,6 +18,13 @@ const REQUEST_ID_HEADER = 'x-request-id';
 // A caller's id is echoed into logs and headers, so only a short, plain token is accepted.
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * Options for every NestFactory.create / createNestApplication of this app. `bodyParser: false` keeps Nest from
+ * registering its own parsers (it adds application/x-www-form-urlencoded); Fastify's JSON parser, with the body
+ * limit above, is the only one.
+ */
+export const NEST_APP_OPTIONS = { bodyParser: false } as const;
+
 export function createHttpAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -38,6 +45,9 @@ export function createHttpAdapter(): FastifyAdapter {
         .send({ statusCode: status, error: STATUS_CODES[status] ?? 'Bad Request', message });
     },
   });
+  // Every body this API takes is JSON: without Fastify's default text/plain parser (and without Nest's
+  // form parser, see NEST_APP_OPTIONS), any other content type is a 415.
+  adapter.getInstance().removeContentTypeParser('text/plain');
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();

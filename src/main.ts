@@ -22,9 +22,13 @@ async function start(environment: Environment): Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
   const { AppModule } = require('./app.module') as typeof import('./app.module');
-  const { configureApp, createHttpAdapter } = require('./app.setup') as typeof import('./app.setup');
+  const { configureApp, createHttpAdapter, NEST_APP_OPTIONS } = require('./app.setup') as typeof import('./app.setup');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  running.app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), { bufferLogs: true, abortOnError: false });
+  running.app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), {
+    ...NEST_APP_OPTIONS,
+    bufferLogs: true,
+    abortOnError: false,
+  });
   configureApp(running.app);
   await running.app.listen(environment.PORT, environment.HOST);
 

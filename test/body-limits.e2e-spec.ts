@@ -50,3 +50,22 @@ describe('request body limits (e2e)', () => {
     expect(response.body.data).toHaveLength(1000);
   });
 });
+
+describe('request content types (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('answers 415 to a %s body, creating nothing', async (contentType) => {
+    const response = await t.request('POST', '/api/v1/users', { rawBody: 'name=Plain&email=plain@example.com', headers: { 'content-type': contentType } });
+    expect(response.status).toBe(415);
+    expect(response.body).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type' });
+    expect(await t.rows("SELECT id FROM users WHERE email = 'plain@example.com'")).toEqual([]);
+  });
+});

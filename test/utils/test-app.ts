@@ -9,7 +9,7 @@ import { Test } from '@nestjs/testing';
 import { QueryTypes } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { AppModule } from '../../src/app.module';
-import { configureApp, createHttpAdapter } from '../../src/app.setup';
+import { configureApp, createHttpAdapter, NEST_APP_OPTIONS } from '../../src/app.setup';
 import { validateEnvironment } from '../../src/config/environment';
 import { isMarked, withAdmin } from '../setup/test-databases';
 import { openApiValidator } from './openapi-validator';
@@ -61,7 +61,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     builder.overrideProvider(ConfigService).useValue(new ConfigService({ _PROCESS_ENV_VALIDATED: validateEnvironment(environment) }));
   }
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter());
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), NEST_APP_OPTIONS);
   configureApp(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
