@@ -72,8 +72,8 @@ export class PostsService {
 
   /** GET /posts, and GET /users/:id/posts with `authorId` from the path. */
   async findAll(query: ListPostsQueryDto): Promise<Page<PostResponseDto>> {
-    const filtered = this.withScopes(filterScopes(query));
-    const total = await filtered.count();
+    const scopes = filterScopes(query);
+    const total = await this.withScopes(scopes).count();
     const options: FindOptions<PostAttributes> = {
       attributes: [...POST_PUBLIC_ATTRIBUTES],
       order: toOrder(query.sort, POST_SORT_FIELDS),
@@ -83,10 +83,10 @@ export class PostsService {
     };
     if (query.include === 'author') {
       // belongsTo: a plain join, one row per post, so limit/offset stay on posts.
-      const rows = await this.posts.scope([...filterScopes(query), 'withAuthor']).findAll({ ...options, nest: true });
+      const rows = await this.withScopes([...scopes, 'withAuthor']).findAll({ ...options, nest: true });
       return toPage((rows as unknown as Array<PostRow & { author: UserRow }>).map(toPostWithAuthorResponse), total, query);
     }
-    const rows = (await filtered.findAll(options)) as unknown as PostRow[];
+    const rows = (await this.withScopes(scopes).findAll(options)) as unknown as PostRow[];
     return toPage(rows.map(toPostResponse), total, query);
   }
 

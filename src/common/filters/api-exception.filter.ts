@@ -62,8 +62,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof BaseError) return this.mapDatabase(exception);
     const status = (exception as { statusCode?: unknown } | undefined)?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      // Errors raised by the HTTP layer itself (malformed JSON, wrong content type, body too large).
-      return { status, message: FRAMEWORK_MESSAGES[status] ?? STATUS_CODES[status] ?? 'Bad request' };
+      // A library error that carries a client status keeps it, with the status' own phrase as message (body parsing
+      // errors never get here: Fastify answers them before the route, in the same shape).
+      return { status, message: STATUS_CODES[status] ?? 'Bad request' };
     }
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
   }
@@ -105,9 +106,3 @@ export class ApiExceptionFilter implements ExceptionFilter {
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, message: 'Internal server error' };
   }
 }
-
-const FRAMEWORK_MESSAGES: Record<number, string> = {
-  400: 'Malformed request',
-  413: 'Request body exceeds the 1 MiB limit',
-  415: 'Unsupported content type: send application/json',
-};
