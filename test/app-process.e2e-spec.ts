@@ -110,6 +110,24 @@ describe('the app as a process', () => {
       expect((await app.waitForExit()).code).toBe(0);
     });
 
+    it('logs each request as JSON with its request id, and never the body or credentials', async () => {
+      const url = await createScratchDatabase('logging');
+      const app = await AppProcess.start({ DATABASE_URL: url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' });
+      const response = await fetch(`${app.baseUrl}/api/v1/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer s3cr3t-token', 'x-request-id': 'log-probe-1' },
+        body: JSON.stringify({ name: 'Logged Person', email: 'logged-person@example.com' }),
+      });
+      expect(response.status).toBe(201);
+      await app.waitForOutput(/log-probe-1/, 10_000);
+      app.kill('SIGTERM');
+      await app.waitForExit();
+
+      const line = app.logs.split('\n').find((entry) => entry.includes('log-probe-1'))!;
+      expect(JSON.parse(line)).toMatchObject({ reqId: 'log-probe-1', req: { method: 'POST', url: '/api/v1/users' }, res: { statusCode: 201 } });
+      expect(app.logs).not.toMatch(/s3cr3t-token|logged-person@example\.com|Logged Person/);
+    });
+
     it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
       const url = await createScratchDatabase('shutdown');
       const app = await AppProcess.start({ DATABASE_URL: url, MIGRATE_ON_START: 'true' });
