@@ -1,7 +1,7 @@
 import { MAX_BODY_DEPTH, MAX_BODY_FIELDS } from '../src/common/guards/body-limits.guard';
 import { createTestApp, type TestApp } from './utils/test-app';
 
-describe('request body limits (e2e)', () => {
+describe('request bodies: content type, shape and size limits (e2e)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -48,18 +48,6 @@ describe('request body limits (e2e)', () => {
     const response = await t.request('POST', '/api/v1/users/bulk', { body: { users } });
     expect(response.status).toBe(200);
     expect(response.body.data).toHaveLength(1000);
-  });
-});
-
-describe('request content types (e2e)', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-
-  afterAll(async () => {
-    await t.close();
   });
 
   it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('answers 415 to a %s body, creating nothing', async (contentType) => {
