@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiExceptionFilter } from './common/filters/api-exception.filter';
 import { BodyLimitsGuard } from './common/guards/body-limits.guard';
-import { TransactionInterceptor } from './common/interceptors/transaction.interceptor';
+import { TransactionalRoutesCheck } from './common/interceptors/transactional-routes.check';
 import { ApiValidationPipe } from './common/pipes/api-validation.pipe';
 import { type Environment, validateEnvironment } from './config/environment';
 import { loggerParams } from './config/logger.config';
@@ -22,6 +22,7 @@ import { UsersModule } from './users/users.module';
       useFactory: (config: ConfigService<Environment, true>) =>
         loggerParams(config.get('NODE_ENV', { infer: true }), config.get('LOG_LEVEL', { infer: true })),
     }),
+    DiscoveryModule,
     DatabaseModule,
     HealthModule,
     UsersModule,
@@ -40,7 +41,8 @@ import { UsersModule } from './users/users.module';
     },
     { provide: APP_GUARD, useClass: BodyLimitsGuard },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
-    { provide: APP_INTERCEPTOR, useClass: TransactionInterceptor },
+    // The TransactionInterceptor is bound per route by @TransactionalRoutes(); this refuses to start when one lacks it.
+    TransactionalRoutesCheck,
   ],
 })
 export class AppModule {}

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/swagger';
 import { type Page } from '../common/pagination/page.dto';
 import { IdParam } from '../common/validation/id-param.decorator';
+import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
 import { CreatePostDto } from './dto/create-post.dto';
 import { PostPageDto } from './dto/post-page.dto';
 import { ListPostsQueryDto, PostIncludeQueryDto } from './dto/post-query.dto';
@@ -19,6 +20,7 @@ import { PostResponseDto } from './dto/post-response.dto';
 import { UpdatePostDto } from './dto/update-post.dto';
 import { PostsService } from './posts.service';
 
+@TransactionalRoutes()
 @ApiTags('posts')
 @Controller({ path: 'posts', version: '1' })
 export class PostsController {

@@ -12,11 +12,13 @@ import {
 import { BulkUpsertUsersDto, BulkUpsertUsersResponseDto, MAX_BULK_USERS } from './dto/bulk-upsert-users.dto';
 import { CreateUserWithPostsDto, MAX_POSTS_PER_NEW_USER, UserWithPostsResponseDto } from './dto/create-user-with-posts.dto';
 import { MaxArrayItems } from '../common/guards/max-array-items.guard';
+import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
 import { UsersBatchService } from './users-batch.service';
 
 const TRANSIENT = 'Deadlock, serialization failure or database busy: nothing was written; retry after Retry-After seconds';
 
 /** Multi-row writes on users; each request is one transaction (all rows or none). */
+@TransactionalRoutes()
 @ApiTags('users')
 @Controller({ path: 'users', version: '1' })
 export class UsersBatchController {

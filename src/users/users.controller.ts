@@ -11,6 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { type Page } from '../common/pagination/page.dto';
 import { IdParam } from '../common/validation/id-param.decorator';
+import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
 import { UserPostsQueryDto } from '../posts/dto/post-query.dto';
 import { PostPageDto } from '../posts/dto/post-page.dto';
 import type { PostResponseDto } from '../posts/dto/post-response.dto';
@@ -22,6 +23,7 @@ import { ListUsersQueryDto, TopAuthorsQueryDto, UserIncludeQueryDto } from './dt
 import { UserResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
 
+@TransactionalRoutes()
 @ApiTags('users')
 @Controller({ path: 'users', version: '1' })
 export class UsersController {

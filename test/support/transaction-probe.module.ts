@@ -17,6 +17,7 @@ import { InjectModel, SequelizeModule } from '@nestjs/sequelize';
 import { QueryTypes } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { currentTransaction } from '../../src/common/database/transaction-context';
+import { TransactionalRoutes } from '../../src/common/interceptors/transactional-routes.decorator';
 import { Transactional } from '../../src/common/interceptors/transactional.decorator';
 import { User } from '../../src/users/models/user.model';
 
@@ -62,6 +63,7 @@ const RAISE: Record<string, string> = {
   '40P01': `DO $$ BEGIN RAISE EXCEPTION 'test deadlock' USING ERRCODE = '40P01'; END $$`,
 };
 
+@TransactionalRoutes()
 @Controller({ path: 'test-tx', version: '1' })
 export class TransactionProbeController {
   constructor(

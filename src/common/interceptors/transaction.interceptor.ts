@@ -4,6 +4,9 @@
  * (a deadlock or serialization failure becomes 503 + Retry-After there). GET, HEAD and OPTIONS run without one.
  * `@Transactional()` / `@Transactional(false)` override the default per route or controller.
  *
+ * Bound to the routes that need it by `@TransactionalRoutes()` on each controller (see
+ * transactional-routes.decorator.ts), not globally, so reads carry no interceptor at all.
+ *
  * Services never pass `{ transaction }`: see common/database/transaction-context.ts for how their queries find it.
  */
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor, OnModuleInit } from '@nestjs/common';
