@@ -1,9 +1,14 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { UniqueConstraintError } from 'sequelize';
+import { pooledSelect } from '../common/database/pooled-select';
 import type { PostResponseDto } from '../posts/dto/post-response.dto';
 import { UsersService } from './users.service';
 import { toUserResponse } from './dto/user-response.dto';
 import type { ListUsersQueryDto } from './dto/user-query.dto';
+
+jest.mock('../common/database/pooled-select');
+const readUser = jest.mocked(pooledSelect);
+beforeEach(() => readUser.mockReset());
 
 const created = new Date('2026-11-01T10:00:00.000Z');
 const row = (id: number, extra: Record<string, unknown> = {}) => ({
@@ -98,10 +103,12 @@ describe('UsersService', () => {
   describe('update', () => {
     it('an empty patch reads the user instead of writing', async () => {
       const { service, sequelize } = setup();
-      sequelize.query.mockResolvedValue(row(4));
+      readUser.mockResolvedValueOnce([row(4)]);
       await expect(service.update(4, {})).resolves.toMatchObject({ id: 4 });
-      expect(sequelize.query).toHaveBeenCalledTimes(1);
-      expect(sequelize.query.mock.calls[0][0]).toMatch(/^SELECT .* FROM users WHERE id = \$1 AND "deletedAt" IS NULL$/);
+      expect(sequelize.query).not.toHaveBeenCalled();
+      expect(readUser).toHaveBeenCalledTimes(1);
+      expect(readUser.mock.calls[0][1]).toMatch(/^SELECT .* FROM users WHERE id = \$1 AND "deletedAt" IS NULL$/);
+      expect(readUser.mock.calls[0][2]).toEqual([4]);
     });
 
     it('one bound UPDATE of the live row: email normalised as the model hook does, null for the fields left out', async () => {

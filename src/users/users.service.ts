@@ -6,6 +6,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectModel } from '@nestjs/sequelize';
 import { QueryTypes, UniqueConstraintError } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
+import { pooledSelect } from '../common/database/pooled-select';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
 import type { UserPostsQueryDto } from '../posts/dto/post-query.dto';
@@ -89,7 +90,7 @@ export class UsersService {
   /** One statement, with or without the embedded posts. */
   async findOne(id: number, query: UserIncludeQueryDto = {}): Promise<UserResponseDto> {
     if (query.include !== 'posts') {
-      const row = await this.sequelize.query<UserRow>(USER_BY_ID_SQL, { bind: [id], type: QueryTypes.SELECT, plain: true });
+      const [row] = await pooledSelect<UserRow>(this.sequelize, USER_BY_ID_SQL, [id]);
       if (!row) throw new NotFoundException(`User ${id} not found`);
       return toUserResponse(row);
     }
