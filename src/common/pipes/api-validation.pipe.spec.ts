@@ -1,6 +1,8 @@
 import { BadRequestException, type ArgumentMetadata, type Type, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
 import { IsInt } from 'class-validator';
 import { ListPostsQueryDto, PostIncludeQueryDto, UserPostsQueryDto } from '../../posts/dto/post-query.dto';
+import { CreateUserWithPostsDto } from '../../users/dto/create-user-with-posts.dto';
+import { CreateUserDto } from '../../users/dto/create-user.dto';
 import { ListUsersQueryDto, TopAuthorsQueryDto, UserIncludeQueryDto } from '../../users/dto/user-query.dto';
 import { ApiValidationPipe } from './api-validation.pipe';
 
@@ -53,5 +55,41 @@ describe('ApiValidationPipe', () => {
     const pipe = new ApiValidationPipe(OPTIONS);
     const metadata: ArgumentMetadata = { type: 'body', metatype: RequiredQueryDto, data: undefined };
     for (let i = 0; i < 2; i++) await expect(pipe.transform({}, metadata)).rejects.toBeInstanceOf(BadRequestException);
+  });
+
+  describe('messages', () => {
+    const messagesFor = async (value: unknown, metadata: ArgumentMetadata): Promise<unknown> => {
+      const error: unknown = await new ApiValidationPipe(OPTIONS).transform(value, metadata).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(BadRequestException);
+      return ((error as BadRequestException).getResponse() as { message: unknown }).message;
+    };
+    const body = (metatype: Type<unknown>): ArgumentMetadata => ({ type: 'body', metatype, data: undefined });
+
+    it.each(['abc', '1e2', '1.5', '', ['1', '2']])('a limit of the wrong type (%j) is reported as that alone', async (limit) => {
+      await expect(messagesFor({ limit }, query(ListUsersQueryDto))).resolves.toEqual(['limit must be an integer number']);
+    });
+
+    it.each([
+      ['0', ['limit must not be less than 1']],
+      ['101', ['limit must not be greater than 100']],
+    ])('an integer limit out of range (%s) gets its range message', async (limit, messages) => {
+      await expect(messagesFor({ limit }, query(ListUsersQueryDto))).resolves.toEqual(messages);
+    });
+
+    it('a body field of the wrong type gets the type message only; other fields keep all of theirs', async () => {
+      await expect(messagesFor({ name: 5, email: 'not-an-email', role: 'boss' }, body(CreateUserDto))).resolves.toEqual([
+        'name must be a string',
+        'email must be an email',
+        'role must be one of the following values: user, admin',
+      ]);
+      await expect(messagesFor({ name: 'x', email: 'a@example.com' }, body(CreateUserDto))).resolves.toEqual([
+        'name must be longer than or equal to 2 characters',
+      ]);
+    });
+
+    it('applies to nested items too', async () => {
+      const messages = await messagesFor({ name: 'Ada', email: 'ada@example.com', posts: [{ title: 7, body: 'b' }] }, body(CreateUserWithPostsDto));
+      expect(messages).toEqual(['posts.0.title must be a string']);
+    });
   });
 });

@@ -6,8 +6,17 @@
  * validated the ordinary way the first time, and when that passes, later empty queries get the instance
  * class-transformer would build (`new Dto()`: no keys to copy, field defaults applied) without the round trip.
  * An empty query that fails (a DTO with a required parameter) is never cached and fails every time as before.
+ *
+ * It also keeps the messages for a value of the wrong type to the one that says so: `limit=abc` failed
+ * `@IsInt`, `@Min(1)` and `@Max(100)` at once and answered "must not be greater than 100", "must not be less
+ * than 1" and "must be an integer number" together; now it is the last one only. Rules about a value's size or
+ * format are reported when its type is right.
  */
 import { type ArgumentMetadata, type Type, ValidationPipe } from '@nestjs/common';
+import type { ValidationError, ValidatorOptions } from 'class-validator';
+
+/** class-validator constraint names that check what kind of value a property holds. */
+const TYPE_CONSTRAINTS = new Set(['isDefined', 'isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject', 'nestedValidation']);
 
 export class ApiValidationPipe extends ValidationPipe {
   /** Query DTO classes for which an empty query has passed validation. */
@@ -24,6 +33,22 @@ export class ApiValidationPipe extends ValidationPipe {
     this.emptyQueryPasses.add(metatype);
     return entity;
   }
+
+  protected override async validate(object: object, validatorOptions?: ValidatorOptions): Promise<ValidationError[]> {
+    const errors = await super.validate(object, validatorOptions);
+    errors.forEach(keepTypeErrorsOnly);
+    return errors;
+  }
+}
+
+/** When a property fails a type check, drops its other failures (they only restate that the type is wrong). */
+function keepTypeErrorsOnly(error: ValidationError): void {
+  const { constraints } = error;
+  if (constraints) {
+    const typeFailures = Object.keys(constraints).filter((name) => TYPE_CONSTRAINTS.has(name));
+    if (typeFailures.length > 0) error.constraints = Object.fromEntries(typeFailures.map((name) => [name, constraints[name]]));
+  }
+  error.children?.forEach(keepTypeErrorsOnly);
 }
 
 function isEmptyObject(value: unknown): boolean {
