@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { MIGRATION_LOCK_SQL_KEY } from '../src/database/migration-lock';
 import { createScratchDatabase } from './setup/test-databases';
 import { AppProcess, freePort } from './utils/app-process';
 import { makeTempDir } from './utils/temp-cluster';
@@ -108,6 +109,35 @@ describe('the app as a process', () => {
       expect(tables.map((table) => table.tablename)).toEqual(expect.arrayContaining(['SequelizeMeta', 'posts', 'users']));
       app.kill('SIGTERM');
       expect((await app.waitForExit()).code).toBe(0);
+    });
+
+    it('instances starting together with MIGRATE_ON_START=true take turns on a lock: one applies, the others wait and find nothing left', async () => {
+      const url = await createScratchDatabase('migrate_together');
+      // Holding the lock lines every instance up behind it, so all of them race for it the moment it is released.
+      const holder = new Client({ connectionString: url });
+      await holder.connect();
+      try {
+        await holder.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_SQL_KEY})`);
+        const apps = await Promise.all(
+          [1, 2, 3].map(async () => AppProcess.spawn({ DATABASE_URL: url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' }, await freePort())),
+        );
+        for (const app of apps) await app.waitForOutput(/Another instance is applying migrations; waiting/, 30_000);
+        // While they wait nothing is applied and nothing serves.
+        expect(await query(url, `SELECT to_regclass('public.users') AS users`)).toEqual([{ users: null }]);
+        for (const app of apps) await expect(fetch(`${app.baseUrl}/health`)).rejects.toThrow();
+
+        await holder.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_SQL_KEY})`);
+        for (const app of apps) await app.waitForOutput(/API listening/, 60_000);
+        for (const app of apps) expect((await fetch(`${app.baseUrl}/health`)).status).toBe(200);
+        const applied = await query<{ name: string }>(url, 'SELECT name FROM "SequelizeMeta" ORDER BY name');
+        expect(applied.length).toBeGreaterThanOrEqual(2);
+        expect(new Set(applied.map((row) => row.name)).size).toBe(applied.length);
+        expect(apps.filter((app) => /Applied \d+ migration\(s\)/.test(app.logs))).toHaveLength(1);
+        for (const app of apps) app.kill('SIGTERM');
+        for (const app of apps) expect((await app.waitForExit()).code).toBe(0);
+      } finally {
+        await holder.end();
+      }
     });
 
     it('logs each request as JSON with its request id, and never the body or credentials', async () => {
