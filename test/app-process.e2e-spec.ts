@@ -140,6 +140,29 @@ describe('the app as a process', () => {
       }
     });
 
+    it('an instance waiting for the migration lock stops promptly on SIGTERM, having applied nothing', async () => {
+      const url = await createScratchDatabase('migrate_wait_sigterm');
+      const holder = new Client({ connectionString: url });
+      await holder.connect();
+      try {
+        await holder.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_SQL_KEY})`);
+        const app = AppProcess.spawn({ DATABASE_URL: url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' }, await freePort());
+        await app.waitForOutput(/Another instance is applying migrations; waiting/, 30_000);
+        const signalled = Date.now();
+        app.kill('SIGTERM');
+        const exit = await app.waitForExit();
+        expect(Date.now() - signalled).toBeLessThan(5_000);
+        expect(exit.signal).toBeNull();
+        expect([0, 1]).toContain(exit.code);
+        expect(await query(url, `SELECT to_regclass('public.users') AS users`)).toEqual([{ users: null }]);
+        // The waiter left no session behind (the holder's own is the only one on this database).
+        const sessions = await query<{ n: number }>(url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+        expect(sessions).toEqual([{ n: 1 }]);
+      } finally {
+        await holder.end();
+      }
+    });
+
     it('logs each request as JSON with its request id, and never the body or credentials', async () => {
       const url = await createScratchDatabase('logging');
       const app = await AppProcess.start({ DATABASE_URL: url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' });
