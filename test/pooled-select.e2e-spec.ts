@@ -2,7 +2,7 @@
  * pooledSelect (src/common/database/pooled-select.ts) against PostgreSQL: the by-id read's short path must behave
  * like `sequelize.query` wherever a caller could tell the difference: transactions, errors, the pool, hooks.
  */
-import { ConnectionAcquireTimeoutError, DatabaseError, QueryTypes } from 'sequelize';
+import { ConnectionAcquireTimeoutError, DatabaseError, QueryTypes, UniqueConstraintError } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 import { pooledSelect } from '../src/common/database/pooled-select';
 import { expectApiError } from './utils/fixtures';
@@ -81,6 +81,44 @@ describe('pooledSelect (e2e)', () => {
       [{ one: 1 }],
       [{ two: 2 }],
     ]);
+  });
+
+  it("maps errors with the dialect's own rules: a unique violation from a data-modifying CTE is a UniqueConstraintError", async () => {
+    const insert = `WITH created AS (
+      INSERT INTO users (name, email, role, "createdAt", "updatedAt") VALUES ('Cte', $1, 'user', now(), now()) RETURNING id
+    ) SELECT id FROM created`;
+    await pooledSelect(t.sequelize, insert, ['cte@example.com']);
+    const viaPooled = await pooledSelect(t.sequelize, insert, ['cte@example.com']).catch((caught: unknown) => caught);
+    const viaSequelize = await t.sequelize.query(insert, { bind: ['cte@example.com'], type: QueryTypes.SELECT }).catch((caught: unknown) => caught);
+    expect(viaPooled).toBeInstanceOf(UniqueConstraintError);
+    expect(viaSequelize).toBeInstanceOf(UniqueConstraintError);
+    expect((viaPooled as UniqueConstraintError).fields).toEqual((viaSequelize as UniqueConstraintError).fields);
+    await t.truncate();
+  });
+
+  it('passes string parameters as Sequelize does (NUL escaped)', async () => {
+    const sql = 'SELECT $1::text AS v, length($1::text) AS n';
+    const viaSequelize = await t.sequelize.query(sql, { bind: ['a\0b'], type: QueryTypes.SELECT });
+    await expect(pooledSelect(t.sequelize, sql, ['a\0b'])).resolves.toEqual(viaSequelize);
+  });
+
+  it('a read that outlives its transaction runs outside it, as sequelize.query does (Sequelize clears it from the context)', async () => {
+    let releaseOuter!: () => void;
+    // A second transaction kept open keeps the async context tracking on while the late read runs.
+    const outer = t.sequelize.transaction({ transaction: null }, () => new Promise<void>((resolve) => (releaseOuter = resolve)));
+    const sql = `SELECT current_setting('transaction_isolation') AS isolation, txid_current_if_assigned() IS NULL AS fresh`;
+    let lateReads!: Promise<unknown[]>;
+    await t.sequelize.transaction({ isolationLevel: 'SERIALIZABLE' as never }, async () => {
+      // Not awaited: this work outlives the transaction it was started in.
+      lateReads = new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
+        Promise.all([pooledSelect(t.sequelize, sql, []), t.sequelize.query(sql, { type: QueryTypes.SELECT })]),
+      );
+    });
+    const [viaPooled, viaSequelize] = await lateReads;
+    releaseOuter();
+    await outer;
+    expect(viaPooled).toEqual([{ isolation: 'read committed', fresh: true }]);
+    expect(viaPooled).toEqual(viaSequelize);
   });
 
   it("waits for the pool like any query, and times out with Sequelize's ConnectionAcquireTimeoutError", async () => {

@@ -6,46 +6,57 @@
  * 0.74 and 0.83 of the raw-pg baseline (bench/README.md).
  *
  * What stays the same as `sequelize.query(sql, { bind, type: SELECT })`:
- * - inside a transaction (a request transaction or a `sequelize.transaction()` callback) it *is* that call, so the
- *   read joins the transaction and sees its writes;
+ * - with a transaction in the async context (a request transaction or a `sequelize.transaction()` callback) it *is*
+ *   that call, so the read joins the transaction and sees its writes (the context is read as Sequelize reads it);
  * - the pool, its limits and time-outs, and the connection's type parsers are Sequelize's; a pool error (refused,
- *   acquire time-out) is Sequelize's ConnectionError, a statement error is wrapped in Sequelize's DatabaseError, so
- *   the exception filter answers exactly as for any other query;
- * - the `logging` option and `beforeQuery`/`afterQuery` hooks still see the statement.
+ *   acquire time-out) is Sequelize's ConnectionError; a statement error goes through the dialect's own `formatError`
+ *   (unique violation → UniqueConstraintError, … → DatabaseError), so the exception filter answers exactly as for
+ *   any other query; string parameters have NUL escaped as Sequelize's postgres dialect does;
+ * - the `logging` option (without `benchmark` timings) and `beforeQuery`/`afterQuery` hooks still see the statement,
+ *   with a Query object built only when such a hook is registered.
  */
-import { DatabaseError, QueryTypes } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
-import { currentTransaction } from './transaction-context';
+import { transactionNamespace } from './transaction-context';
 
 /** The part of node-postgres' Client that Sequelize's postgres connections expose. */
 interface PgConnection {
   query<T>(text: string, values: readonly unknown[]): Promise<{ rows: T[] }>;
 }
 
-type QueryHooks = {
-  runHooks(name: 'beforeQuery' | 'afterQuery', options: object, query: { sql: string }): Promise<void>;
-};
+/** Sequelize's dialect Query, as far as it is used here. */
+interface DialectQuery {
+  sql: string;
+  formatError(error: Error): Error;
+}
+
+interface SequelizeInternals {
+  dialect: { Query: new (connection: unknown, sequelize: Sequelize, options: object) => DialectQuery };
+  runHooks(name: 'beforeQuery' | 'afterQuery', options: object, query: DialectQuery): Promise<void>;
+}
 
 export async function pooledSelect<T extends object>(sequelize: Sequelize, sql: string, bind: readonly unknown[]): Promise<T[]> {
-  if (currentTransaction()) return sequelize.query<T>(sql, { bind: [...bind], type: QueryTypes.SELECT });
+  if (transactionNamespace.get('transaction')) return sequelize.query<T>(sql, { bind: [...bind], type: QueryTypes.SELECT });
 
+  const internals = sequelize as unknown as SequelizeInternals;
+  const values = bind.map((value) => (typeof value === 'string' ? value.replace(/\0/g, '\\0') : value));
+  const options = { type: QueryTypes.SELECT, bind: values, logging: false };
   const logging = sequelize.options.logging;
   if (typeof logging === 'function') logging(`Executing (default): ${sql}`);
-  const hooked = sequelize.hasHook('beforeQuery') || sequelize.hasHook('afterQuery');
-  const options = { type: QueryTypes.SELECT, bind };
-  const query = { sql };
 
   // The pool reads `type` as Sequelize's own calls pass it (the query type: SELECT picks a read replica when
   // replication is configured); the declared type of the option says 'read' | 'write'.
   const connection = (await sequelize.connectionManager.getConnection({ type: QueryTypes.SELECT as never })) as PgConnection;
+  const newQuery = () => Object.assign(new internals.dialect.Query(connection, sequelize, options), { sql });
+  const hooked = sequelize.hasHook('beforeQuery') || sequelize.hasHook('afterQuery') ? newQuery() : undefined;
   try {
-    if (hooked) await (sequelize as unknown as QueryHooks).runHooks('beforeQuery', options, query);
-    const { rows } = await connection.query<T>(sql, bind).catch((error: Error) => {
-      throw new DatabaseError(Object.assign(error, { sql, parameters: bind }));
+    if (hooked) await internals.runHooks('beforeQuery', options, hooked);
+    const { rows } = await connection.query<T>(sql, values).catch((error: Error) => {
+      throw (hooked ?? newQuery()).formatError(Object.assign(error, { sql, parameters: values }));
     });
     return rows;
   } finally {
-    if (hooked) await (sequelize as unknown as QueryHooks).runHooks('afterQuery', options, query);
+    if (hooked) await internals.runHooks('afterQuery', options, hooked);
     void sequelize.connectionManager.releaseConnection(connection);
   }
 }

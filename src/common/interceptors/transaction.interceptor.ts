@@ -17,9 +17,7 @@ import { defer, lastValueFrom, type Observable } from 'rxjs';
 import { QueryTypes, type Transaction, type TransactionOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import type { Environment, IsolationLevelName } from '../../config/environment';
-import { TRANSACTIONAL_KEY, type TransactionalSetting } from './transactional.decorator';
-
-const TRANSACTIONAL_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+import { TRANSACTIONAL_KEY, TRANSACTIONAL_METHODS, type TransactionalSetting } from './transactional.decorator';
 
 /** The parts of node-postgres' Client that tell whether the session's transaction has failed. */
 interface PgClientState {

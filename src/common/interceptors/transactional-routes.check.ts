@@ -25,7 +25,8 @@ export class TransactionalRoutesCheck implements OnModuleInit {
     if (missing.length > 0) {
       throw new Error(
         `Routes that need a request transaction run without one: ${missing.join(', ')}. ` +
-          'Decorate their controllers with @TransactionalRoutes(), or opt a route out with @Transactional(false).',
+          'Decorate their controllers with @TransactionalRoutes() (above any class-level @Transactional), ' +
+          'or opt a route out with @Transactional(false).',
       );
     }
   }

@@ -3,6 +3,11 @@
  * only: POST, PUT, PATCH, DELETE (and @All) handlers, plus any handler marked `@Transactional()`. A route marked
  * `@Transactional(false)` is left alone.
  *
+ * The transaction is the first of each handler's own interceptors, so those run inside it; interceptors bound to
+ * the whole controller (`@UseInterceptors` on the class) or globally run outside it, before BEGIN and after COMMIT.
+ * Put `@TransactionalRoutes()` above a class-level `@Transactional(…)`: class decorators apply bottom-up, and it must
+ * see that setting.
+ *
  * Why not one global interceptor: with any interceptor on a route, Nest runs the handler through a chain of
  * Observables; a GET, which never opens a transaction, then pays for it on every request (about 6 % of the
  * throughput of GET /users/:id, bench/README.md). Bound per handler, reads run with no interceptor at all.
@@ -13,9 +18,8 @@
 import { RequestMethod, type Type } from '@nestjs/common';
 import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { TransactionInterceptor } from './transaction.interceptor';
-import { TRANSACTIONAL_KEY, type TransactionalSetting } from './transactional.decorator';
+import { TRANSACTIONAL_KEY, TRANSACTIONAL_METHODS, type TransactionalSetting } from './transactional.decorator';
 
-const READ_METHODS: ReadonlySet<RequestMethod> = new Set([RequestMethod.GET, RequestMethod.HEAD, RequestMethod.OPTIONS]);
 
 /** The route handlers of a controller class: its own and inherited methods that carry an HTTP method. */
 export function routeHandlers(controller: Type): Array<{ name: string; handler: object; method: RequestMethod }> {
@@ -38,7 +42,9 @@ export function needsRequestTransaction(controller: Type, handler: object, metho
   const setting = (Reflect.getMetadata(TRANSACTIONAL_KEY, handler) ?? Reflect.getMetadata(TRANSACTIONAL_KEY, controller)) as
     | TransactionalSetting
     | undefined;
-  return setting === undefined ? !READ_METHODS.has(method) : setting !== false;
+  // An @All route is bound: the interceptor then decides per request, by the request's method.
+  if (setting === undefined) return method === RequestMethod.ALL || TRANSACTIONAL_METHODS.has(RequestMethod[method]);
+  return setting !== false;
 }
 
 /** Whether the TransactionInterceptor runs for this route (bound to the handler or to the whole controller). */

@@ -1,4 +1,4 @@
-import { All, Controller, Delete, Get, Head, Injectable, Module, Options, Patch, Post, Put, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { All, Controller, Delete, Get, Head, Injectable, Module, Options, Patch, Post, Put, Search, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
@@ -28,6 +28,7 @@ class ThingsController {
   @Delete(':id') remove(): void {}
   @Post('import') @Transactional(false) importMany(): void {}
   @All('any') any(): void {}
+  @Search('search') search(): void {}
 }
 
 class BaseController {
@@ -67,6 +68,7 @@ describe('@TransactionalRoutes()', () => {
     ['GET routes', proto.list],
     ['HEAD routes', proto.head],
     ['OPTIONS routes', proto.options],
+    ['SEARCH routes (not a write method)', proto.search],
     ['a POST marked @Transactional(false)', proto.importMany],
   ])('leaves %s without interceptors', (_label, handler) => {
     expect(interceptorsOf(handler)).toEqual([]);
@@ -120,7 +122,7 @@ describe('TransactionalRoutesCheck', () => {
   it('refuses mutating routes without a request transaction, naming each', async () => {
     await expect(check(ReadOnlyController, ForgottenController)).rejects.toThrow(
       'Routes that need a request transaction run without one: ForgottenController.create (POST), ForgottenController.remove (DELETE). ' +
-        'Decorate their controllers with @TransactionalRoutes(), or opt a route out with @Transactional(false).',
+        'Decorate their controllers with @TransactionalRoutes() (above any class-level @Transactional), or opt a route out with @Transactional(false).',
     );
   });
 

@@ -3,6 +3,9 @@ import type { IsolationLevelName } from '../../config/environment';
 
 export const TRANSACTIONAL_KEY = 'app:transactional';
 
+/** The HTTP methods that run in a request transaction unless a route says otherwise. */
+export const TRANSACTIONAL_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 export interface TransactionalOptions {
   /** Overrides DB_ISOLATION_LEVEL for this route. */
   readonly isolationLevel?: IsolationLevelName;
