@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { Sequelize } from 'sequelize-typescript';
 import type { Environment } from '../config/environment';
 import { withMigrationLock } from './migration-lock';
+import type * as MigratorModule from './migrator';
 import { hasPendingMigrations } from './pending-migrations';
 
 /**
@@ -12,6 +13,9 @@ import { hasPendingMigrations } from './pending-migrations';
  * loaded only when the cheap check finds a migration to apply. Instances starting together take turns
  * (migration-lock.ts).
  */
+/** Type only: umzug itself is loaded on demand (see above). */
+type Migrator = ReturnType<typeof MigratorModule.createMigrator>;
+
 @Injectable()
 export class MigrationsService implements OnModuleInit {
   private readonly logger = new Logger(MigrationsService.name);
@@ -24,7 +28,7 @@ export class MigrationsService implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     if (!(await hasPendingMigrations(this.sequelize))) return;
     if (!this.config.get('MIGRATE_ON_START', { infer: true })) {
-      const pending = await this.pendingNames();
+      const pending = await this.pendingNames(this.migrator());
       if (pending.length === 0) return;
       throw new Error(
         `The database has ${pending.length} pending migration(s): ${pending.join(', ')}. ` +
@@ -37,19 +41,19 @@ export class MigrationsService implements OnModuleInit {
 
   private async applyPending(): Promise<void> {
     const migrator = this.migrator();
-    const pending = (await migrator.pending()).map((migration) => migration.name);
+    const pending = await this.pendingNames(migrator);
     if (pending.length === 0) return;
     await migrator.up();
     this.logger.log(`Applied ${pending.length} migration(s): ${pending.join(', ')}`);
   }
 
-  private async pendingNames(): Promise<string[]> {
-    return (await this.migrator().pending()).map((migration) => migration.name);
+  private async pendingNames(migrator: Migrator): Promise<string[]> {
+    return (await migrator.pending()).map((migration) => migration.name);
   }
 
-  private migrator() {
+  private migrator(): Migrator {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createMigrator } = require('./migrator') as typeof import('./migrator');
+    const { createMigrator } = require('./migrator') as typeof MigratorModule;
     return createMigrator(this.sequelize);
   }
 }

@@ -20,10 +20,15 @@ import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants
 import { TransactionInterceptor } from './transaction.interceptor';
 import { TRANSACTIONAL_KEY, TRANSACTIONAL_METHODS, type TransactionalSetting } from './transactional.decorator';
 
+interface RouteHandler {
+  readonly name: string;
+  readonly handler: object;
+  readonly method: RequestMethod;
+}
 
 /** The route handlers of a controller class: its own and inherited methods that carry an HTTP method. */
-export function routeHandlers(controller: Type): Array<{ name: string; handler: object; method: RequestMethod }> {
-  const routes: Array<{ name: string; handler: object; method: RequestMethod }> = [];
+export function routeHandlers(controller: Type): RouteHandler[] {
+  const routes: RouteHandler[] = [];
   const seen = new Set<string>();
   for (let proto = controller.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     for (const name of Object.getOwnPropertyNames(proto)) {
