@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { QueryTypes, Sequelize as PlainSequelize } from 'sequelize';
 import type { ModelStatic } from 'sequelize';
 import { createMigrator } from '../src/database/migrator';
-import { hasPendingMigrations } from '../src/database/pending-migrations';
+import { hasPendingMigrations, pendingMigrations } from '../src/database/pending-migrations';
 import { createScratchDatabase } from './setup/test-databases';
 import { createTestApp, type TestApp } from './utils/test-app';
 
@@ -48,6 +48,8 @@ describe('migrations', () => {
     expect(files.length).toBeGreaterThan(0);
     // The start-up check that decides whether umzug is loaded at all agrees with umzug at every step.
     expect(await hasPendingMigrations(sequelize)).toBe(true);
+    // The names the app refuses to start with, and applies, are umzug's, in umzug's order.
+    expect(await pendingMigrations(sequelize)).toEqual(files);
 
     await sequelizeCli(url, 'db:migrate');
     expect(await publicTables(sequelize)).toEqual(expect.arrayContaining(['SequelizeMeta', 'posts', 'users']));
@@ -59,6 +61,7 @@ describe('migrations', () => {
     await sequelizeCli(url, 'db:migrate:undo');
     expect((await createMigrator(sequelize).pending()).map((migration) => migration.name)).toEqual(files.slice(-1));
     expect(await hasPendingMigrations(sequelize)).toBe(true);
+    expect(await pendingMigrations(sequelize)).toEqual(files.slice(-1));
 
     await sequelizeCli(url, 'db:migrate:undo:all');
     expect(await publicTables(sequelize)).toEqual(['SequelizeMeta']);

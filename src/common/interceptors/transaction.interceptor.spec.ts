@@ -168,6 +168,16 @@ describe('TransactionInterceptor', () => {
       expect(sequelize.transaction).toHaveBeenCalledWith(expected, expect.any(Function));
     });
 
+    it('asks the server once per Sequelize instance, however many modules hold an interceptor', async () => {
+      sequelize.query.mockResolvedValue([{ default_transaction_isolation: 'read committed' }]);
+      const config = { get: () => 'READ COMMITTED' } as unknown as ConfigService;
+      const another = new TransactionInterceptor(sequelize as unknown as Sequelize, new Reflector(), config as never);
+      await Promise.all([interceptor.onModuleInit(), another.onModuleInit()]);
+      expect(sequelize.query).toHaveBeenCalledTimes(1);
+      await lastValueFrom(another.intercept(httpContext('POST', Routes, Routes.prototype.plain), { handle: () => of('body') } as CallHandler));
+      expect(sequelize.transaction).toHaveBeenCalledWith({}, expect.any(Function));
+    });
+
     it('keeps the explicit level when the server cannot be asked, and says so', async () => {
       const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       sequelize.query.mockRejectedValue(new Error('down'));

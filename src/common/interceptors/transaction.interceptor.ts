@@ -56,15 +56,7 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
    * On any doubt the explicit statement stays.
    */
   async onModuleInit(): Promise<void> {
-    try {
-      const [row] = await this.sequelize.query<{ default_transaction_isolation: string }>('SHOW default_transaction_isolation', {
-        type: QueryTypes.SELECT,
-        transaction: null,
-      });
-      if (row?.default_transaction_isolation.toUpperCase() === this.isolationLevel) this.defaultOptions = {};
-    } catch (error) {
-      this.logger.warn(`Could not read the server's default isolation level; setting ${this.isolationLevel} on every transaction: ${String(error)}`);
-    }
+    if ((await serverDefaultIsolation(this.sequelize, this.isolationLevel, this.logger)) === this.isolationLevel) this.defaultOptions = {};
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -123,4 +115,25 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
     }
     return cached;
   }
+}
+
+/**
+ * The server's default isolation level, asked once per Sequelize instance: the interceptor has an instance in each
+ * module whose controllers bind it (@TransactionalRoutes), and they all share the answer. undefined when unknown.
+ */
+const serverDefaults = new WeakMap<Sequelize, Promise<string | undefined>>();
+
+function serverDefaultIsolation(sequelize: Sequelize, configured: string, logger: Logger): Promise<string | undefined> {
+  let level = serverDefaults.get(sequelize);
+  if (!level) {
+    level = sequelize
+      .query<{ default_transaction_isolation: string }>('SHOW default_transaction_isolation', { type: QueryTypes.SELECT, transaction: null })
+      .then(([row]) => row?.default_transaction_isolation.toUpperCase())
+      .catch((error: unknown) => {
+        logger.warn(`Could not read the server's default isolation level; setting ${configured} on every transaction: ${String(error)}`);
+        return undefined;
+      });
+    serverDefaults.set(sequelize, level);
+  }
+  return level;
 }
