@@ -18,6 +18,20 @@ async function query<T extends Record<string, unknown>>(url: string, sql: string
   }
 }
 
+/** Runs `body` while a session of the test holds the app's migration lock, as an instance mid-migration would. */
+async function holdingMigrationLock(url: string, body: (release: () => Promise<void>) => Promise<void>): Promise<void> {
+  const holder = new Client({ connectionString: url });
+  await holder.connect();
+  try {
+    await holder.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_SQL_KEY})`);
+    await body(async () => {
+      await holder.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_SQL_KEY})`);
+    });
+  } finally {
+    await holder.end();
+  }
+}
+
 describe('the app as a process', () => {
   it('refuses to start on invalid configuration, naming the variable', async () => {
     const app = AppProcess.spawn({ DATABASE_URL: 'postgres://127.0.0.1:1/none', DB_POOL_MAX: 'lots' }, await freePort());
@@ -114,10 +128,7 @@ describe('the app as a process', () => {
     it('instances starting together with MIGRATE_ON_START=true take turns on a lock: one applies, the others wait and find nothing left', async () => {
       const url = await createScratchDatabase('migrate_together');
       // Holding the lock lines every instance up behind it, so all of them race for it the moment it is released.
-      const holder = new Client({ connectionString: url });
-      await holder.connect();
-      try {
-        await holder.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_SQL_KEY})`);
+      await holdingMigrationLock(url, async (release) => {
         const apps = await Promise.all(
           [1, 2, 3].map(async () => AppProcess.spawn({ DATABASE_URL: url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' }, await freePort())),
         );
@@ -126,7 +137,7 @@ describe('the app as a process', () => {
         expect(await query(url, `SELECT to_regclass('public.users') AS users`)).toEqual([{ users: null }]);
         for (const app of apps) await expect(fetch(`${app.baseUrl}/health`)).rejects.toThrow();
 
-        await holder.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_SQL_KEY})`);
+        await release();
         for (const app of apps) await app.waitForOutput(/API listening/, 60_000);
         for (const app of apps) expect((await fetch(`${app.baseUrl}/health`)).status).toBe(200);
         const applied = await query<{ name: string }>(url, 'SELECT name FROM "SequelizeMeta" ORDER BY name');
@@ -135,17 +146,12 @@ describe('the app as a process', () => {
         expect(apps.filter((app) => /Applied \d+ migration\(s\)/.test(app.logs))).toHaveLength(1);
         for (const app of apps) app.kill('SIGTERM');
         for (const app of apps) expect((await app.waitForExit()).code).toBe(0);
-      } finally {
-        await holder.end();
-      }
+      });
     });
 
     it('an instance waiting for the migration lock stops promptly on SIGTERM, having applied nothing', async () => {
       const url = await createScratchDatabase('migrate_wait_sigterm');
-      const holder = new Client({ connectionString: url });
-      await holder.connect();
-      try {
-        await holder.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_SQL_KEY})`);
+      await holdingMigrationLock(url, async () => {
         const app = AppProcess.spawn({ DATABASE_URL: url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' }, await freePort());
         await app.waitForOutput(/Another instance is applying migrations; waiting/, 30_000);
         const signalled = Date.now();
@@ -158,9 +164,7 @@ describe('the app as a process', () => {
         // The waiter left no session behind (the holder's own is the only one on this database).
         const sessions = await query<{ n: number }>(url, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
         expect(sessions).toEqual([{ n: 1 }]);
-      } finally {
-        await holder.end();
-      }
+      });
     });
 
     it('logs each request as JSON with its request id, and never the body or credentials', async () => {

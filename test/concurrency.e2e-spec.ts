@@ -4,6 +4,7 @@
  * overlapping bulk upserts without deadlocks, and the configured isolation level doing its job.
  */
 import { TransactionProbeModule } from './support/transaction-probe.module';
+import { poolStats } from './utils/fixtures';
 import { createTestApp, type TestApp, type TestResponse } from './utils/test-app';
 
 function statusCounts(responses: TestResponse[]): Record<number, number> {
@@ -114,7 +115,7 @@ describe('Concurrency (e2e)', () => {
       const failures = responses.filter((response) => response.status >= 300).map((response) => [response.status, response.body]);
       expect(failures).toEqual([]);
 
-      const pool = (t.sequelize.connectionManager as unknown as { pool: { size: number; using: number; waiting: number } }).pool;
+      const pool = poolStats(t.sequelize);
       expect({ using: pool.using, waiting: pool.waiting }).toEqual({ using: 0, waiting: 0 });
       expect(pool.size).toBeLessThanOrEqual(POOL_MAX);
       // Seen from the server: this app's other connections are all idle, none left inside a transaction.

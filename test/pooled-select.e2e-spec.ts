@@ -3,13 +3,10 @@
  * like `sequelize.query` wherever a caller could tell the difference: transactions, errors, the pool, hooks.
  */
 import { ConnectionAcquireTimeoutError, DatabaseError, QueryTypes, UniqueConstraintError } from 'sequelize';
-import type { Sequelize } from 'sequelize-typescript';
 import { pooledSelect } from '../src/common/database/pooled-select';
-import { expectApiError } from './utils/fixtures';
+import { expectApiError, poolStats } from './utils/fixtures';
 import { createTestApp, type TestApp } from './utils/test-app';
 
-type PoolInternals = { pool: { using: number; size: number } };
-const using = (sequelize: Sequelize) => (sequelize.connectionManager as unknown as PoolInternals).pool.using;
 
 describe('pooledSelect (e2e)', () => {
   let t: TestApp;
@@ -23,7 +20,7 @@ describe('pooledSelect (e2e)', () => {
   });
 
   afterEach(() => {
-    expect(using(t.sequelize)).toBe(0);
+    expect(poolStats(t.sequelize).using).toBe(0);
   });
 
   it('returns the rows with the connection type parsers Sequelize installs (numbers, dates, booleans)', async () => {

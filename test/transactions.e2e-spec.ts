@@ -4,18 +4,12 @@
  * connection; isolation from config; transient failures as 503. Also the two atomic multi-row endpoints.
  */
 import fc from 'fast-check';
-import type { Sequelize } from 'sequelize-typescript';
 import { TransactionProbeModule } from './support/transaction-probe.module';
-import { expectApiError } from './utils/fixtures';
+import { expectApiError, poolStats } from './utils/fixtures';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 const BEGIN = /^(START TRANSACTION|BEGIN)\b/i;
 const TRANSACTION_CONTROL = /^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SET TRANSACTION)\b/i;
-
-function poolStats(sequelize: Sequelize): { size: number; available: number; using: number; waiting: number } {
-  const pool = (sequelize.connectionManager as unknown as { pool: { size: number; available: number; using: number; waiting: number } }).pool;
-  return { size: pool.size, available: pool.available, using: pool.using, waiting: pool.waiting };
-}
 
 describe('Request transactions (e2e)', () => {
   let t: TestApp;

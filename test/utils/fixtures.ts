@@ -1,7 +1,8 @@
 /**
- * What several e2e files need alike: creating users and posts through the API, and checking that an error
- * response has the API's shape and gives nothing away.
+ * What several e2e files need alike: creating users and posts through the API, checking that an error
+ * response has the API's shape and gives nothing away, and reading the state of Sequelize's pool.
  */
+import type { Sequelize } from 'sequelize-typescript';
 import type { TestApp, TestResponse } from './test-app';
 
 export const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -33,4 +34,17 @@ export async function createPost(t: TestApp, authorId: number, body: Record<stri
   });
   expect(response.status).toBe(201);
   return response.body;
+}
+
+export interface PoolStats {
+  size: number;
+  available: number;
+  using: number;
+  waiting: number;
+}
+
+/** Connections of Sequelize's pool: open, idle, checked out, and requests waiting for one. */
+export function poolStats(sequelize: Sequelize): PoolStats {
+  const { pool } = sequelize.connectionManager as unknown as { pool: PoolStats };
+  return { size: pool.size, available: pool.available, using: pool.using, waiting: pool.waiting };
 }

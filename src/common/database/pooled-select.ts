@@ -47,16 +47,22 @@ export async function pooledSelect<T extends object>(sequelize: Sequelize, sql: 
   // The pool reads `type` as Sequelize's own calls pass it (the query type: SELECT picks a read replica when
   // replication is configured); the declared type of the option says 'read' | 'write'.
   const connection = (await sequelize.connectionManager.getConnection({ type: QueryTypes.SELECT as never })) as PgConnection;
-  const newQuery = () => Object.assign(new internals.dialect.Query(connection, sequelize, options), { sql });
-  const hooked = sequelize.hasHook('beforeQuery') || sequelize.hasHook('afterQuery') ? newQuery() : undefined;
+  const hooked = sequelize.hasHook('beforeQuery') || sequelize.hasHook('afterQuery') ? dialectQuery(sequelize, connection, options, sql) : undefined;
   try {
     if (hooked) await internals.runHooks('beforeQuery', options, hooked);
     const { rows } = await connection.query<T>(sql, values).catch((error: Error) => {
-      throw (hooked ?? newQuery()).formatError(Object.assign(error, { sql, parameters: values }));
+      const query = hooked ?? dialectQuery(sequelize, connection, options, sql);
+      throw query.formatError(Object.assign(error, { sql, parameters: values }));
     });
     return rows;
   } finally {
     if (hooked) await internals.runHooks('afterQuery', options, hooked);
     void sequelize.connectionManager.releaseConnection(connection);
   }
+}
+
+/** The Query object Sequelize itself would have built: what hooks receive, and whose formatError maps errors. */
+function dialectQuery(sequelize: Sequelize, connection: PgConnection, options: object, sql: string): DialectQuery {
+  const { Query } = (sequelize as unknown as SequelizeInternals).dialect;
+  return Object.assign(new Query(connection, sequelize, options), { sql });
 }

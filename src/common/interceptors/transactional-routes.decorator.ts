@@ -17,6 +17,7 @@
  */
 import { RequestMethod, type Type } from '@nestjs/common';
 import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { MetadataScanner } from '@nestjs/core';
 import { TransactionInterceptor } from './transaction.interceptor';
 import { TRANSACTIONAL_KEY, TRANSACTIONAL_METHODS, type TransactionalSetting } from './transactional.decorator';
 
@@ -26,20 +27,16 @@ interface RouteHandler {
   readonly method: RequestMethod;
 }
 
+const scanner = new MetadataScanner();
+
 /** The route handlers of a controller class: its own and inherited methods that carry an HTTP method. */
 export function routeHandlers(controller: Type): RouteHandler[] {
-  const routes: RouteHandler[] = [];
-  const seen = new Set<string>();
-  for (let proto = controller.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      if (name === 'constructor' || seen.has(name)) continue;
-      seen.add(name);
-      const handler = Object.getOwnPropertyDescriptor(proto, name)?.value as object | undefined;
-      const method = typeof handler === 'function' ? (Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined) : undefined;
-      if (handler && method !== undefined) routes.push({ name, handler, method });
-    }
-  }
-  return routes;
+  const prototype = controller.prototype as Record<string, object>;
+  return scanner.getAllMethodNames(prototype).flatMap((name) => {
+    const handler = prototype[name];
+    const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+    return method === undefined ? [] : [{ name, handler, method }];
+  });
 }
 
 /** Whether a route must run inside a request transaction: its own or its class's `@Transactional`, else its method. */
