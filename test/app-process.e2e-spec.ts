@@ -2,35 +2,23 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import * as path from 'node:path';
-import { Client } from 'pg';
 import { MIGRATION_LOCK_SQL_KEY } from '../src/database/migration-lock';
-import { createScratchDatabase } from './setup/test-databases';
+import { createScratchDatabase, withAdmin } from './setup/test-databases';
 import { AppProcess, freePort } from './utils/app-process';
 import { makeTempDir } from './utils/temp-cluster';
 
-async function query<T extends Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+/** One statement on its own short-lived connection. */
+const query = <T extends Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> =>
+  withAdmin(url, async (client) => (await client.query<T>(sql, values)).rows);
 
 /** Runs `body` while a session of the test holds the app's migration lock, as an instance mid-migration would. */
-async function holdingMigrationLock(url: string, body: (release: () => Promise<void>) => Promise<void>): Promise<void> {
-  const holder = new Client({ connectionString: url });
-  await holder.connect();
-  try {
+const holdingMigrationLock = (url: string, body: (release: () => Promise<void>) => Promise<void>): Promise<void> =>
+  withAdmin(url, async (holder) => {
     await holder.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_SQL_KEY})`);
     await body(async () => {
       await holder.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_SQL_KEY})`);
     });
-  } finally {
-    await holder.end();
-  }
-}
+  });
 
 describe('the app as a process', () => {
   it('refuses to start on invalid configuration, naming the variable', async () => {
