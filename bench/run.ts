@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import ts from 'typescript';
 import { checkContract } from './lib/contract';
-import { freePort, migrate, provisionDatabase, seed, Monitor, restore, type BenchDatabase } from './lib/database';
+import { freePort } from '../test/utils/app-process';
+import { migrate, provisionDatabase, seed, Monitor, restore, type BenchDatabase } from './lib/database';
 import { runLoad, type LoadResult } from './lib/load';
 import { SCENARIOS, type Scenario, type ScenarioContext } from './lib/scenarios';
 import { ServerHandle } from './lib/servers';
@@ -325,8 +326,7 @@ async function main(): Promise<number> {
   const db = await provisionDatabase((message) => log(`postgres: ${message}`));
   cleanups.push(() => db.dispose());
   log(`database: ${db.server}`);
-  // BENCH_MIGRATIONS_DIR exists for developing the harness itself against a stand-in schema.
-  const applied = await migrate(db.url, process.env.BENCH_MIGRATIONS_DIR || path.join(ROOT, 'migrations'));
+  const applied = await migrate(db.url);
   log(`migrations applied: ${applied.join(', ')}`);
   const seedStart = Date.now();
   const { userIds, published, lastPostId: lastSeededPostId } = await seed(db.url, options);

@@ -4,14 +4,16 @@
  * removed again by `dispose()`. The schema comes from the project's migrations, the rows from `seed()`.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fs, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { Sequelize } from 'sequelize';
-import { SequelizeStorage, Umzug } from 'umzug';
 import { EmbeddedPostgres } from '../../src/database/embedded/embedded-postgres';
+import { createMigrator } from '../../src/database/migrator';
+// The e2e harness's small pg and network helpers: one connection per call, a database's URL, a free port.
+import { databaseUrl, withAdmin } from '../../test/setup/test-databases';
+import { freePort } from '../../test/utils/app-process';
 
 export interface BenchDatabase {
   /** Connection URL of the bench database, handed to both servers. */
@@ -24,41 +26,13 @@ export interface BenchDatabase {
   dispose(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Replaces the database name in a postgres:// URL. */
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  return parsed.toString();
-}
-
 export async function provisionDatabase(log: (message: string) => void): Promise<BenchDatabase> {
   const name = `bench_${randomBytes(4).toString('hex')}`;
   const external = process.env.DATABASE_URL;
 
   if (external) {
-    await withClient(external, (admin) => admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`));
-    const url = withDatabase(external, name);
+    await withAdmin(external, (admin) => admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`));
+    const url = databaseUrl(external, name);
     const statStatements = await enableStatStatements(url);
     const host = new URL(external).host;
     return {
@@ -67,7 +41,7 @@ export async function provisionDatabase(log: (message: string) => void): Promise
       server: `PostgreSQL at ${host} (DATABASE_URL), database ${name}`,
       statStatements,
       dispose: () =>
-        withClient(external, async (admin) => {
+        withAdmin(external, async (admin) => {
           await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
         }),
     };
@@ -79,7 +53,7 @@ export async function provisionDatabase(log: (message: string) => void): Promise
   let pg = await start();
   try {
     // pg_stat_statements must be preloaded; the cluster is ours and thrown away, so configure and restart it.
-    await withClient(pg.url(), (client) => client.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"));
+    await withAdmin(pg.url(), (client) => client.query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"));
     await pg.stop();
     pg = await start();
     await pg.ensureDatabase(name);
@@ -90,7 +64,7 @@ export async function provisionDatabase(log: (message: string) => void): Promise
   }
   const url = pg.url(name);
   const statStatements = await enableStatStatements(url);
-  const version = await withClient(url, async (c) => (await c.query('SHOW server_version')).rows[0].server_version as string);
+  const version = await withAdmin(url, async (c) => (await c.query('SHOW server_version')).rows[0].server_version as string);
   const running = pg;
   return {
     url,
@@ -105,7 +79,7 @@ export async function provisionDatabase(log: (message: string) => void): Promise
 }
 
 async function enableStatStatements(url: string): Promise<boolean> {
-  return withClient(url, async (client) => {
+  return withAdmin(url, async (client) => {
     try {
       await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
       await client.query('SELECT 1 FROM pg_stat_statements LIMIT 1');
@@ -116,31 +90,11 @@ async function enableStatStatements(url: string): Promise<boolean> {
   });
 }
 
-/**
- * Applies the sequelize-cli migrations with umzug, recording them in `SequelizeMeta` by file name as
- * the CLI and the app do, so the app finds nothing pending when it starts.
- */
-export async function migrate(url: string, migrationsDir: string): Promise<string[]> {
-  if (!existsSync(migrationsDir) || !readdirSync(migrationsDir).some((file) => file.endsWith('.js'))) {
-    throw new Error(`No migrations in ${migrationsDir}: the users/posts schema has not landed yet`);
-  }
+/** Applies the migrations with the app's own migrator (same `SequelizeMeta` records), so the app finds nothing pending. */
+export async function migrate(url: string): Promise<string[]> {
   const sequelize = new Sequelize(url, { logging: false });
   try {
-    const umzug = new Umzug({
-      migrations: {
-        glob: ['*.js', { cwd: migrationsDir }],
-        resolve: ({ name, path: file, context }) => {
-          // eslint-disable-next-line @typescript-eslint/no-require-imports
-          const migration = require(file!) as { up(qi: unknown, s: typeof Sequelize): Promise<unknown> };
-          return { name, up: () => migration.up(context, Sequelize) };
-        },
-      },
-      context: sequelize.getQueryInterface(),
-      storage: new SequelizeStorage({ sequelize }),
-      logger: undefined,
-    });
-    const applied = await umzug.up();
-    return applied.map((migration) => migration.name);
+    return (await createMigrator(sequelize).up()).map((migration) => migration.name);
   } finally {
     await sequelize.close();
   }
@@ -157,7 +111,7 @@ export interface DatasetSize {
  * bodies of 150 to 600 characters.
  */
 export async function seed(url: string, size: DatasetSize): Promise<{ userIds: number[]; published: number; lastPostId: number }> {
-  return withClient(url, async (client) => {
+  return withAdmin(url, async (client) => {
     await client.query('SELECT setseed(0.42)');
     await client.query(
       `INSERT INTO users (name, email, "createdAt", "updatedAt")
@@ -190,7 +144,7 @@ export async function seed(url: string, size: DatasetSize): Promise<{ userIds: n
 
 /** Removes the posts a write scenario created, then refreshes statistics and visibility maps. */
 export async function restore(url: string, lastSeededPostId: number): Promise<void> {
-  await withClient(url, async (client) => {
+  await withAdmin(url, async (client) => {
     await client.query('DELETE FROM posts WHERE id > $1', [lastSeededPostId]);
     await client.query('VACUUM ANALYZE users');
     await client.query('VACUUM ANALYZE posts');
