@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthModule } from './auth/auth.module';
 import { ApiExceptionFilter } from './common/filters/api-exception.filter';
 import { BodyLimitsGuard } from './common/guards/body-limits.guard';
 import { TransactionalRoutesCheck } from './common/interceptors/transactional-routes.check';
 import { ApiValidationPipe } from './common/pipes/api-validation.pipe';
+import { ApiThrottlerGuard, throttlerOptions } from './common/rate-limit/rate-limit';
 import { type Environment, validateEnvironment } from './config/environment';
 import { loggerParams } from './config/logger.config';
 import { DatabaseModule } from './database/database.module';
@@ -22,9 +26,11 @@ import { UsersModule } from './users/users.module';
       useFactory: (config: ConfigService<Environment, true>) =>
         loggerParams(config.get('NODE_ENV', { infer: true }), config.get('LOG_LEVEL', { infer: true })),
     }),
+    ThrottlerModule.forRootAsync({ inject: [ConfigService], useFactory: throttlerOptions }),
     DiscoveryModule,
     DatabaseModule,
     HealthModule,
+    AuthModule,
     UsersModule,
     PostsModule,
   ],
@@ -39,6 +45,9 @@ import { UsersModule } from './users/users.module';
         forbidUnknownValues: true,
       }),
     },
+    // Global guards run in this order: rate limits before any work, then who is calling, then the body's shape.
+    { provide: APP_GUARD, useClass: ApiThrottlerGuard },
+    { provide: APP_GUARD, useExisting: AuthGuard },
     { provide: APP_GUARD, useClass: BodyLimitsGuard },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
     // The TransactionInterceptor is bound per route by @TransactionalRoutes(); this refuses to start when one lacks it.

@@ -4,12 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
 import { VersioningType } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { createOpenApiDocument } from './common/openapi/openapi-document';
+import type { Environment } from './config/environment';
 
 export const API_PREFIX = 'api';
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -50,7 +53,27 @@ export function createHttpAdapter(): FastifyAdapter {
   adapter.getInstance().removeContentTypeParser('text/plain');
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    // API answers are per caller (tokens, emails, drafts): no shared or browser cache may keep them.
+    if (!request.url.startsWith('/docs')) void reply.header('Cache-Control', 'no-store');
     done();
+  });
+  void adapter.getInstance().register(helmet, {
+    // Swagger UI at /docs loads its scripts from this origin and styles itself inline; nothing else is allowed.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
   });
   return adapter;
 }
@@ -60,9 +83,29 @@ export function configureApp(app: NestFastifyApplication): OpenAPIObject {
   logRequests(app);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  enableCors(app);
   const document = createOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
+    // No call to swagger.io's validator (the CSP would refuse it anyway); Authorize survives a page reload.
+    swaggerOptions: { validatorUrl: null, persistAuthorization: true },
+  });
   return document;
+}
+
+/** CORS only for the origins CORS_ORIGINS lists; without it browsers on other origins get no CORS headers at all. */
+function enableCors(app: NestFastifyApplication): void {
+  // The OpenAPI generator builds the app in preview mode, where providers are not instantiated: no CORS to set up there.
+  const origins = (app.get(ConfigService, { strict: false }) as ConfigService<Environment, true> | null)?.get('CORS_ORIGINS', { infer: true });
+  if (!origins) return;
+  app.enableCors({
+    origin: origins.split(','),
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'WWW-Authenticate'],
+    maxAge: 600,
+  });
 }
 
 /**

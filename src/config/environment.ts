@@ -102,14 +102,94 @@ export class Environment {
   @Max(600_000)
   readonly SHUTDOWN_TIMEOUT_MS: number = 10_000;
 
+  /**
+   * Signs access tokens (HS256). Required in production, at least 32 bytes; in development and test an unset
+   * secret means a random key per process (tokens then die with the process).
+   */
+  @IsOptional()
+  @IsString()
+  readonly JWT_SECRET?: string;
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  readonly JWT_ISSUER: string = 'nest-sequelize-service';
+
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  readonly JWT_AUDIENCE: string = 'nest-sequelize-service-api';
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(30)
+  @Max(86_400)
+  readonly ACCESS_TOKEN_TTL_SECONDS: number = 900;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  readonly REFRESH_TOKEN_TTL_SECONDS: number = 2_592_000;
+
+  /** `off` turns every rate limit off (benchmarks, load tests); on by default. */
+  @IsIn(['on', 'off'])
+  readonly RATE_LIMIT: 'on' | 'off' = 'on';
+
+  /** Every route: requests per client IP per RATE_LIMIT_WINDOW_MS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  readonly RATE_LIMIT_MAX: number = 600;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(86_400_000)
+  readonly RATE_LIMIT_WINDOW_MS: number = 60_000;
+
+  /** /auth/login, /auth/register, /auth/refresh: requests per client IP per AUTH_RATE_LIMIT_WINDOW_MS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  readonly AUTH_RATE_LIMIT_PER_IP: number = 20;
+
+  /** /auth/login and /auth/register: attempts per email address per AUTH_RATE_LIMIT_WINDOW_MS, whatever the IP. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  readonly AUTH_RATE_LIMIT_PER_EMAIL: number = 5;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(86_400_000)
+  readonly AUTH_RATE_LIMIT_WINDOW_MS: number = 60_000;
+
+  /** Unset: rate-limit counts live in this process. Set: in Redis, shared by every instance. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  readonly REDIS_URL?: string;
+
+  /** Comma-separated origins allowed by CORS; unset: CORS off (no Access-Control-* headers). */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*$/, { message: 'CORS_ORIGINS must be a comma-separated list of http(s) origins' })
+  readonly CORS_ORIGINS?: string;
+
   get sqlLogging(): boolean {
     return this.DB_LOG_SQL ?? this.NODE_ENV === NodeEnv.Development;
   }
 }
 
+const OPTIONAL_VARIABLES = ['DATABASE_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS'];
+const MIN_SECRET_BYTES = 32;
+
 /** Builds the typed environment or throws one error that names every bad variable. */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
-  const known = new Set(Object.keys(new Environment()).concat(['DATABASE_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START']));
+  const known = new Set(Object.keys(new Environment()).concat(OPTIONAL_VARIABLES));
   // An empty value means "unset", as in most shells' `VAR= command`.
   const relevant = Object.fromEntries(Object.entries(raw).filter(([key, value]) => known.has(key) && value !== '' && value !== undefined));
   const environment = plainToInstance(Environment, relevant, { exposeDefaultValues: true });
@@ -122,6 +202,16 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   }
   if (environment.DB_POOL_MIN > environment.DB_POOL_MAX) {
     throw new Error(`Invalid environment configuration:\n  - DB_POOL_MIN (${environment.DB_POOL_MIN}) must not exceed DB_POOL_MAX (${environment.DB_POOL_MAX})`);
+  }
+  const secretBytes = environment.JWT_SECRET === undefined ? 0 : Buffer.byteLength(environment.JWT_SECRET, 'utf8');
+  if (environment.NODE_ENV === NodeEnv.Production && secretBytes < MIN_SECRET_BYTES) {
+    throw new Error(
+      `Invalid environment configuration:\n  - JWT_SECRET: ${secretBytes === 0 ? 'missing' : `${secretBytes} bytes`}; production needs a secret of at least ` +
+        `${MIN_SECRET_BYTES} bytes to sign access tokens (e.g. \`openssl rand -base64 48\`)`,
+    );
+  }
+  if (secretBytes > 0 && secretBytes < MIN_SECRET_BYTES) {
+    throw new Error(`Invalid environment configuration:\n  - JWT_SECRET: ${secretBytes} bytes; it must be at least ${MIN_SECRET_BYTES} bytes`);
   }
   return environment;
 }

@@ -1,5 +1,7 @@
 import { Controller, Get, ServiceUnavailableException, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { Public } from '../common/access/actor';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, SequelizeHealthIndicator } from '@nestjs/terminus';
 
 const INDICATORS_SCHEMA = {
@@ -25,6 +27,9 @@ const HEALTHY_SCHEMA = {
   },
 };
 
+// Probes are anonymous and frequent: no token needed, no rate limit.
+@Public()
+@SkipThrottle()
 @ApiTags('health')
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
 export class HealthController {

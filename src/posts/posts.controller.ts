@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -10,6 +11,7 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { type Actor, CurrentActor, Public } from '../common/access/actor';
 import { type Page } from '../common/pagination/page.dto';
 import { IdParam } from '../common/validation/id-param.decorator';
 import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
@@ -30,36 +32,44 @@ export class PostsController {
   @ApiOperation({ summary: 'Create a post', operationId: 'createPost' })
   @ApiCreatedResponse({ type: PostResponseDto, description: 'The created post' })
   @ApiBadRequestResponse({ description: 'Invalid body' })
+  @ApiForbiddenResponse({ description: 'authorId names another user (admins only)' })
   @ApiUnprocessableEntityResponse({ description: 'authorId names no live user' })
-  create(@Body() dto: CreatePostDto): Promise<PostResponseDto> {
-    return this.postsService.create(dto);
+  create(@CurrentActor() actor: Actor, @Body() dto: CreatePostDto): Promise<PostResponseDto> {
+    return this.postsService.create(actor, dto);
   }
 
   @Get()
-  @ApiOperation({ summary: 'List posts', operationId: 'listPosts' })
-  @ApiOkResponse({ type: PostPageDto, description: 'A page of live posts, each with its author when include=author' })
+  @Public()
+  @ApiOperation({
+    summary: 'List posts',
+    description: 'Published posts for anonymous callers; a user also sees their own drafts; an admin sees all.',
+    operationId: 'listPosts',
+  })
+  @ApiOkResponse({ type: PostPageDto, description: 'A page of the live posts the caller may see, each with its author when include=author' })
   @ApiBadRequestResponse({ description: 'Unknown or invalid query parameter' })
-  findAll(@Query() query: ListPostsQueryDto): Promise<Page<PostResponseDto>> {
-    return this.postsService.findAll(query);
+  findAll(@CurrentActor() actor: Actor | undefined, @Query() query: ListPostsQueryDto): Promise<Page<PostResponseDto>> {
+    return this.postsService.findAll(actor, query);
   }
 
   @Get(':id')
+  @Public()
   @ApiOperation({ summary: 'Get a post', operationId: 'getPost' })
   @ApiOkResponse({ type: PostResponseDto, description: 'The post, with its author when include=author' })
   @ApiBadRequestResponse({ description: 'Invalid id or query parameter' })
-  @ApiNotFoundResponse({ description: 'No live post with this id' })
-  findOne(@IdParam() id: number, @Query() query: PostIncludeQueryDto): Promise<PostResponseDto> {
-    return this.postsService.findOne(id, query.include);
+  @ApiNotFoundResponse({ description: 'No live post with this id that the caller may see (drafts: their author and admins only)' })
+  findOne(@CurrentActor() actor: Actor | undefined, @IdParam() id: number, @Query() query: PostIncludeQueryDto): Promise<PostResponseDto> {
+    return this.postsService.findOne(actor, id, query.include);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Update a post', operationId: 'updatePost' })
   @ApiOkResponse({ type: PostResponseDto, description: 'The updated post' })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
-  @ApiNotFoundResponse({ description: 'No live post with this id' })
+  @ApiForbiddenResponse({ description: "Not the post's author, or moving it to another author (admins only)" })
+  @ApiNotFoundResponse({ description: 'No live post with this id that the caller may see' })
   @ApiUnprocessableEntityResponse({ description: 'authorId names no live user' })
-  update(@IdParam() id: number, @Body() dto: UpdatePostDto): Promise<PostResponseDto> {
-    return this.postsService.update(id, dto);
+  update(@CurrentActor() actor: Actor, @IdParam() id: number, @Body() dto: UpdatePostDto): Promise<PostResponseDto> {
+    return this.postsService.update(actor, id, dto);
   }
 
   @Delete(':id')
@@ -67,9 +77,10 @@ export class PostsController {
   @ApiOperation({ summary: 'Soft-delete a post', operationId: 'deletePost' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiBadRequestResponse({ description: 'Invalid id' })
-  @ApiNotFoundResponse({ description: 'No live post with this id' })
-  remove(@IdParam() id: number): Promise<void> {
-    return this.postsService.remove(id);
+  @ApiForbiddenResponse({ description: "Not the post's author" })
+  @ApiNotFoundResponse({ description: 'No live post with this id that the caller may see' })
+  remove(@CurrentActor() actor: Actor, @IdParam() id: number): Promise<void> {
+    return this.postsService.remove(actor, id);
   }
 
   @Post(':id/restore')
@@ -77,9 +88,10 @@ export class PostsController {
   @ApiOperation({ summary: 'Restore a deleted post', operationId: 'restorePost' })
   @ApiOkResponse({ type: PostResponseDto, description: 'The restored post (already live: returned as it is)' })
   @ApiBadRequestResponse({ description: 'Invalid id' })
-  @ApiNotFoundResponse({ description: 'No post ever had this id' })
+  @ApiForbiddenResponse({ description: "Not the post's author" })
+  @ApiNotFoundResponse({ description: 'No post ever had this id, or one the caller may not see (deleted or a draft, not theirs)' })
   @ApiConflictResponse({ description: "The post's author is deleted: restore the author first" })
-  restore(@IdParam() id: number): Promise<PostResponseDto> {
-    return this.postsService.restore(id);
+  restore(@CurrentActor() actor: Actor, @IdParam() id: number): Promise<PostResponseDto> {
+    return this.postsService.restore(actor, id);
   }
 }

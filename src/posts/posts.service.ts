@@ -4,8 +4,10 @@
  */
 import { ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { QueryTypes, type FindOptions, type ModelStatic } from 'sequelize';
+import { Op, QueryTypes, Transaction, type FindOptions, type ModelStatic, type WhereOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
+import type { Actor } from '../common/access/actor';
+import { enforce } from '../common/access/access';
 import { badBulkRows } from '../common/database/bulk-errors';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
@@ -15,6 +17,7 @@ import { POST_SORT_FIELDS, type ListPostsQueryDto } from './dto/post-query.dto';
 import { toPostResponse, toPostWithAuthorResponse, type PostResponseDto, type PostRow } from './dto/post-response.dto';
 import { UpdatePostDto } from './dto/update-post.dto';
 import { Post, POST_PUBLIC_ATTRIBUTES, type PostAttributes } from './models/post.model';
+import { type PostFacts, PostsPolicy } from './posts.policy';
 
 type ScopeList = Array<string | { method: [string, ...unknown[]] }>;
 
@@ -41,14 +44,20 @@ export class PostsService {
     private readonly sequelize: Sequelize,
   ) {}
 
-  async create(dto: CreatePostDto): Promise<PostResponseDto> {
+  /** The author is the caller unless `authorId` says otherwise (admins only). */
+  async create(actor: Actor | undefined, dto: CreatePostDto): Promise<PostResponseDto> {
+    const authorId = dto.authorId ?? actor?.id;
+    enforce(authorId === undefined ? 'unauthenticated' : PostsPolicy.create(actor, authorId), {
+      action: `write posts as user ${authorId}`,
+      resource: 'Post',
+    });
     const row = await this.sequelize.query<PostRow>(CREATE_POST_SQL, {
       // Timestamps set from JS, as Model.create did (millisecond precision, createdAt = updatedAt).
-      bind: [dto.title, dto.body, dto.published ?? false, dto.authorId, new Date()],
+      bind: [dto.title, dto.body, dto.published ?? false, authorId, new Date()],
       type: QueryTypes.SELECT,
       plain: true,
     });
-    if (!row) throw new UnprocessableEntityException(`Author ${dto.authorId} does not exist`);
+    if (!row) throw new UnprocessableEntityException(`Author ${authorId} does not exist`);
     return toPostResponse(row);
   }
 
@@ -70,11 +79,13 @@ export class PostsService {
     return created.map((post) => toPostResponse(post.get()));
   }
 
-  /** GET /posts, and GET /users/:id/posts with `authorId` from the path. */
-  async findAll(query: ListPostsQueryDto): Promise<Page<PostResponseDto>> {
+  /** GET /posts, and GET /users/:id/posts with `authorId` from the path: the posts the actor may see. */
+  async findAll(actor: Actor | undefined, query: ListPostsQueryDto): Promise<Page<PostResponseDto>> {
     const scopes = filterScopes(query);
-    const total = await this.withScopes(scopes).count();
+    const where = PostsPolicy.readableWhere(actor);
+    const total = await this.withScopes(scopes).count({ where });
     const options: FindOptions<PostAttributes> = {
+      where,
       attributes: [...POST_PUBLIC_ATTRIBUTES],
       order: toOrder(query.sort, POST_SORT_FIELDS),
       limit: query.limit,
@@ -84,26 +95,31 @@ export class PostsService {
     if (query.include === 'author') {
       // belongsTo: a plain join, one row per post, so limit/offset stay on posts.
       const rows = await this.withScopes([...scopes, 'withAuthor']).findAll({ ...options, nest: true });
-      return toPage((rows as unknown as Array<PostRow & { author: UserRow }>).map(toPostWithAuthorResponse), total, query);
+      return toPage((rows as unknown as Array<PostRow & { author: UserRow }>).map((row) => toPostWithAuthorResponse(row, actor)), total, query);
     }
     const rows = (await this.withScopes(scopes).findAll(options)) as unknown as PostRow[];
     return toPage(rows.map(toPostResponse), total, query);
   }
 
-  async findOne(id: number, include?: 'author'): Promise<PostResponseDto> {
+  async findOne(actor: Actor | undefined, id: number, include?: 'author'): Promise<PostResponseDto> {
     const model = include === 'author' ? this.posts.scope('withAuthor') : this.posts;
     const row = (await model.findByPk(id, {
       attributes: [...POST_PUBLIC_ATTRIBUTES],
       raw: true,
       nest: include === 'author',
     })) as unknown as (PostRow & { author?: UserRow }) | null;
-    if (!row) throw new NotFoundException(`Post ${id} not found`);
-    return row.author ? toPostWithAuthorResponse(row as PostRow & { author: UserRow }) : toPostResponse(row);
+    if (!row || !PostsPolicy.canRead(actor, row)) throw new NotFoundException(`Post ${id} not found`);
+    return row.author ? toPostWithAuthorResponse(row as PostRow & { author: UserRow }, actor) : toPostResponse(row);
   }
 
-  async update(id: number, dto: UpdatePostDto): Promise<PostResponseDto> {
+  async update(actor: Actor | undefined, id: number, dto: UpdatePostDto): Promise<PostResponseDto> {
+    const post = await this.lockForWrite(id, false);
+    enforce(post ? PostsPolicy.write(actor, post, dto.authorId) : 'hidden', {
+      action: dto.authorId === undefined ? `change post ${id}` : `give post ${id} to user ${dto.authorId}`,
+      resource: `Post ${id}`,
+    });
     const values = definedValues(dto);
-    if (Object.keys(values).length === 0) return this.findOne(id);
+    if (Object.keys(values).length === 0) return this.findOne(actor, id);
     if (values.authorId !== undefined) await this.assertLiveAuthor(values.authorId, UnprocessableEntityException);
     const [count, rows] = await this.posts.update(values, {
       where: { id },
@@ -113,34 +129,33 @@ export class PostsService {
     return toPostResponse(rows[0].get());
   }
 
-  async remove(id: number): Promise<void> {
+  async remove(actor: Actor | undefined, id: number): Promise<void> {
+    const post = await this.lockForWrite(id, false);
+    enforce(post ? PostsPolicy.write(actor, post) : 'hidden', { action: `delete post ${id}`, resource: `Post ${id}` });
     const count = await this.posts.destroy({ where: { id } });
     if (count === 0) throw new NotFoundException(`Post ${id} not found`);
   }
 
-  async restore(id: number): Promise<PostResponseDto> {
+  async restore(actor: Actor | undefined, id: number): Promise<PostResponseDto> {
     return this.sequelize.transaction(async () => {
-      const post = await this.posts.findByPk(id, {
-        attributes: ['authorId', 'deletedAt'],
-        paranoid: false,
-        raw: true,
-      });
-      if (!post) throw new NotFoundException(`Post ${id} not found`);
-      if (post.deletedAt !== null) {
-        await this.assertLiveAuthor(post.authorId, ConflictException, 'restore the author first');
+      const post = await this.lockForWrite(id, true);
+      enforce(post ? PostsPolicy.write(actor, post) : 'hidden', { action: `restore post ${id}`, resource: `Post ${id}` });
+      if (post!.deletedAt !== null) {
+        await this.assertLiveAuthor(post!.authorId, ConflictException, 'restore the author first');
         await this.posts.update({ deletedAt: null }, { where: { id }, paranoid: false, silent: true });
       }
-      return this.findOne(id);
+      return this.findOne(actor, id);
     });
   }
 
-  /** Live posts of the given authors, newest first: one statement whatever the number of authors. */
-  async findByAuthors(authorIds: number[], published?: boolean): Promise<Map<number, PostResponseDto[]>> {
+  /** Live posts of the given authors that the actor may see, newest first: one statement whatever the number of authors. */
+  async findByAuthors(actor: Actor | undefined, authorIds: number[], published?: boolean): Promise<Map<number, PostResponseDto[]>> {
     const byAuthor = new Map<number, PostResponseDto[]>(authorIds.map((id) => [id, []]));
     if (authorIds.length === 0) return byAuthor;
     const scopes: ScopeList = [{ method: ['byAuthors', authorIds] }];
     if (published !== undefined) scopes.push(published ? 'published' : 'drafts');
     const rows = (await this.posts.scope(scopes).findAll({
+      where: PostsPolicy.readableWhere(actor),
       attributes: [...POST_PUBLIC_ATTRIBUTES],
       order: [
         ['createdAt', 'DESC'],
@@ -152,6 +167,16 @@ export class PostsService {
     return byAuthor;
   }
 
+  /**
+   * The filter for another module's join on posts (GET /users/:id?include=posts): what the actor may see, and
+   * only the posts with the given published flag when there is one.
+   */
+  visibleWhere(actor: Actor | undefined, published?: boolean): WhereOptions<PostAttributes> | undefined {
+    const readable = PostsPolicy.readableWhere(actor);
+    if (published === undefined) return readable;
+    return readable ? { [Op.and]: [readable, { published }] } : { published };
+  }
+
   /** Soft-deletes an author's live posts with the author's own deletedAt, so restore can tell them apart. */
   async softDeleteByAuthor(authorId: number, deletedAt: Date): Promise<void> {
     await this.posts.update({ deletedAt }, { where: { authorId }, silent: true });
@@ -160,6 +185,16 @@ export class PostsService {
   /** Restores the posts that were deleted together with their author (same deletedAt). */
   async restoreByAuthor(authorId: number, deletedAt: Date): Promise<void> {
     await this.posts.update({ deletedAt: null }, { where: { authorId, deletedAt }, paranoid: false, silent: true });
+  }
+
+  /** What the policy needs to decide on a write, with the row locked until the request's transaction ends. */
+  private async lockForWrite(id: number, includeDeleted: boolean): Promise<PostFacts | null> {
+    return (await this.posts.findByPk(id, {
+      attributes: ['authorId', 'published', 'deletedAt'],
+      paranoid: !includeDeleted,
+      lock: Transaction.LOCK.UPDATE,
+      raw: true,
+    })) as PostFacts | null;
   }
 
   private withScopes(scopes: ScopeList): ModelStatic<Post> {

@@ -8,3 +8,5 @@ process.env.LOG_LEVEL ??= 'silent';
 process.env.DB_LOG_SQL = 'false';
 process.env.MIGRATE_ON_START = 'false';
 process.env.DB_POOL_MIN = '0';
+// Rate limits are tested where they are the subject (test/rate-limit.e2e-spec.ts), off everywhere else.
+process.env.RATE_LIMIT = 'off';

@@ -3,6 +3,7 @@
  * for tests of what only a whole process shows: boot, configuration errors, signals, crashes.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 
@@ -38,6 +39,8 @@ export interface ExitResult {
   signal: NodeJS.Signals | null;
 }
 
+const TEST_JWT_SECRET = randomBytes(48).toString('base64');
+
 export class AppProcess {
   private output = '';
   private readonly exited: Promise<ExitResult>;
@@ -56,7 +59,8 @@ export class AppProcess {
     const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: process.env.TMPDIR ?? '' };
     const child = spawn(process.execPath, [buildOnce()], {
       cwd: ROOT,
-      env: { ...base, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+      // Production needs a signing secret; this one exists only for the child's lifetime.
+      env: { ...base, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT: 'off', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new AppProcess(child, port);

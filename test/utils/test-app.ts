@@ -2,6 +2,7 @@
  * Boots the real AppModule on Fastify, listening on a random port, for e2e tests that talk real HTTP.
  * Refuses to run against any database the harness did not create.
  */
+import { randomUUID } from 'node:crypto';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -10,7 +11,10 @@ import { QueryTypes } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createHttpAdapter, NEST_APP_OPTIONS } from '../../src/app.setup';
+import { TokensService } from '../../src/auth/tokens.service';
+import type { Role } from '../../src/common/access/actor';
 import { validateEnvironment } from '../../src/config/environment';
+import { SessionsService } from '../../src/sessions/sessions.service';
 import { isMarked, withAdmin } from '../setup/test-databases';
 import { openApiValidator } from './openapi-validator';
 
@@ -24,6 +28,19 @@ export interface RequestOptions {
   body?: unknown;
   rawBody?: string;
   headers?: Record<string, string>;
+  /**
+   * Who sends the request: an access token, or `null` for an anonymous request. Unset: the harness admin
+   * (see TestApp.admin). An explicit `authorization` header wins over both.
+   */
+  as?: string | null;
+}
+
+/** A user the harness can act as. */
+export interface TestAccount {
+  id: number;
+  role: Role;
+  /** A valid access token of a live session of this user. */
+  token: string;
 }
 
 export interface TestApp {
@@ -35,11 +52,18 @@ export interface TestApp {
    * body valid against its schema, required headers present); a mismatch rejects with the details.
    */
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<TestResponse<T>>;
+  /**
+   * An admin account that requests act as by default, so that tests about what an operation does need no
+   * ceremony; tests about who may do it pass `as`. It survives truncate() (it is listed among the users).
+   */
+  admin: TestAccount;
+  /** A new login session for an existing user, without a password: the token is what a login would give. */
+  tokenFor(user: { id: number; role: Role }): Promise<string>;
   /** Runs `fn` and returns every SQL statement the app sent meanwhile (BEGIN/COMMIT included). */
   captureStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
   /** Rows straight from the database (deleted ones included), for assertions the API cannot make. */
   rows<T = any>(sql: string, bind?: unknown[]): Promise<T[]>;
-  /** Empties every application table (not the migrations' bookkeeping). */
+  /** Empties every application table (not the migrations' bookkeeping), keeping the harness admin and its session. */
   truncate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -68,6 +92,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const baseUrl = `http://127.0.0.1:${address.port}`;
   const sequelize = app.get(Sequelize);
 
+  const sessions = app.get(SessionsService);
+  const tokens = app.get(TokensService);
+  const tokenFor = async (user: { id: number; role: Role }) => {
+    const session = await sessions.start(user.id);
+    return tokens.issueAccessToken({ id: user.id, role: user.role, sessionId: session.sessionId });
+  };
+  const admin = await createHarnessAdmin(sequelize, tokenFor);
+
   let captured: string[] | undefined;
   sequelize.addHook('afterQuery', (_options, query) => {
     captured?.push((query as unknown as { sql: string }).sql);
@@ -77,8 +109,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     app,
     baseUrl,
     sequelize,
+    admin,
+    tokenFor,
     async request(method, path, requestOptions = {}) {
-      const headers: Record<string, string> = { ...requestOptions.headers };
+      const token = requestOptions.as === undefined ? admin.token : requestOptions.as;
+      const headers: Record<string, string> = { ...(token !== null && { authorization: `Bearer ${token}` }), ...requestOptions.headers };
       let body: string | undefined = requestOptions.rawBody;
       if (requestOptions.body !== undefined) {
         body = JSON.stringify(requestOptions.body);
@@ -110,17 +145,37 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     async truncate() {
       const tables = await sequelize.query<{ name: string }>(
-        `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename NOT IN ('SequelizeMeta', 'SequelizeData')`,
+        `SELECT quote_ident(tablename) AS name FROM pg_tables
+         WHERE schemaname = 'public' AND tablename NOT IN ('SequelizeMeta', 'SequelizeData', 'users', 'sessions')`,
         { type: QueryTypes.SELECT },
       );
       if (tables.length > 0) {
         await sequelize.query(`TRUNCATE TABLE ${tables.map((table) => table.name).join(', ')} RESTART IDENTITY CASCADE`);
       }
+      await sequelize.query('DELETE FROM sessions WHERE "userId" <> $1', { bind: [admin.id] });
+      await sequelize.query('DELETE FROM users WHERE id <> $1', { bind: [admin.id] });
+      // Whatever a test did to the admin (renamed, demoted, deleted, logged out) is undone.
+      await sequelize.query(`UPDATE users SET name = $2, role = 'admin', "deletedAt" = NULL WHERE id = $1`, { bind: [admin.id, HARNESS_ADMIN_NAME] });
+      await sequelize.query('UPDATE sessions SET "revokedAt" = NULL WHERE "userId" = $1', { bind: [admin.id] });
     },
     async close() {
+      // Leaves the database as it found it for the next app of the same worker.
+      await sequelize.query('DELETE FROM posts WHERE "authorId" = $1', { bind: [admin.id] }).catch(() => undefined);
+      await sequelize.query('DELETE FROM users WHERE id = $1', { bind: [admin.id] }).catch(() => undefined);
       await app.close();
     },
   };
+}
+
+const HARNESS_ADMIN_NAME = 'Harness Admin';
+
+async function createHarnessAdmin(sequelize: Sequelize, tokenFor: TestApp['tokenFor']): Promise<TestAccount> {
+  // Inserted directly: no password (it never logs in), a unique email so that several apps may share a database.
+  const [row] = await sequelize.query<{ id: number }>(
+    `INSERT INTO users (name, email, role, "createdAt", "updatedAt") VALUES ($1, $2, 'admin', now(), now()) RETURNING id`,
+    { bind: [HARNESS_ADMIN_NAME, `harness-admin-${randomUUID()}@example.com`], type: QueryTypes.SELECT },
+  );
+  return { id: row.id, role: 'admin', token: await tokenFor({ id: row.id, role: 'admin' }) };
 }
 
 async function assertHarnessDatabase(url: string | undefined): Promise<void> {

@@ -46,6 +46,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       const reqId = http.getRequest<FastifyRequest | undefined>()?.id;
       this.logger.error(exception instanceof Error ? { reqId, err: exception } : { reqId, thrown: String(exception) });
     }
+    if (mapped.status === HttpStatus.UNAUTHORIZED) {
+      // RFC 6750: say which scheme the API takes, and whether the token that was sent is the problem.
+      const sentToken = http.getRequest<FastifyRequest | undefined>()?.headers.authorization !== undefined;
+      void reply.header('WWW-Authenticate', sentToken ? 'Bearer realm="api", error="invalid_token"' : 'Bearer realm="api"');
+    }
     if (mapped.retryAfterSeconds !== undefined) {
       void reply.header('Retry-After', String(mapped.retryAfterSeconds));
     }

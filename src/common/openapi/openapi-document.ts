@@ -4,6 +4,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { BEARER_SCHEME } from '../access/actor';
 import { DocumentBuilder, type OpenAPIObject, type ResponseObject, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
 
 export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
@@ -19,12 +20,20 @@ export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObjec
     .setLicense('UNLICENSED', '')
     // Relative: the document describes whichever server serves it (Swagger UI, generated clients given a base URL).
     .addServer('/', 'The server that serves this document')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'An access token from POST /api/v1/auth/login, /register or /refresh',
+      },
+      BEARER_SCHEME,
+    )
+    .addTag('auth', 'Accounts and login sessions: register, log in, refresh, log out')
     .addTag('users', 'Users, their posts, statistics and atomic multi-row writes')
     .addTag('posts', 'Posts, each written by a live user')
     .addTag('health', 'Liveness and database reachability (not versioned, outside /api)')
     .build();
-  // The API has no authentication: said explicitly rather than left undefined.
-  config.security = [];
   // DocumentBuilder always emits `contact: {}` and a license `url`; there is neither to give.
   delete config.info.license?.url;
   delete config.info.contact;
@@ -50,6 +59,11 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
       schema: { type: 'string', minLength: 1, maxLength: 128 },
     },
     'Retry-After': { description: 'Seconds to wait before retrying', required: true, schema: { type: 'integer', minimum: 0 } },
+    'WWW-Authenticate': {
+      description: 'The scheme to authenticate with: `Bearer realm="api"`, with `error="invalid_token"` when the token sent was refused',
+      required: true,
+      schema: { type: 'string' },
+    },
   };
 
   for (const [path, pathItem] of Object.entries(document.paths)) {
@@ -57,6 +71,16 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
       const operation = pathItem[method];
       if (!operation) continue;
       const responses = operation.responses as Record<string, ResponseObject>;
+      // Operations marked @Public() list "no credentials" as an option; every other one requires a bearer token.
+      operation.security ??= [{ [BEARER_SCHEME]: [] }];
+      const isPublic = operation.security.some((requirement) => Object.keys(requirement).length === 0);
+      responses['401'] ??= {
+        description: isPublic
+          ? 'The access token sent is invalid, expired, or of an ended session (send none to read anonymously)'
+          : 'No access token, or an invalid, expired one, or one of an ended session',
+      };
+      if (!isPublic) responses['403'] ??= { description: 'Authenticated, but not allowed to do this' };
+      if (path !== '/health') responses['429'] ??= { description: 'Too many requests from this client: retry after Retry-After seconds' };
       if (operation.requestBody) {
         responses['400'] ??= { description: 'Invalid or malformed body' };
         responses['413'] ??= { description: `Body over ${limits.bodyLimit / 1024 / 1024} MiB` };
@@ -78,7 +102,8 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
             },
           };
         }
-        if (status === '503') response.headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
+        if (status === '503' || status === '429') response.headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
+        if (status === '401') response.headers['WWW-Authenticate'] = { $ref: '#/components/headers/WWW-Authenticate' };
       }
       operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
     }

@@ -4,7 +4,7 @@ import { HasNoNul, MAX_ID } from '../../common/validation/input-rules';
 
 export const MAX_BODY_LENGTH = 100_000;
 
-@ApiSchema({ name: 'CreatePost', description: 'A new post by a live user' })
+@ApiSchema({ name: 'CreatePost', description: 'A new post, by the caller unless an admin names another author' })
 export class CreatePostDto {
   @ApiProperty({ minLength: 1, maxLength: 255, example: 'Hello, world' })
   @IsString()
@@ -23,9 +23,16 @@ export class CreatePostDto {
   @IsBoolean()
   readonly published?: boolean;
 
-  @ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_ID, description: 'A live user', example: 1 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_ID,
+    description: 'A live user; defaults to the caller. Only admins may name another author.',
+    example: 1,
+  })
+  @ValidateIf((_object, value) => value !== undefined)
   @IsInt()
   @Min(1)
   @Max(MAX_ID)
-  readonly authorId!: number;
+  readonly authorId?: number;
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import type { Actor } from '../../common/access/actor';
 import { UserResponseDto, toUserResponse, type UserRow } from '../../users/dto/user-response.dto';
 import type { PostAttributes } from '../models/post.model';
 
@@ -43,6 +44,7 @@ export function toPostResponse(row: PostRow): PostResponseDto {
   };
 }
 
-export function toPostWithAuthorResponse(row: PostRow & { author: UserRow }): PostResponseDto {
-  return { ...toPostResponse(row), author: toUserResponse(row.author) };
+/** The author as `viewer` may see it (no email unless it is the viewer or the viewer is an admin). */
+export function toPostWithAuthorResponse(row: PostRow & { author: UserRow }, viewer: Actor | undefined): PostResponseDto {
+  return { ...toPostResponse(row), author: toUserResponse(row.author, viewer) };
 }

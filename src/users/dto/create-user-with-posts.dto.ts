@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, ValidateNested } from 'class-validator';
 import { CreatePostDto } from '../../posts/dto/create-post.dto';
 import { PostResponseDto } from '../../posts/dto/post-response.dto';
-import { CreateUserDto } from './create-user.dto';
+import { CreateAccountDto } from './create-user.dto';
 import { UserResponseDto } from './user-response.dto';
 
 export const MAX_POSTS_PER_NEW_USER = 100;
@@ -13,7 +13,7 @@ export const MAX_POSTS_PER_NEW_USER = 100;
 export class NewUserPostDto extends OmitType(CreatePostDto, ['authorId'] as const) {}
 
 @ApiSchema({ name: 'CreateUserWithPosts', description: 'A new user and its posts, created together or not at all' })
-export class CreateUserWithPostsDto extends CreateUserDto {
+export class CreateUserWithPostsDto extends CreateAccountDto {
   @ApiProperty({ type: () => [NewUserPostDto], minItems: 0, maxItems: MAX_POSTS_PER_NEW_USER })
   @IsArray()
   @ArrayMaxSize(MAX_POSTS_PER_NEW_USER)

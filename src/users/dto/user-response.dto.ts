@@ -1,8 +1,13 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import type { Actor } from '../../common/access/actor';
 import { PostResponseDto } from '../../posts/dto/post-response.dto';
 import { USER_ROLES, type UserAttributes, type UserRole } from '../models/user.model';
+import { UsersPolicy } from '../users.policy';
 
-@ApiSchema({ name: 'User', description: 'A user. `posts` is present only when asked for with include=posts.' })
+@ApiSchema({
+  name: 'User',
+  description: 'A user. `email` is present only for the user themselves and for admins; `posts` only with include=posts.',
+})
 export class UserResponseDto {
   @ApiProperty({ type: 'integer', minimum: 1 })
   readonly id!: number;
@@ -10,8 +15,8 @@ export class UserResponseDto {
   @ApiProperty({ minLength: 2, maxLength: 100 })
   readonly name!: string;
 
-  @ApiProperty({ format: 'email', maxLength: 255 })
-  readonly email!: string;
+  @ApiPropertyOptional({ format: 'email', maxLength: 255, description: 'Shown to the user themselves and to admins only' })
+  readonly email?: string;
 
   @ApiProperty({ enum: USER_ROLES })
   readonly role!: UserRole;
@@ -22,17 +27,18 @@ export class UserResponseDto {
   @ApiProperty({ type: 'string', format: 'date-time' })
   readonly updatedAt!: string;
 
-  @ApiPropertyOptional({ type: () => [PostResponseDto], description: 'Present with include=posts' })
+  @ApiPropertyOptional({ type: () => [PostResponseDto], description: 'Present with include=posts: the posts the caller may see' })
   readonly posts?: PostResponseDto[];
 }
 
 export type UserRow = Pick<UserAttributes, 'id' | 'name' | 'email' | 'role' | 'createdAt' | 'updatedAt'>;
 
-export function toUserResponse(row: UserRow): UserResponseDto {
+/** A user as `viewer` may see it (undefined: anonymous). */
+export function toUserResponse(row: UserRow, viewer: Actor | undefined): UserResponseDto {
   return {
     id: row.id,
     name: row.name,
-    email: row.email,
+    ...(UsersPolicy.canReadEmail(viewer, row.id) && { email: row.email }),
     role: row.role,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),

@@ -13,6 +13,7 @@ import {
   Column,
   CreatedAt,
   DataType,
+  DefaultScope,
   DeletedAt,
   HasMany,
   Model,
@@ -20,30 +21,34 @@ import {
   Table,
   UpdatedAt,
 } from 'sequelize-typescript';
+import { ROLES, type Role } from '../../common/access/actor';
+import { normaliseEmail } from '../../common/validation/email';
 import { Post } from '../../posts/models/post.model';
 
-export const USER_ROLES = ['user', 'admin'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
+export const USER_ROLES = ROLES;
+export type UserRole = Role;
 
 export interface UserAttributes {
   id: number;
   name: string;
   email: string;
   role: UserRole;
+  /** argon2id; null for an account that cannot log in. Never leaves the users module. */
+  passwordHash: string | null;
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
 }
 
-export type UserCreationAttributes = Optional<UserAttributes, 'id' | 'role' | 'createdAt' | 'updatedAt' | 'deletedAt'>;
+export type UserCreationAttributes = Optional<UserAttributes, 'id' | 'role' | 'passwordHash' | 'createdAt' | 'updatedAt' | 'deletedAt'>;
 
-/** The columns the API exposes; everything else (deletedAt) stays internal. */
+/** The columns the API exposes; everything else (passwordHash, deletedAt) stays internal. */
 export const USER_PUBLIC_ATTRIBUTES = ['id', 'name', 'email', 'role', 'createdAt', 'updatedAt'] as const;
 
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+export { normaliseEmail };
 
+// The hash is read only where a password is checked, by naming the column explicitly.
+@DefaultScope(() => ({ attributes: { exclude: ['passwordHash'] } }))
 @Scopes(() => ({
   withRole: (role: UserRole) => ({ where: { role } }),
   withEmail: (email: string) => ({ where: { email: normaliseEmail(email) } }),
@@ -71,6 +76,9 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
   @Column({ type: DataType.ENUM(...USER_ROLES), allowNull: false, defaultValue: 'user' })
   declare role: UserRole;
 
+  @Column({ type: DataType.STRING(255), allowNull: true })
+  declare passwordHash: string | null;
+
   @CreatedAt
   declare createdAt: Date;
 
@@ -82,6 +90,12 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
 
   @HasMany(() => Post, { as: 'posts', foreignKey: 'authorId' })
   declare posts?: NonAttribute<Post[]>;
+
+  /** Whatever was loaded, the hash is never serialised. */
+  override toJSON<T extends object>(): T {
+    const { passwordHash: _hidden, ...values } = super.toJSON<UserAttributes>();
+    return values as T;
+  }
 
   // beforeValidate so that the validators see the stored form; create/update
   // as well because callers may pass `validate: false`.

@@ -1,0 +1,98 @@
+/**
+ * Rate limits (@nestjs/throttler): a default budget per client IP on every route, and two strict ones on the
+ * routes marked @AuthRateLimit() (login, register, refresh): per IP, and per email address whatever the IP, so
+ * neither one address nor one account can be hammered. Counts live in this process, or in Redis when REDIS_URL
+ * is set so that every instance shares them. RATE_LIMIT=off turns all of it off.
+ */
+import { applyDecorators, type ExecutionContext, Injectable, Logger, SetMetadata } from '@nestjs/common';
+import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import {
+  ThrottlerException,
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerRequest,
+} from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type { ConfigService } from '@nestjs/config';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Environment } from '../../config/environment';
+import { normaliseEmail } from '../validation/email';
+
+const AUTH_RATE_LIMIT_KEY = 'app:auth-rate-limit';
+
+/** The strict limits of the credential routes. */
+export const AuthRateLimit = (): MethodDecorator =>
+  applyDecorators(
+    SetMetadata(AUTH_RATE_LIMIT_KEY, true),
+    ApiTooManyRequestsResponse({ description: 'Too many attempts from this address or for this email: retry after Retry-After seconds' }),
+  );
+
+function isAuthRoute(context: ExecutionContext): boolean {
+  return Reflect.getMetadata(AUTH_RATE_LIMIT_KEY, context.getHandler()) === true;
+}
+
+function bodyEmail(request: FastifyRequest): string | undefined {
+  const email = (request.body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' && email.length <= 255 ? normaliseEmail(email) : undefined;
+}
+
+export function throttlerOptions(config: ConfigService<Environment, true>): ThrottlerModuleOptions {
+  const setting = <K extends keyof Environment>(key: K): Environment[K] => config.get(key, { infer: true });
+  const off = setting('RATE_LIMIT') === 'off';
+  const redisUrl = setting('REDIS_URL');
+  return {
+    throttlers: [
+      { name: 'default', limit: setting('RATE_LIMIT_MAX'), ttl: setting('RATE_LIMIT_WINDOW_MS') },
+      {
+        name: 'auth-ip',
+        limit: setting('AUTH_RATE_LIMIT_PER_IP'),
+        ttl: setting('AUTH_RATE_LIMIT_WINDOW_MS'),
+        skipIf: (context) => !isAuthRoute(context),
+      },
+      {
+        name: 'auth-email',
+        limit: setting('AUTH_RATE_LIMIT_PER_EMAIL'),
+        ttl: setting('AUTH_RATE_LIMIT_WINDOW_MS'),
+        skipIf: (context) => !isAuthRoute(context) || bodyEmail(context.switchToHttp().getRequest<FastifyRequest>()) === undefined,
+        getTracker: (request) => `email:${bodyEmail(request as FastifyRequest)}`,
+      },
+    ],
+    skipIf: off ? () => true : undefined,
+    // Retry-After is set by ApiThrottlerGuard; the per-throttler headers would name internals.
+    setHeaders: false,
+    errorMessage: 'Too many requests: retry after the number of seconds in Retry-After',
+    storage:
+      redisUrl && !off
+        ? new ThrottlerStorageRedisService(redisUrl, {
+            // Never queue behind a Redis that is down: a command fails at once and the request is let through.
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 0,
+            commandTimeout: 1000,
+            lazyConnect: false,
+          })
+        : undefined,
+  };
+}
+
+@Injectable()
+export class ApiThrottlerGuard extends ThrottlerGuard {
+  private readonly log = new Logger('RateLimit');
+
+  /** A 429 always says when to come back, in the standard header. */
+  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    void context.switchToHttp().getResponse<FastifyReply>().header('Retry-After', String(Math.max(1, detail.timeToBlockExpire)));
+    return super.throwThrottlingException(context, detail);
+  }
+
+  /** Counting is best effort: when the store fails (Redis down), the request is served and the failure logged. */
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    try {
+      return await super.handleRequest(request);
+    } catch (error) {
+      if (error instanceof ThrottlerException) throw error;
+      this.log.warn(`Rate limit store unavailable, request not counted: ${error instanceof Error ? error.message : String(error)}`);
+      return true;
+    }
+  }
+}
