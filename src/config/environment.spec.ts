@@ -28,8 +28,9 @@ describe('validateEnvironment', () => {
 
   it('logs SQL by default in development only', () => {
     expect(validateEnvironment({ NODE_ENV: 'development' }).sqlLogging).toBe(true);
-    expect(validateEnvironment({ NODE_ENV: 'production' }).sqlLogging).toBe(false);
-    expect(validateEnvironment({ NODE_ENV: 'production', DB_LOG_SQL: 'true' }).sqlLogging).toBe(true);
+    const secret = 'x'.repeat(32);
+    expect(validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: secret }).sqlLogging).toBe(false);
+    expect(validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: secret, DB_LOG_SQL: 'true' }).sqlLogging).toBe(true);
   });
 
   it('treats an empty value as unset', () => {
@@ -52,6 +53,40 @@ describe('validateEnvironment', () => {
 
   it('names every bad variable at once', () => {
     expect(() => validateEnvironment({ PORT: '-1', LOG_LEVEL: 'x' })).toThrow(/PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*PORT/);
+  });
+
+  it('needs a JWT_SECRET of at least 32 bytes in production, naming it', () => {
+    expect(() => validateEnvironment({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: missing; production needs a secret of at least 32 bytes/);
+    expect(() => validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })).toThrow(/JWT_SECRET: 31 bytes/);
+    expect(validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).JWT_SECRET).toHaveLength(32);
+    // Counted in bytes: 16 two-byte characters are enough.
+    expect(validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'é'.repeat(16) }).JWT_SECRET).toBe('é'.repeat(16));
+  });
+
+  it('allows no secret in development and test (a random per-process key), but never a short one', () => {
+    expect(validateEnvironment({ NODE_ENV: 'development' }).JWT_SECRET).toBeUndefined();
+    expect(validateEnvironment({ NODE_ENV: 'test' }).JWT_SECRET).toBeUndefined();
+    expect(() => validateEnvironment({ NODE_ENV: 'test', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET: 5 bytes; it must be at least 32 bytes/);
+  });
+
+  it('defaults: 15-minute access tokens, 30-day refresh tokens, rate limits on', () => {
+    expect(validateEnvironment({})).toMatchObject({
+      ACCESS_TOKEN_TTL_SECONDS: 900,
+      REFRESH_TOKEN_TTL_SECONDS: 2_592_000,
+      RATE_LIMIT: 'on',
+      RATE_LIMIT_MAX: 600,
+      AUTH_RATE_LIMIT_PER_IP: 20,
+      AUTH_RATE_LIMIT_PER_EMAIL: 5,
+    });
+  });
+
+  it.each([
+    ['RATE_LIMIT', 'maybe'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['CORS_ORIGINS', 'app.example.com'],
+    ['ACCESS_TOKEN_TTL_SECONDS', '5'],
+  ])('rejects %s=%s', (name, value) => {
+    expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`- ${name}=`));
   });
 
   it('rejects a pool whose minimum exceeds its maximum', () => {

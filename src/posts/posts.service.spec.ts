@@ -1,4 +1,6 @@
-import { ConflictException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { Op } from 'sequelize';
+import type { Actor } from '../common/access/actor';
 import { PostsService } from './posts.service';
 import type { ListPostsQueryDto } from './dto/post-query.dto';
 
@@ -30,13 +32,17 @@ function setup() {
   return { service, posts, sequelize };
 }
 
+const admin: Actor = { id: 100, role: 'admin', sessionId: '00000000-0000-4000-8000-000000000100' };
+const user = (id: number): Actor => ({ id, role: 'user', sessionId: '00000000-0000-4000-8000-000000000001' });
+
 describe('PostsService', () => {
   describe('findByAuthors', () => {
     it('groups rows by author, keeping the query order, with [] for authors without posts', async () => {
       const { service, posts } = setup();
       posts.findAll.mockResolvedValue([row(3, 1), row(2, 2), row(1, 1)]);
-      const byAuthor = await service.findByAuthors([1, 2, 7], false);
+      const byAuthor = await service.findByAuthors(admin, [1, 2, 7], false);
       expect(posts.scope).toHaveBeenCalledWith([{ method: ['byAuthors', [1, 2, 7]] }, 'drafts']);
+      expect(posts.findAll.mock.calls[0][0].where).toBeUndefined();
       expect([...byAuthor.entries()].map(([id, list]) => [id, list.map((p) => p.id)])).toEqual([
         [1, [3, 1]],
         [2, [2]],
@@ -47,7 +53,7 @@ describe('PostsService', () => {
 
     it('runs no query for an empty page', async () => {
       const { service, posts } = setup();
-      expect((await service.findByAuthors([])).size).toBe(0);
+      expect((await service.findByAuthors(admin, [])).size).toBe(0);
       expect(posts.findAll).not.toHaveBeenCalled();
     });
   });
@@ -58,7 +64,7 @@ describe('PostsService', () => {
       posts.count.mockResolvedValue(1);
       posts.findAll.mockResolvedValue([row(1, 4)]);
       const query = { limit: 5, offset: 10, sort: '-title', authorId: 4, published: true, q: '50%' } as ListPostsQueryDto;
-      const page = await service.findAll(query);
+      const page = await service.findAll(admin, query);
       expect(posts.scope).toHaveBeenCalledWith([{ method: ['byAuthor', 4] }, 'published', { method: ['matching', '50%'] }]);
       expect(posts.findAll.mock.calls[0][0]).toMatchObject({ limit: 5, offset: 10, order: [['title', 'DESC'], ['id', 'DESC']] });
       expect(page.meta).toEqual({ total: 1, limit: 5, offset: 10 });
@@ -66,8 +72,17 @@ describe('PostsService', () => {
 
     it('uses the unscoped model when there is no filter', async () => {
       const { service, posts } = setup();
-      await service.findAll({ limit: 20, offset: 0, sort: '-createdAt' } as ListPostsQueryDto);
+      await service.findAll(admin, { limit: 20, offset: 0, sort: '-createdAt' } as ListPostsQueryDto);
       expect(posts.scope).not.toHaveBeenCalled();
+    });
+
+    it('adds what the caller may see to both the count and the page: published for anonymous, own drafts for a user', async () => {
+      const { service, posts } = setup();
+      await service.findAll(undefined, { limit: 20, offset: 0, sort: '-createdAt' } as ListPostsQueryDto);
+      expect(posts.count.mock.calls[0][0].where).toEqual({ published: true });
+      expect(posts.findAll.mock.calls[0][0].where).toEqual({ published: true });
+      await service.findAll(user(3), { limit: 20, offset: 0, sort: '-createdAt' } as ListPostsQueryDto);
+      expect(posts.findAll.mock.calls[1][0].where).toEqual({ [Op.or]: [{ published: true }, { authorId: 3 }] });
     });
   });
 
@@ -76,24 +91,55 @@ describe('PostsService', () => {
       const { service, sequelize } = setup();
       // The INSERT … WHERE EXISTS (live author) inserted no row.
       sequelize.query.mockResolvedValue(null);
-      await expect(service.create({ title: 't', body: 'b', authorId: 3 })).rejects.toBeInstanceOf(UnprocessableEntityException);
+      await expect(service.create(admin, { title: 't', body: 'b', authorId: 3 })).rejects.toBeInstanceOf(UnprocessableEntityException);
       expect(sequelize.query).toHaveBeenCalledTimes(1);
       // Bound, not interpolated, and locking the author row against a concurrent delete.
       expect(sequelize.query.mock.calls[0][0]).toMatch(/INSERT INTO posts[\s\S]*EXISTS \(SELECT 1 FROM users WHERE id = \$4::int AND "deletedAt" IS NULL FOR SHARE\)/);
       expect(sequelize.query.mock.calls[0][1]).toMatchObject({ bind: ['t', 'b', false, 3, expect.any(Date)], plain: true });
     });
 
+    it('the author defaults to the caller; a user naming another author is a 403 before any query', async () => {
+      const { service, sequelize } = setup();
+      sequelize.query.mockResolvedValue(row(1, 3));
+      await service.create(user(3), { title: 't', body: 'b' });
+      expect(sequelize.query.mock.calls[0][1].bind[3]).toBe(3);
+      await expect(service.create(user(3), { title: 't', body: 'b', authorId: 4 })).rejects.toBeInstanceOf(ForbiddenException);
+      expect(sequelize.query).toHaveBeenCalledTimes(1);
+    });
+
     it('409 on restore while the author is deleted', async () => {
       const { service, posts } = setup();
-      posts.findByPk.mockResolvedValue({ authorId: 3, deletedAt: at });
-      await expect(service.restore(8)).rejects.toBeInstanceOf(ConflictException);
+      posts.findByPk.mockResolvedValue({ authorId: 3, published: true, deletedAt: at });
+      await expect(service.restore(admin, 8)).rejects.toBeInstanceOf(ConflictException);
+      expect(posts.update).not.toHaveBeenCalled();
+    });
+
+    it("someone else's post: 403 when published, 404 when a draft or deleted; nothing written", async () => {
+      const { service, posts } = setup();
+      posts.findByPk.mockResolvedValueOnce({ authorId: 3, published: true, deletedAt: null });
+      await expect(service.update(user(4), 8, { title: 'Mine now' })).rejects.toBeInstanceOf(ForbiddenException);
+      posts.findByPk.mockResolvedValueOnce({ authorId: 3, published: false, deletedAt: null });
+      await expect(service.remove(user(4), 8)).rejects.toBeInstanceOf(NotFoundException);
+      posts.findByPk.mockResolvedValueOnce({ authorId: 3, published: true, deletedAt: at });
+      await expect(service.restore(user(4), 8)).rejects.toBeInstanceOf(NotFoundException);
+      expect(posts.update).not.toHaveBeenCalled();
+      expect(posts.destroy).not.toHaveBeenCalled();
+      // The row is read with a lock, so the decision holds until the request's transaction ends.
+      expect(posts.findByPk.mock.calls[0][1]).toMatchObject({ lock: 'UPDATE' });
+    });
+
+    it('the author may not give the post away (403); an admin may', async () => {
+      const { service, posts } = setup();
+      posts.findByPk.mockResolvedValue({ authorId: 3, published: true, deletedAt: null });
+      await expect(service.update(user(3), 8, { authorId: 4 })).rejects.toBeInstanceOf(ForbiddenException);
       expect(posts.update).not.toHaveBeenCalled();
     });
 
     it('checks the author on update only when it changes', async () => {
       const { service, posts, sequelize } = setup();
+      posts.findByPk.mockResolvedValue({ authorId: 3, published: false, deletedAt: null });
       posts.update.mockResolvedValue([1, [{ get: () => row(8, 3, { title: 'New' }) }]]);
-      await expect(service.update(8, { title: 'New' })).resolves.toMatchObject({ title: 'New' });
+      await expect(service.update(user(3), 8, { title: 'New' })).resolves.toMatchObject({ title: 'New' });
       expect(sequelize.query).not.toHaveBeenCalled();
       expect(posts.update.mock.calls[0][0]).toEqual({ title: 'New' });
     });

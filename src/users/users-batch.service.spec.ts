@@ -1,4 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException } from '@nestjs/common';
+import type { Actor } from '../common/access/actor';
 import { AggregateError, BulkRecordError, ValidationError, ValidationErrorItem } from 'sequelize';
 import { PostsService } from '../posts/posts.service';
 import { UsersBatchService } from './users-batch.service';
@@ -13,9 +14,13 @@ function invalid(values: Record<string, unknown>, message: string): BulkRecordEr
 function setup() {
   const users = { create: jest.fn(), bulkCreate: jest.fn() };
   const posts = { bulkCreate: jest.fn() };
-  const service = new UsersBatchService(users as never, new PostsService(posts as never, {} as never));
-  return { users, posts, service };
+  const passwords = { hash: jest.fn(async (password: string) => `hash(${password})`) };
+  const service = new UsersBatchService(users as never, new PostsService(posts as never, {} as never), passwords as never);
+  return { users, posts, passwords, service };
 }
+
+const admin: Actor = { id: 100, role: 'admin', sessionId: '00000000-0000-4000-8000-000000000100' };
+const user: Actor = { id: 5, role: 'user', sessionId: '00000000-0000-4000-8000-000000000005' };
 
 describe('UsersBatchService', () => {
   afterEach(() => jest.restoreAllMocks());
@@ -27,7 +32,7 @@ describe('UsersBatchService', () => {
         // Returned in yet another order: the answer must not depend on it.
         [...rows].reverse().map((row, i) => instance({ id: i + 1, role: 'user', ...row })),
       );
-      const result = await service.upsertMany({
+      const result = await service.upsertMany(admin, {
         users: [
           { name: 'Zed', email: ' Zed@Example.com' },
           { name: 'Amy', email: 'amy@example.com', role: 'admin' },
@@ -49,7 +54,7 @@ describe('UsersBatchService', () => {
 
     it('rejects repeated emails, compared normalised, naming both indexes, before touching the database', async () => {
       const { users, service } = setup();
-      const attempt = service.upsertMany({
+      const attempt = service.upsertMany(admin, {
         users: [
           { name: 'One', email: 'a@example.com' },
           { name: 'Two', email: 'b@example.com' },
@@ -68,7 +73,7 @@ describe('UsersBatchService', () => {
       const { users, service } = setup();
       users.bulkCreate.mockRejectedValue(new AggregateError([invalid({ email: 'c@example.com' }, 'Validation len on name failed')]));
       await expect(
-        service.upsertMany({
+        service.upsertMany(admin, {
           users: [
             { name: 'Fine', email: 'a@example.com' },
             { name: 'Also', email: 'b@example.com' },
@@ -82,8 +87,16 @@ describe('UsersBatchService', () => {
       const { users, service } = setup();
       const failure = new Error('connection lost');
       users.bulkCreate.mockRejectedValue(failure);
-      await expect(service.upsertMany({ users: [{ name: 'Fine', email: 'a@example.com' }] })).rejects.toBe(failure);
+      await expect(service.upsertMany(admin, { users: [{ name: 'Fine', email: 'a@example.com' }] })).rejects.toBe(failure);
     });
+  });
+
+  it('is for admins only: 403 for a user, before touching the database', async () => {
+    const { users, service } = setup();
+    await expect(service.upsertMany(user, { users: [{ name: 'Fine', email: 'a@example.com' }] })).rejects.toBeInstanceOf(ForbiddenException);
+    await expect(service.createWithPosts(user, { name: 'Writer', email: 'w@example.com', posts: [] })).rejects.toBeInstanceOf(ForbiddenException);
+    expect(users.bulkCreate).not.toHaveBeenCalled();
+    expect(users.create).not.toHaveBeenCalled();
   });
 
   describe('createWithPosts', () => {
@@ -93,12 +106,12 @@ describe('UsersBatchService', () => {
       const bulkCreate = posts.bulkCreate.mockImplementation(async (rows: Array<Record<string, unknown>>) =>
         rows.map((row, i) => instance({ id: i + 1, ...row })),
       );
-      const result = await service.createWithPosts({
+      const result = await service.createWithPosts(admin, {
         name: 'Writer',
         email: 'w@example.com',
         posts: [{ title: 'A', body: 'a' }, { title: 'B', body: 'b', published: true }],
       });
-      expect(users.create).toHaveBeenCalledWith({ name: 'Writer', email: 'w@example.com' });
+      expect(users.create).toHaveBeenCalledWith({ name: 'Writer', email: 'w@example.com', passwordHash: null });
       expect(bulkCreate).toHaveBeenCalledTimes(1);
       expect(bulkCreate.mock.calls[0][0]).toEqual([
         { title: 'A', body: 'a', published: false, authorId: 7 },
@@ -112,7 +125,7 @@ describe('UsersBatchService', () => {
       const { users, posts, service } = setup();
       users.create.mockResolvedValue(instance({ id: 7, name: 'Writer', email: 'w@example.com', role: 'user' }));
       const bulkCreate = posts.bulkCreate;
-      await expect(service.createWithPosts({ name: 'Writer', email: 'w@example.com', posts: [] })).resolves.toMatchObject({ posts: [] });
+      await expect(service.createWithPosts(admin, { name: 'Writer', email: 'w@example.com', posts: [] })).resolves.toMatchObject({ posts: [] });
       expect(bulkCreate).not.toHaveBeenCalled();
     });
 
@@ -121,7 +134,7 @@ describe('UsersBatchService', () => {
       users.create.mockResolvedValue(instance({ id: 7, name: 'Writer', email: 'w@example.com', role: 'user' }));
       posts.bulkCreate.mockRejectedValue(new AggregateError([invalid({ title: 'B', body: 'b' }, 'Validation notEmpty on body failed')]));
       await expect(
-        service.createWithPosts({ name: 'Writer', email: 'w@example.com', posts: [{ title: 'A', body: 'a' }, { title: 'B', body: 'b' }] }),
+        service.createWithPosts(admin, { name: 'Writer', email: 'w@example.com', posts: [{ title: 'A', body: 'a' }, { title: 'B', body: 'b' }] }),
       ).rejects.toMatchObject({ response: { message: ['posts.1: Validation notEmpty on body failed'] } });
     });
   });

@@ -1,4 +1,5 @@
-import { ConflictException, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, ForbiddenException, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import type { Actor } from '../common/access/actor';
 import { UniqueConstraintError } from 'sequelize';
 import { pooledSelect } from '../common/database/pooled-select';
 import type { PostResponseDto } from '../posts/dto/post-response.dto';
@@ -38,17 +39,22 @@ function setup() {
     restoreByAuthor: jest.fn().mockResolvedValue(undefined),
     findAll: jest.fn(),
   };
+  const sessions = { revokeAllForUser: jest.fn().mockResolvedValue(undefined) };
+  const passwords = { hash: jest.fn(async (password: string) => `hash(${password})`), verify: jest.fn() };
   const sequelize = { transaction: jest.fn((work: () => Promise<unknown>) => work()), query: jest.fn() };
-  const service = new UsersService(users as never, posts as never, sequelize as never);
-  return { service, users, posts, sequelize };
+  const service = new UsersService(users as never, posts as never, sessions as never, passwords as never, sequelize as never);
+  return { service, users, posts, sessions, passwords, sequelize };
 }
+
+const admin: Actor = { id: 100, role: 'admin', sessionId: '00000000-0000-4000-8000-000000000100' };
+const self = (id: number): Actor => ({ id, role: 'user', sessionId: '00000000-0000-4000-8000-000000000001' });
 
 const query = (extra: Partial<ListUsersQueryDto> = {}) =>
   ({ limit: 20, offset: 0, sort: '-createdAt', ...extra }) as ListUsersQueryDto;
 
 describe('toUserResponse', () => {
   it('keeps the public fields only and writes ISO timestamps', () => {
-    const response = toUserResponse({ ...row(1), deletedAt: null, password: 'x' } as never);
+    const response = toUserResponse({ ...row(1), deletedAt: null, password: 'x', passwordHash: '$argon2id$' } as never, admin);
     expect(response).toEqual({
       id: 1,
       name: 'User 1',
@@ -57,6 +63,13 @@ describe('toUserResponse', () => {
       createdAt: '2026-11-01T10:00:00.000Z',
       updatedAt: '2026-11-01T10:00:00.000Z',
     });
+  });
+
+  it('shows the email to the user themselves and to admins only', () => {
+    expect(toUserResponse(row(1), admin)).toHaveProperty('email', 'u1@example.com');
+    expect(toUserResponse(row(1), self(1))).toHaveProperty('email', 'u1@example.com');
+    expect(toUserResponse(row(1), self(2))).not.toHaveProperty('email');
+    expect(toUserResponse(row(1), undefined)).not.toHaveProperty('email');
   });
 });
 
@@ -73,10 +86,10 @@ describe('UsersService', () => {
         ]),
       );
 
-      const page = await service.findAll(query({ include: 'posts', published: true }));
+      const page = await service.findAll(admin, query({ include: 'posts', published: true }));
 
       expect(posts.findByAuthors).toHaveBeenCalledTimes(1);
-      expect(posts.findByAuthors).toHaveBeenCalledWith([1, 2, 3], true);
+      expect(posts.findByAuthors).toHaveBeenCalledWith(admin, [1, 2, 3], true);
       expect(page.meta).toEqual({ total: 9, limit: 20, offset: 0 });
       expect(page.data.map((user) => user.posts?.map((p) => p.id))).toEqual([[10, 11], [], [12]]);
     });
@@ -84,7 +97,7 @@ describe('UsersService', () => {
     it('does not look up posts without include, and sorts with the id tie-breaker', async () => {
       const { service, users, posts } = setup();
       users.findAll.mockResolvedValue([row(1)]);
-      const page = await service.findAll(query({ sort: 'name' }));
+      const page = await service.findAll(undefined, query({ sort: 'name' }));
       expect(posts.findByAuthors).not.toHaveBeenCalled();
       expect(page.data[0]).not.toHaveProperty('posts');
       expect(users.findAll.mock.calls[0][0].order).toEqual([
@@ -95,8 +108,17 @@ describe('UsersService', () => {
 
     it('applies the role and email filters as model scopes', async () => {
       const { service, users } = setup();
-      await service.findAll(query({ role: 'admin', email: 'X@Y.io' }));
+      await service.findAll(admin, query({ role: 'admin', email: 'X@Y.io' }));
       expect(users.scope).toHaveBeenCalledWith([{ method: ['withRole', 'admin'] }, { method: ['withEmail', 'X@Y.io'] }]);
+    });
+
+    it.each([
+      ['anonymous', undefined],
+      ['a user', self(1)],
+    ])('refuses the email filter to %s (403) before any query', async (_who, actor) => {
+      const { service, users } = setup();
+      await expect(service.findAll(actor, query({ email: 'x@y.io' }))).rejects.toBeInstanceOf(ForbiddenException);
+      expect(users.count).not.toHaveBeenCalled();
     });
   });
 
@@ -104,7 +126,7 @@ describe('UsersService', () => {
     it('an empty patch reads the user instead of writing', async () => {
       const { service, sequelize } = setup();
       readUser.mockResolvedValueOnce([row(4)]);
-      await expect(service.update(4, {})).resolves.toMatchObject({ id: 4 });
+      await expect(service.update(admin, 4, {})).resolves.toMatchObject({ id: 4 });
       expect(sequelize.query).not.toHaveBeenCalled();
       expect(readUser).toHaveBeenCalledTimes(1);
       expect(readUser.mock.calls[0][1]).toMatch(/^SELECT .* FROM users WHERE id = \$1 AND "deletedAt" IS NULL$/);
@@ -112,17 +134,73 @@ describe('UsersService', () => {
     });
 
     it('one bound UPDATE of the live row: email normalised as the model hook does, null for the fields left out', async () => {
-      const { service, sequelize } = setup();
-      sequelize.query.mockResolvedValue(row(4, { email: 'ada@example.com' }));
-      await expect(service.update(4, { email: '  Ada@Example.COM ' })).resolves.toMatchObject({ id: 4, email: 'ada@example.com' });
+      const { service, sequelize, sessions } = setup();
+      sequelize.query.mockResolvedValue(row(4, { email: 'ada@example.com', previousRole: 'user' }));
+      await expect(service.update(self(4), 4, { email: '  Ada@Example.COM ' })).resolves.toMatchObject({ id: 4, email: 'ada@example.com' });
       const [sql, options] = sequelize.query.mock.calls[0];
-      expect(sql).toMatch(/UPDATE users SET[\s\S]*WHERE id = \$1 AND "deletedAt" IS NULL[\s\S]*RETURNING/);
-      expect(options.bind).toEqual([4, null, 'ada@example.com', null, expect.any(Date)]);
+      expect(sql).toMatch(/UPDATE users u SET[\s\S]*FOR UPDATE\) previous[\s\S]*RETURNING/);
+      expect(sql).toMatch(/WHERE id = \$1 AND "deletedAt" IS NULL FOR UPDATE/);
+      expect(options.bind).toEqual([4, null, 'ada@example.com', null, null, expect.any(Date)]);
+      expect(sessions.revokeAllForUser).not.toHaveBeenCalled();
     });
 
     it('404 when no live row was updated', async () => {
       const { service } = setup();
-      await expect(service.update(4, { name: 'New name' })).rejects.toBeInstanceOf(NotFoundException);
+      await expect(service.update(admin, 4, { name: 'New name' })).rejects.toBeInstanceOf(NotFoundException);
+    });
+
+    it('401 for anonymous, 403 for another user or a role change by the user, before any query', async () => {
+      const { service, sequelize } = setup();
+      await expect(service.update(undefined, 4, { name: 'New name' })).rejects.toBeInstanceOf(UnauthorizedException);
+      await expect(service.update(self(5), 4, { name: 'New name' })).rejects.toBeInstanceOf(ForbiddenException);
+      await expect(service.update(self(4), 4, { role: 'admin' })).rejects.toBeInstanceOf(ForbiddenException);
+      expect(sequelize.query).not.toHaveBeenCalled();
+    });
+
+    it('ends the sessions when the role actually changes, not when it is sent unchanged', async () => {
+      const { service, sequelize, sessions } = setup();
+      sequelize.query.mockResolvedValueOnce(row(4, { role: 'admin', previousRole: 'user' }));
+      await service.update(admin, 4, { role: 'admin' });
+      expect(sessions.revokeAllForUser).toHaveBeenCalledWith(4);
+      sessions.revokeAllForUser.mockClear();
+      sequelize.query.mockResolvedValueOnce(row(4, { role: 'admin', previousRole: 'admin' }));
+      await service.update(admin, 4, { role: 'admin', name: 'Same role' });
+      expect(sessions.revokeAllForUser).not.toHaveBeenCalled();
+    });
+
+    describe('password', () => {
+      it('own password: needs the current one, stores a new hash, ends every session of the user', async () => {
+        const { service, sequelize, sessions, passwords } = setup();
+        sequelize.query.mockResolvedValueOnce({ passwordHash: 'stored' }).mockResolvedValueOnce(row(4, { previousRole: 'user' }));
+        passwords.verify.mockResolvedValue(true);
+        await service.update(self(4), 4, { password: 'new password 123', currentPassword: 'old password 123' });
+        expect(passwords.verify).toHaveBeenCalledWith('stored', 'old password 123');
+        expect(sequelize.query.mock.calls[1][1].bind[4]).toBe('hash(new password 123)');
+        expect(sessions.revokeAllForUser).toHaveBeenCalledWith(4);
+      });
+
+      it('own password: 400 without currentPassword, 403 with a wrong one, nothing written', async () => {
+        const { service, sequelize, passwords } = setup();
+        await expect(service.update(self(4), 4, { password: 'new password 123' })).rejects.toBeInstanceOf(BadRequestException);
+        sequelize.query.mockResolvedValueOnce({ passwordHash: 'stored' });
+        passwords.verify.mockResolvedValue(false);
+        await expect(service.update(self(4), 4, { password: 'new password 123', currentPassword: 'wrong' })).rejects.toBeInstanceOf(ForbiddenException);
+        expect(sequelize.query).toHaveBeenCalledTimes(1);
+        expect(passwords.hash).not.toHaveBeenCalled();
+      });
+
+      it("an admin resets another user's password without theirs", async () => {
+        const { service, sequelize, passwords } = setup();
+        sequelize.query.mockResolvedValueOnce(row(4, { previousRole: 'user' }));
+        await service.update(admin, 4, { password: 'reset password 1' });
+        expect(passwords.verify).not.toHaveBeenCalled();
+        expect(sequelize.query.mock.calls[0][1].bind[4]).toBe('hash(reset password 1)');
+      });
+
+      it('currentPassword alone is a 400', async () => {
+        const { service } = setup();
+        await expect(service.update(self(4), 4, { currentPassword: 'x' })).rejects.toBeInstanceOf(BadRequestException);
+      });
     });
   });
 
@@ -130,17 +208,30 @@ describe('UsersService', () => {
     it('stamps the user and its posts with the same deletedAt, inside a transaction', async () => {
       const { service, users, posts, sequelize } = setup();
       users.update.mockResolvedValue([1]);
-      await service.remove(5);
+      await service.remove(self(5), 5);
       expect(sequelize.transaction).toHaveBeenCalledTimes(1);
       const deletedAt = users.update.mock.calls[0][0].deletedAt;
       expect(deletedAt).toBeInstanceOf(Date);
       expect(posts.softDeleteByAuthor).toHaveBeenCalledWith(5, deletedAt);
     });
 
+    it("ends the deleted user's sessions", async () => {
+      const { service, users, sessions } = setup();
+      users.update.mockResolvedValue([1]);
+      await service.remove(admin, 5);
+      expect(sessions.revokeAllForUser).toHaveBeenCalledWith(5);
+    });
+
     it('404 without touching posts when there is no live user', async () => {
       const { service, posts } = setup();
-      await expect(service.remove(5)).rejects.toBeInstanceOf(NotFoundException);
+      await expect(service.remove(admin, 5)).rejects.toBeInstanceOf(NotFoundException);
       expect(posts.softDeleteByAuthor).not.toHaveBeenCalled();
+    });
+
+    it('403 for another user, before anything is written', async () => {
+      const { service, users } = setup();
+      await expect(service.remove(self(6), 5)).rejects.toBeInstanceOf(ForbiddenException);
+      expect(users.update).not.toHaveBeenCalled();
     });
   });
 
@@ -151,20 +242,26 @@ describe('UsersService', () => {
       const { service, users, posts } = setup();
       users.findByPk.mockResolvedValue(row(6, { deletedAt }));
       users.update.mockResolvedValue([1]);
-      await expect(service.restore(6)).resolves.toMatchObject({ id: 6 });
+      await expect(service.restore(admin, 6)).resolves.toMatchObject({ id: 6 });
       expect(users.update.mock.calls[0][1].where).toEqual({ id: 6, deletedAt });
       expect(posts.restoreByAuthor).toHaveBeenCalledWith(6, deletedAt);
     });
 
     it('404 when the id never existed', async () => {
       const { service } = setup();
-      await expect(service.restore(6)).rejects.toBeInstanceOf(NotFoundException);
+      await expect(service.restore(admin, 6)).rejects.toBeInstanceOf(NotFoundException);
+    });
+
+    it('403 for a non-admin, even on their own account', async () => {
+      const { service, users } = setup();
+      await expect(service.restore(self(6), 6)).rejects.toBeInstanceOf(ForbiddenException);
+      expect(users.findByPk).not.toHaveBeenCalled();
     });
 
     it('returns a live user unchanged', async () => {
       const { service, users, posts } = setup();
       users.findByPk.mockResolvedValue(row(6, { deletedAt: null }));
-      await expect(service.restore(6)).resolves.toEqual(toUserResponse(row(6)));
+      await expect(service.restore(admin, 6)).resolves.toEqual(toUserResponse(row(6), admin));
       expect(users.update).not.toHaveBeenCalled();
       expect(posts.restoreByAuthor).not.toHaveBeenCalled();
     });
@@ -173,8 +270,8 @@ describe('UsersService', () => {
       const { service, users, posts } = setup();
       users.findByPk.mockResolvedValue(row(6, { deletedAt }));
       users.update.mockRejectedValue(new UniqueConstraintError({}));
-      await expect(service.restore(6)).rejects.toThrow(ConflictException);
-      await expect(service.restore(6)).rejects.toThrow(/u6@example\.com/);
+      await expect(service.restore(admin, 6)).rejects.toThrow(ConflictException);
+      await expect(service.restore(admin, 6)).rejects.toThrow(/u6@example\.com/);
       expect(posts.restoreByAuthor).not.toHaveBeenCalled();
     });
   });
