@@ -5,43 +5,56 @@
  * parameters, BEGIN/COMMIT around writes, soft-delete filters, and validation that rejects bad input
  * with 400 (404 when missing, 409 on a taken email, 422 for a missing author).
  *
- * It covers only the subset of the contract the benchmark touches; any other query parameter is a 400.
+ * Access control as in the app (issue 10): reads are anonymous, so users come without `email` and with
+ * their published posts only. Writes need `Authorization: Bearer <access token>`: the same JWT the app
+ * issues, verified with the same library and options (HS256 only, issuer, audience, expiry), then the
+ * same one-statement check that its login session is live (401 otherwise), then the policy: a user
+ * posts as themselves and changes only themselves, admins anyone (403 otherwise).
  *
- * Env: DATABASE_URL, PORT, HOST (default 127.0.0.1), DB_POOL_MAX (default 10).
+ * It covers only the subset of the contract the benchmark touches; any other query parameter is a 400,
+ * and so is a token on a read (reads with a token, which the app also serves, are not implemented).
+ *
+ * Env: DATABASE_URL, PORT, HOST (default 127.0.0.1), DB_POOL_MAX (default 10), JWT_SECRET, JWT_ISSUER,
+ * JWT_AUDIENCE (required: the harness passes the app's values).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import jwt from 'jsonwebtoken';
 import { Pool, type PoolClient } from 'pg';
 
 const MAX_INT = 2_147_483_647;
 const MAX_BODY_BYTES = 1024 * 1024;
 
-const USER_COLUMNS = 'id, name, email, role, "createdAt", "updatedAt"';
+// Anonymous readers never see an email, so reads do not fetch it (a user who changed themselves gets theirs).
+const PUBLIC_USER_COLUMNS = 'id, name, role, "createdAt", "updatedAt"';
 const POST_COLUMNS = 'id, title, body, published, "authorId", "createdAt", "updatedAt"';
 
-// Fixed statements: the only variable parts are bound parameters.
+// Fixed statements: the only variable parts are bound parameters. Anonymous readers see published posts only.
 const SQL = {
-  userById: `SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND "deletedAt" IS NULL`,
+  // The app's check of an access token's login session (src/sessions/sessions.service.ts), word for word.
+  liveSession: 'SELECT 1 FROM sessions WHERE id = $1 AND "userId" = $2 AND "revokedAt" IS NULL AND "expiresAt" > now()',
+  userById: `SELECT ${PUBLIC_USER_COLUMNS} FROM users WHERE id = $1 AND "deletedAt" IS NULL`,
   countUsers: 'SELECT count(*)::int AS total FROM users WHERE "deletedAt" IS NULL',
-  pageUsers: `SELECT ${USER_COLUMNS} FROM users WHERE "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
-  postsOfUsers: `SELECT ${POST_COLUMNS} FROM posts WHERE "authorId" = ANY($1::int[]) AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC`,
-  postsOfUsersFiltered: `SELECT ${POST_COLUMNS} FROM posts WHERE "authorId" = ANY($1::int[]) AND published = $2 AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC`,
-  countPosts: 'SELECT count(*)::int AS total FROM posts WHERE "deletedAt" IS NULL',
-  countPostsFiltered: 'SELECT count(*)::int AS total FROM posts WHERE published = $1 AND "deletedAt" IS NULL',
-  pagePosts: `SELECT ${POST_COLUMNS} FROM posts WHERE "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
-  pagePostsFiltered: `SELECT ${POST_COLUMNS} FROM posts WHERE published = $3 AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
+  pageUsers: `SELECT ${PUBLIC_USER_COLUMNS} FROM users WHERE "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
+  publishedPostsOfUsers: `SELECT ${POST_COLUMNS} FROM posts WHERE "authorId" = ANY($1::int[]) AND published AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC`,
+  countPublishedPosts: 'SELECT count(*)::int AS total FROM posts WHERE published AND "deletedAt" IS NULL',
+  pagePublishedPosts: `SELECT ${POST_COLUMNS} FROM posts WHERE published AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
   // The author check rides on the INSERT itself: no row inserted means no live author (the FK alone
   // would accept a soft-deleted one).
   insertPost: `INSERT INTO posts (title, body, published, "authorId", "createdAt", "updatedAt")
     SELECT $1::varchar, $2::text, $3::boolean, $4::int, now(), now()
     WHERE EXISTS (SELECT 1 FROM users WHERE id = $4::int AND "deletedAt" IS NULL)
     RETURNING ${POST_COLUMNS}`,
-  updateUser: `UPDATE users SET
-      name = COALESCE($2, name),
-      email = COALESCE($3, email),
-      role = COALESCE($4, role),
+  // The previous role comes back with the new row (locked and read in the same statement): a role that actually
+  // changed ends the user's sessions, as in the app.
+  updateUser: `UPDATE users u SET
+      name = COALESCE($2, u.name),
+      email = COALESCE($3, u.email),
+      role = COALESCE($4, u.role),
       "updatedAt" = now()
-    WHERE id = $1 AND "deletedAt" IS NULL
-    RETURNING ${USER_COLUMNS}`,
+    FROM (SELECT id, role FROM users WHERE id = $1 AND "deletedAt" IS NULL FOR UPDATE) previous
+    WHERE u.id = previous.id
+    RETURNING u.id, u.name, u.email, u.role, u."createdAt", u."updatedAt", previous.role AS "previousRole"`,
+  revokeSessions: 'UPDATE sessions SET "revokedAt" = now(), "updatedAt" = now() WHERE "userId" = $1 AND "revokedAt" IS NULL',
 } as const;
 
 class HttpError extends Error {
@@ -57,6 +70,8 @@ class HttpError extends Error {
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',
@@ -70,9 +85,89 @@ const pool = new Pool({
   max: Number(process.env.DB_POOL_MAX ?? 10),
 });
 
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`baseline: ${name} must be set (the harness passes the app's value)`);
+    process.exit(1);
+  }
+  return value;
+}
+
+// The app's verification options (src/auth/tokens.service.ts): the algorithm pinned, issuer and audience checked;
+// jsonwebtoken checks exp and nbf itself.
+const JWT_SECRET = required('JWT_SECRET');
+const VERIFY_OPTIONS: jwt.VerifyOptions & { complete?: false } = {
+  algorithms: ['HS256'],
+  issuer: required('JWT_ISSUER'),
+  audience: required('JWT_AUDIENCE'),
+};
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+interface Actor {
+  id: number;
+  role: 'user' | 'admin';
+  sessionId: string;
+}
+
+/** The actor a token names, or undefined when it is not a valid, current access token (the app's rules). */
+function verifyAccessToken(token: string): Actor | undefined {
+  let claims: jwt.JwtPayload | string;
+  try {
+    claims = jwt.verify(token, JWT_SECRET, VERIFY_OPTIONS);
+  } catch {
+    return undefined;
+  }
+  if (typeof claims !== 'object') return undefined;
+  const id = typeof claims.sub === 'string' && /^[1-9]\d{0,9}$/.test(claims.sub) ? Number(claims.sub) : NaN;
+  if (!Number.isSafeInteger(id) || typeof claims.sid !== 'string' || !UUID.test(claims.sid)) return undefined;
+  if (claims.role !== 'user' && claims.role !== 'admin') return undefined;
+  return { id, role: claims.role, sessionId: claims.sid };
+}
+
+/** The caller of a write: a valid access token whose login session is live (one statement), else 401. */
+async function authenticate(req: IncomingMessage): Promise<Actor> {
+  const header = req.headers.authorization;
+  if (header === undefined) throw new HttpError(401, 'Authentication required: send Authorization: Bearer <access token>');
+  const token = BEARER.exec(header)?.[1];
+  if (!token) throw new HttpError(401, 'The Authorization header must be "Bearer <access token>"');
+  const actor = verifyAccessToken(token);
+  if (!actor) throw new HttpError(401, 'Invalid or expired access token');
+  const { rowCount } = await pool.query(SQL.liveSession, [actor.sessionId, actor.id]);
+  if (!rowCount) throw new HttpError(401, 'The session of this access token has ended: log in again');
+  return actor;
+}
+
+/** Reads are served to anonymous callers only (see the top of the file). */
+function rejectToken(req: IncomingMessage): void {
+  if (req.headers.authorization !== undefined) throw new HttpError(400, 'this baseline serves anonymous reads only');
+}
+
+/**
+ * The response headers every API answer of the app carries (its @fastify/helmet configuration and Cache-Control,
+ * src/app.setup.ts), sent here too so that both servers put the same bytes on the wire.
+ */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'self';script-src 'self';style-src 'self' 'unsafe-inline';img-src 'self' data:;font-src 'self' data:;connect-src 'self';object-src 'none';base-uri 'self';form-action 'self';frame-ancestors 'none'",
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+  'cache-control': 'no-store',
+};
+
 function send(res: ServerResponse, status: number, payload: unknown): void {
   const body = JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -160,7 +255,8 @@ async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promi
   }
 }
 
-async function getUser(res: ServerResponse, rawId: string, params: URLSearchParams): Promise<void> {
+async function getUser(req: IncomingMessage, res: ServerResponse, rawId: string, params: URLSearchParams): Promise<void> {
+  rejectToken(req);
   rejectUnknownParams(params, []);
   const id = parseId(rawId);
   if (id === undefined) throw new HttpError(400, 'id must be a positive integer');
@@ -169,7 +265,8 @@ async function getUser(res: ServerResponse, rawId: string, params: URLSearchPara
   send(res, 200, rows[0]);
 }
 
-async function listUsers(res: ServerResponse, params: URLSearchParams): Promise<void> {
+async function listUsers(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
+  rejectToken(req);
   rejectUnknownParams(params, ['limit', 'offset', 'include', 'published']);
   const limit = parseIntParam(params, 'limit', 1, 100, 20);
   const offset = parseIntParam(params, 'offset', 0, MAX_INT, 0);
@@ -181,67 +278,80 @@ async function listUsers(res: ServerResponse, params: URLSearchParams): Promise<
   const [count, page] = await Promise.all([pool.query(SQL.countUsers), pool.query(SQL.pageUsers, [limit, offset])]);
   const users = page.rows as Array<Record<string, unknown> & { id: number; posts?: unknown[] }>;
   if (include === 'posts' && users.length > 0) {
-    const ids = users.map((user) => user.id);
-    const posts =
-      published === undefined
-        ? await pool.query(SQL.postsOfUsers, [ids])
-        : await pool.query(SQL.postsOfUsersFiltered, [ids, published]);
     const byAuthor = new Map<number, unknown[]>();
     for (const user of users) byAuthor.set(user.id, (user.posts = []));
-    for (const post of posts.rows) byAuthor.get(post.authorId)?.push(post);
+    // published=false asks an anonymous caller's question with a known answer: no drafts are visible.
+    if (published !== false) {
+      const posts = await pool.query(SQL.publishedPostsOfUsers, [users.map((user) => user.id)]);
+      for (const post of posts.rows) byAuthor.get(post.authorId)?.push(post);
+    }
   }
   send(res, 200, { data: users, meta: { total: count.rows[0].total, limit, offset } });
 }
 
-async function listPosts(res: ServerResponse, params: URLSearchParams): Promise<void> {
+async function listPosts(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
+  rejectToken(req);
   rejectUnknownParams(params, ['limit', 'offset', 'published']);
   const limit = parseIntParam(params, 'limit', 1, 100, 20);
   const offset = parseIntParam(params, 'offset', 0, MAX_INT, 0);
-  const published = parseBooleanParam(params, 'published');
-  const [count, page] =
-    published === undefined
-      ? await Promise.all([pool.query(SQL.countPosts), pool.query(SQL.pagePosts, [limit, offset])])
-      : await Promise.all([pool.query(SQL.countPostsFiltered, [published]), pool.query(SQL.pagePostsFiltered, [limit, offset, published])]);
+  // Anonymous callers see published posts only, whether they ask for published=true or not; published=false
+  // has a known answer (no drafts are visible).
+  if (parseBooleanParam(params, 'published') === false) return send(res, 200, { data: [], meta: { total: 0, limit, offset } });
+  const [count, page] = await Promise.all([pool.query(SQL.countPublishedPosts), pool.query(SQL.pagePublishedPosts, [limit, offset])]);
   send(res, 200, { data: page.rows, meta: { total: count.rows[0].total, limit, offset } });
 }
 
+// Writes, in the app's order: the body is read (415, 413, malformed JSON), then the caller authenticated (401), then
+// the parameters and body validated (400), then the policy asked (403), and only then a transaction opened.
+
 async function createPost(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
-  rejectUnknownParams(params, []);
   const body = await readJson(req);
+  const actor = await authenticate(req);
+  rejectUnknownParams(params, []);
   const problems = checkKeys(body, ['title', 'body', 'published', 'authorId']);
   if (!isString(body.title, 1, 255)) problems.push('title must be a string of 1 to 255 characters');
   if (!isString(body.body, 1, 1_000_000)) problems.push('body must be a non-empty string');
   if (body.published !== undefined && typeof body.published !== 'boolean') problems.push('published must be a boolean');
-  if (!Number.isInteger(body.authorId) || (body.authorId as number) < 1 || (body.authorId as number) > MAX_INT) {
+  if (body.authorId !== undefined && (!Number.isInteger(body.authorId) || (body.authorId as number) < 1 || (body.authorId as number) > MAX_INT)) {
     problems.push('authorId must be a positive integer');
   }
   if (problems.length > 0) throw new HttpError(400, problems);
+  // The author is the caller unless authorId names another user, which only admins may.
+  const authorId = (body.authorId as number | undefined) ?? actor.id;
+  if (actor.role !== 'admin' && authorId !== actor.id) throw new HttpError(403, `Not allowed to write posts as user ${authorId}`);
 
   const post = await inTransaction(async (client) => {
-    const { rows } = await client.query(SQL.insertPost, [body.title, body.body, body.published ?? false, body.authorId]);
-    if (rows.length === 0) throw new HttpError(422, `author ${body.authorId as number} does not exist`);
+    const { rows } = await client.query(SQL.insertPost, [body.title, body.body, body.published ?? false, authorId]);
+    if (rows.length === 0) throw new HttpError(422, `author ${authorId} does not exist`);
     return rows[0];
   });
   send(res, 201, post);
 }
 
 async function updateUser(req: IncomingMessage, res: ServerResponse, rawId: string, params: URLSearchParams): Promise<void> {
+  const body = await readJson(req);
+  const actor = await authenticate(req);
   rejectUnknownParams(params, []);
   const id = parseId(rawId);
   if (id === undefined) throw new HttpError(400, 'id must be a positive integer');
-  const body = await readJson(req);
   const problems = checkKeys(body, ['name', 'email', 'role']);
   if (body.name !== undefined && !isString(body.name, 2, 100)) problems.push('name must be a string of 2 to 100 characters');
   if (body.email !== undefined && !(isString(body.email, 3, 255) && EMAIL.test(body.email.trim()))) problems.push('email must be an email');
   if (body.role !== undefined && body.role !== 'user' && body.role !== 'admin') problems.push('role must be user or admin');
   if (problems.length > 0) throw new HttpError(400, problems);
+  // A user changes only themselves and never a role; admins change anyone. Either may see the email they get back.
+  if (actor.role !== 'admin' && (actor.id !== id || body.role !== undefined)) {
+    throw new HttpError(403, `Not allowed to ${body.role === undefined ? 'change' : 'change the role of'} user ${id}`);
+  }
 
   const email = typeof body.email === 'string' ? body.email.trim().toLowerCase() : null;
   try {
     const user = await inTransaction(async (client) => {
       const { rows } = await client.query(SQL.updateUser, [id, body.name ?? null, email, body.role ?? null]);
       if (rows.length === 0) throw new HttpError(404, `user ${id} not found`);
-      return rows[0];
+      const { previousRole, ...row } = rows[0];
+      if (previousRole !== row.role) await client.query(SQL.revokeSessions, [id]);
+      return row;
     });
     send(res, 200, user);
   } catch (error) {
@@ -265,16 +375,16 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method;
 
   if (path === '/api/v1/users') {
-    if (method === 'GET') return listUsers(res, params);
+    if (method === 'GET') return listUsers(req, res, params);
   } else if (path === '/api/v1/posts') {
-    if (method === 'GET') return listPosts(res, params);
+    if (method === 'GET') return listPosts(req, res, params);
     if (method === 'POST') return createPost(req, res, params);
   } else if (path === '/health') {
     if (method === 'GET') return health(res);
   } else {
     const match = USER_PATH.exec(path);
     if (match) {
-      if (method === 'GET') return getUser(res, match[1], params);
+      if (method === 'GET') return getUser(req, res, match[1], params);
       if (method === 'PATCH') return updateUser(req, res, match[1], params);
     }
   }
@@ -283,7 +393,13 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
 
 const server = createServer((req, res) => {
   route(req, res).catch((error: unknown) => {
-    if (error instanceof HttpError) return sendError(res, error.statusCode, error.messages);
+    if (error instanceof HttpError) {
+      // RFC 6750, as the app: the scheme, and whether the token that was sent is the problem.
+      if (error.statusCode === 401) {
+        res.setHeader('www-authenticate', req.headers.authorization === undefined ? 'Bearer realm="api"' : 'Bearer realm="api", error="invalid_token"');
+      }
+      return sendError(res, error.statusCode, error.messages);
+    }
     console.error('baseline: unexpected error', error);
     if (!res.headersSent) sendError(res, 500, 'Internal server error');
   });

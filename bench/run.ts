@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import ts from 'typescript';
+import { AccessTokens, authEnvironment, authSettings } from './lib/auth';
 import { checkContract } from './lib/contract';
 import { freePort } from '../test/utils/app-process';
 import { migrate, provisionDatabase, seed, Monitor, restore, type BenchDatabase } from './lib/database';
@@ -32,6 +33,7 @@ interface Options {
   warmup: number;
   users: number;
   posts: number;
+  sessions: number;
   poolMax: number;
   only?: Target;
   filter?: string;
@@ -48,6 +50,7 @@ function parseOptions(): Options {
       warmup: { type: 'string' },
       users: { type: 'string' },
       posts: { type: 'string' },
+      sessions: { type: 'string' },
       only: { type: 'string' },
       scenario: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
@@ -69,6 +72,7 @@ function parseOptions(): Options {
     warmup: number(values.warmup, smoke ? 0.5 : 2, 'warmup'),
     users: Math.round(number(values.users, smoke ? 200 : 10_000, 'users')),
     posts: Math.round(number(values.posts, smoke ? 1_000 : 50_000, 'posts')),
+    sessions: Math.round(number(values.sessions, 200, 'sessions')),
     poolMax: Math.round(number(process.env.BENCH_POOL_MAX, 10, 'BENCH_POOL_MAX')),
     only: values.only as Target | undefined,
     filter: values.scenario,
@@ -329,8 +333,13 @@ async function main(): Promise<number> {
   const applied = await migrate(db.url);
   log(`migrations applied: ${applied.join(', ')}`);
   const seedStart = Date.now();
-  const { userIds, published, lastPostId: lastSeededPostId } = await seed(db.url, options);
-  log(`seeded ${userIds.length} users and ${options.posts} posts (${published} published) in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+  const auth = authSettings();
+  const { userIds, published, lastPostId: lastSeededPostId, sessions, endedSession } = await seed(db.url, options, auth.sessionTtlSeconds);
+  const admins = sessions.filter((session) => session.role === 'admin').length;
+  log(
+    `seeded ${userIds.length} users, ${options.posts} posts (${published} published) and login sessions for ${sessions.length} users ` +
+      `(${admins} admins) in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`,
+  );
   const monitor = await Monitor.open(db.url, db.statStatements);
   cleanups.push(() => monitor.close());
   if (!db.statStatements) log('pg_stat_statements is not available on this server: server-side statement counts are skipped');
@@ -341,6 +350,8 @@ async function main(): Promise<number> {
     LOG_LEVEL: 'warn',
     DB_POOL_MAX: String(options.poolMax),
     MIGRATE_ON_START: 'true',
+    // The same signing key, issuer and audience for both; rate limiting off.
+    ...authEnvironment(auth),
   };
   const servers: Server[] = [];
   for (const target of targets) {
@@ -358,7 +369,7 @@ async function main(): Promise<number> {
     log(`${target} ready at ${handle.baseUrl} (pid ${handle.pid}${target === 'app' ? `, node ${productionNodeFlags().join(' ') || 'without flags'}` : ''})${options.cpuProf ? `, CPU profile to ${profileDir}` : ''}`);
   }
 
-  const ctx: ScenarioContext = { userIds };
+  const ctx: ScenarioContext = { userIds, sessions, endedSession, tokens: new AccessTokens(auth) };
   /** Problems that make the numbers meaningless (fail every run) vs. findings (fail only the smoke run). */
   const problems: string[] = [];
   const fatal: string[] = [];
@@ -407,7 +418,7 @@ async function main(): Promise<number> {
         date: new Date().toISOString(),
         machine: machine(db),
         options,
-        dataset: { users: userIds.length, posts: options.posts, published },
+        dataset: { users: userIds.length, posts: options.posts, published, sessionUsers: sessions.length, sessionAdmins: admins },
         problems: [...fatal, ...problems],
         scenarios: outcomes.map(({ scenario, summary, detail, ratio }) => ({ name: scenario.name, concurrency: scenario.concurrency, summary, detail, ratio })),
       },

@@ -1,15 +1,16 @@
 'use strict';
 
 /**
- * Demo data for `npm run db:seed`: a few users and their posts. Safe to run again
- * (sequelize-cli records it in SequelizeData, and each row is inserted only when
- * missing), and `db:seed:undo` removes exactly what it added.
+ * Demo data for `npm run db:seed` (development and test only: it refuses NODE_ENV=production): a few users with
+ * the passwords below, which the README lists, and their posts. Safe to run again (sequelize-cli records it in
+ * SequelizeData, and each row is inserted only when missing: an existing account keeps its own password), and
+ * `npm run db:seed:undo` removes exactly what it added.
  */
 const USERS = [
-  { name: 'Ada Lovelace', email: 'ada@example.com', role: 'admin' },
-  { name: 'Alan Turing', email: 'alan@example.com', role: 'user' },
-  { name: 'Grace Hopper', email: 'grace@example.com', role: 'user' },
-  { name: 'Edsger Dijkstra', email: 'edsger@example.com', role: 'user' },
+  { name: 'Ada Lovelace', email: 'ada@example.com', role: 'admin', password: 'analytical-engine-1843' },
+  { name: 'Alan Turing', email: 'alan@example.com', role: 'user', password: 'imitation-game-1950' },
+  { name: 'Grace Hopper', email: 'grace@example.com', role: 'user', password: 'first-actual-bug-1947' },
+  { name: 'Edsger Dijkstra', email: 'edsger@example.com', role: 'user', password: 'shortest-path-1959' },
 ];
 
 const POSTS = {
@@ -30,15 +31,23 @@ const POSTS = {
 
 module.exports = {
   async up(queryInterface) {
+    if (process.env.NODE_ENV === 'production') {
+      throw new Error('Refusing to seed demo accounts with published passwords into a production database (NODE_ENV=production)');
+    }
     const { sequelize } = queryInterface;
+    // The app's own hasher (argon2id and its parameters are defined there only), loaded through tsx's require
+    // since this file is plain JavaScript run by sequelize-cli. Hashed before the transaction opens.
+    const { PasswordHasher } = require('tsx/cjs/api').require('../src/users/password-hasher', __filename);
+    const hasher = new PasswordHasher();
+    const hashes = await Promise.all(USERS.map((user) => hasher.hash(user.password)));
     await sequelize.transaction(async (transaction) => {
-      for (const user of USERS) {
+      for (const [index, user] of USERS.entries()) {
         // Skips a user whose email a live row already holds (the partial unique index).
         await sequelize.query(
-          `INSERT INTO users (name, email, role, "createdAt", "updatedAt")
-           VALUES ($1, $2, $3, now(), now())
+          `INSERT INTO users (name, email, role, "passwordHash", "createdAt", "updatedAt")
+           VALUES ($1, $2, $3, $4, now(), now())
            ON CONFLICT (email) WHERE "deletedAt" IS NULL DO NOTHING`,
-          { bind: [user.name, user.email, user.role], transaction },
+          { bind: [user.name, user.email, user.role, hashes[index]], transaction },
         );
       }
       const [authors] = await sequelize.query(

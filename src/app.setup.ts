@@ -4,12 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
-import helmet from '@fastify/helmet';
 import { VersioningType } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { createOpenApiDocument } from './common/openapi/openapi-document';
 import type { Environment } from './config/environment';
@@ -28,9 +28,39 @@ const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export const NEST_APP_OPTIONS = { bodyParser: false } as const;
 
-export function createHttpAdapter(): FastifyAdapter {
+/**
+ * Security headers (helmet, built once: its middleware only sets headers on the raw response) on every answer. The
+ * CSP lets Swagger UI at /docs load its scripts from this origin and style itself inline, and nothing else.
+ */
+const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+});
+
+/** The headers every answer gets, router errors included (they are answered before any hook runs). */
+function applyResponsePolicy(request: FastifyRequest, reply: FastifyReply): void {
+  securityHeaders(request.raw, reply.raw, () => undefined);
+  // API answers are per caller (tokens, emails, drafts): no shared or browser cache may keep them.
+  if (!request.url.startsWith('/docs')) void reply.header('Cache-Control', 'no-store');
+}
+
+export function createHttpAdapter(options: { trustProxy?: boolean | string } = {}): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: options.trustProxy ?? false,
     logger: false,
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => {
@@ -42,6 +72,7 @@ export function createHttpAdapter(): FastifyAdapter {
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode ?? 400;
       const message = status === 414 ? 'A path parameter is too long' : 'Malformed URL';
+      applyResponsePolicy(request, reply);
       void reply
         .header(REQUEST_ID_HEADER, request.id)
         .status(status)
@@ -53,27 +84,8 @@ export function createHttpAdapter(): FastifyAdapter {
   adapter.getInstance().removeContentTypeParser('text/plain');
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
-    // API answers are per caller (tokens, emails, drafts): no shared or browser cache may keep them.
-    if (!request.url.startsWith('/docs')) void reply.header('Cache-Control', 'no-store');
+    applyResponsePolicy(request, reply);
     done();
-  });
-  void adapter.getInstance().register(helmet, {
-    // Swagger UI at /docs loads its scripts from this origin and styles itself inline; nothing else is allowed.
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
   });
   return adapter;
 }

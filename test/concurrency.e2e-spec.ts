@@ -2,9 +2,13 @@
  * Request transactions under concurrency, through real HTTP against PostgreSQL: racing creates of one email,
  * whole multi-row writes, a pool of 10 under 100 parallel mutating requests (no starvation, nothing leaked),
  * overlapping bulk upserts without deadlocks, and the configured isolation level doing its job.
+ *
+ * Requests act as the harness admin (t.admin): each one also runs the auth guard's session check on a pooled
+ * connection before its transaction. The admin is a user row of its own, left out of the row checks below.
  */
 import { TransactionProbeModule } from './support/transaction-probe.module';
 import { poolStats } from './utils/fixtures';
+import { afterSessionProbe } from './utils/session-probe';
 import { createTestApp, type TestApp, type TestResponse } from './utils/test-app';
 
 function statusCounts(responses: TestResponse[]): Record<number, number> {
@@ -53,7 +57,7 @@ describe('Concurrency (e2e)', () => {
         ),
       );
       expect(statusCounts(responses)).toEqual({ 201: 1, 409: 29 });
-      expect(await t.rows('SELECT email FROM users')).toEqual([{ email: 'race@example.com' }]);
+      expect(await t.rows('SELECT email FROM users WHERE id <> $1', [t.admin.id])).toEqual([{ email: 'race@example.com' }]);
     });
 
     it('30 parallel POST /users/with-posts with one email: one 201, 29 × 409, and only the winner’s posts exist', async () => {
@@ -80,7 +84,8 @@ describe('Concurrency (e2e)', () => {
       );
       expect(statusCounts(responses)).toEqual({ 201: 20 });
       const counts = await t.rows<{ email: string; posts: number }>(
-        `SELECT u.email, count(p.id)::int AS posts FROM users u LEFT JOIN posts p ON p."authorId" = u.id GROUP BY u.email`,
+        `SELECT u.email, count(p.id)::int AS posts FROM users u LEFT JOIN posts p ON p."authorId" = u.id WHERE u.id <> $1 GROUP BY u.email`,
+        [t.admin.id],
       );
       expect(counts).toHaveLength(20);
       for (const { email, posts } of counts) expect(posts).toBe(Number(/author(\d+)@/.exec(email)![1]) + 1);
@@ -136,7 +141,7 @@ describe('Concurrency (e2e)', () => {
       );
       expect(statusCounts(responses)).toEqual({ 201: 30 });
       for (const { body } of responses) expect(body.inner.pid).toBe(body.outer.pid);
-      expect(await t.rows('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 90 }]);
+      expect(await t.rows('SELECT count(*)::int AS n FROM users WHERE id <> $1', [t.admin.id])).toEqual([{ n: 90 }]);
     });
 
     it('10 parallel bulk upserts of the same 100 emails in different orders: no deadlock, 100 users', async () => {
@@ -147,7 +152,7 @@ describe('Concurrency (e2e)', () => {
         ),
       );
       expect(statusCounts(responses)).toEqual({ 200: 10 });
-      const names = await t.rows<{ name: string; n: number }>('SELECT name, count(*)::int AS n FROM users GROUP BY name');
+      const names = await t.rows<{ name: string; n: number }>('SELECT name, count(*)::int AS n FROM users WHERE id <> $1 GROUP BY name', [t.admin.id]);
       // Each batch is atomic: the last one to commit renamed all 100 rows.
       expect(names).toEqual([{ name: expect.stringMatching(/^Batch \d$/), n: 100 }]);
     });
@@ -179,7 +184,8 @@ describe('Concurrency (e2e)', () => {
     it('request transactions run at the configured level', async () => {
       const { result: response, statements } = await t.captureStatements(() => t.request('POST', '/api/v1/test-tx/probe'));
       expect(response.body.isolation).toBe('serializable');
-      expect(statements.slice(0, 2)).toEqual(['START TRANSACTION;', 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;']);
+      // After the guard's session check, which runs before the transaction, at the server's default level.
+      expect(afterSessionProbe(statements).slice(0, 2)).toEqual(['START TRANSACTION;', 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;']);
     });
 
     it('a write skew between two requests: one succeeds, the other gets 503 with Retry-After and leaves nothing', async () => {
@@ -193,7 +199,8 @@ describe('Concurrency (e2e)', () => {
       const failed = responses.find((response) => response.status === 503)!;
       expect(failed.headers.get('retry-after')).toBe('1');
       expect(failed.body).toMatchObject({ statusCode: 503, message: expect.stringMatching(/retry/i) });
-      expect(await t.rows(`SELECT count(*)::int AS n FROM users WHERE role = 'admin'`)).toEqual([{ n: 1 }]);
+      // One of the two new admins; the harness admin (counted by both requests' reads) is not one of them.
+      expect(await t.rows(`SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND id <> $1`, [t.admin.id])).toEqual([{ n: 1 }]);
       for (const [message] of warn.mock.calls) expect(String(message)).toMatch(/could not serialize access/);
       warn.mockRestore();
     });

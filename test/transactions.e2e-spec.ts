@@ -2,10 +2,16 @@
  * Request transactions (issue 4) through real HTTP against PostgreSQL: one transaction per mutating request,
  * committed before the reply, rolled back on any failure; GETs without one; nesting as savepoints on the same
  * connection; isolation from config; transient failures as 503. Also the two atomic multi-row endpoints.
+ *
+ * Requests act as the harness admin (t.admin), so each one starts with the auth guard's session check, before and
+ * outside the request's transaction: captured statements are checked after it (afterSessionProbe). The admin is a
+ * user row of its own, left out of the row checks below.
  */
 import fc from 'fast-check';
+import { MAX_ID } from '../src/common/validation/input-rules';
 import { TransactionProbeModule } from './support/transaction-probe.module';
 import { expectApiError, poolStats } from './utils/fixtures';
+import { afterSessionProbe } from './utils/session-probe';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 const BEGIN = /^(START TRANSACTION|BEGIN)\b/i;
@@ -45,6 +51,7 @@ describe('Request transactions (e2e)', () => {
         t.request('POST', '/api/v1/test-tx/write-then-fail', { body: { email, ...failure } }),
       );
       expectApiError(response, status);
+      expect(afterSessionProbe(statements)[0]).toMatch(BEGIN);
       expect(statements.filter((sql) => /^INSERT INTO "users"/.test(sql)).length).toBeGreaterThanOrEqual(1);
       expect(statements.at(-1)).toMatch(/^ROLLBACK;$/);
       expect(statements.some((sql) => /^COMMIT/.test(sql))).toBe(false);
@@ -79,6 +86,7 @@ describe('Request transactions (e2e)', () => {
         t.request('POST', '/api/v1/test-tx/swallow', { body: { email: 'swallow@example.com' } }),
       );
       expectApiError(response, 500);
+      expect(afterSessionProbe(statements)[0]).toMatch(BEGIN);
       expect(statements.at(-1)).toMatch(/^ROLLBACK;$/);
       expect(await users('swallow@example.com')).toEqual([]);
     });
@@ -125,11 +133,12 @@ describe('Request transactions (e2e)', () => {
         }),
       );
       expect(response.status).toBe(201);
-      expect(statements).toHaveLength(4);
-      expect(statements[0]).toMatch(/^START TRANSACTION;$/);
-      expect(statements[1]).toMatch(/^INSERT INTO "users"/);
-      expect(statements[2]).toMatch(/^INSERT INTO "posts"/);
-      expect(statements[3]).toMatch(/^COMMIT;$/);
+      const transaction = afterSessionProbe(statements);
+      expect(transaction).toHaveLength(4);
+      expect(transaction[0]).toMatch(/^START TRANSACTION;$/);
+      expect(transaction[1]).toMatch(/^INSERT INTO "users"/);
+      expect(transaction[2]).toMatch(/^INSERT INTO "posts"/);
+      expect(transaction[3]).toMatch(/^COMMIT;$/);
     });
 
     it('PATCH, DELETE and POST restore each run in one transaction; the delete/restore cascades are savepoints inside it', async () => {
@@ -147,7 +156,7 @@ describe('Request transactions (e2e)', () => {
         );
         expect(response.status).toBe(status);
         expect(statements.filter((sql) => BEGIN.test(sql))).toHaveLength(1);
-        expect(statements[0]).toMatch(BEGIN);
+        expect(afterSessionProbe(statements)[0]).toMatch(BEGIN);
         expect(statements.at(-1)).toMatch(/^COMMIT;$/);
         if (method !== 'PATCH') expect(statements.filter((sql) => /^SAVEPOINT/.test(sql))).toHaveLength(1);
       }
@@ -155,9 +164,10 @@ describe('Request transactions (e2e)', () => {
     });
 
     it('a failed delete (404) rolls back and answers 404', async () => {
-      const { result: response, statements } = await t.captureStatements(() => t.request('DELETE', '/api/v1/users/999999'));
+      // The largest valid id: user ids are not restarted between tests, so a small one might exist.
+      const { result: response, statements } = await t.captureStatements(() => t.request('DELETE', `/api/v1/users/${MAX_ID}`));
       expectApiError(response, 404);
-      expect(statements[0]).toMatch(BEGIN);
+      expect(afterSessionProbe(statements)[0]).toMatch(BEGIN);
       expect(statements.at(-1)).toMatch(/^ROLLBACK;$/);
     });
   });
@@ -175,7 +185,7 @@ describe('Request transactions (e2e)', () => {
       await t.request('POST', '/api/v1/users/with-posts', { body: { name: 'Reader', email: 'reader@example.com', posts: [{ title: 'A', body: 'a' }] } });
       const { result: response, statements } = await t.captureStatements(() => t.request(method, path));
       expect(response.status).toBeLessThan(500);
-      expect(statements.length).toBeGreaterThan(0);
+      expect(afterSessionProbe(statements).length).toBeGreaterThan(0);
       expect(statements.filter((sql) => TRANSACTION_CONTROL.test(sql))).toEqual([]);
     });
 
@@ -190,7 +200,7 @@ describe('Request transactions (e2e)', () => {
       const { result: response, statements } = await t.captureStatements(() => t.request('GET', '/api/v1/test-tx/probe-forced'));
       expect(response.status).toBe(200);
       expect(response.body.transactionId).toEqual(expect.any(String));
-      expect(statements[0]).toMatch(BEGIN);
+      expect(afterSessionProbe(statements)[0]).toMatch(BEGIN);
       expect(statements.at(-1)).toMatch(/^COMMIT;$/);
     });
 
@@ -198,6 +208,7 @@ describe('Request transactions (e2e)', () => {
       const { result: response, statements } = await t.captureStatements(() => t.request('POST', '/api/v1/test-tx/probe-opted-out'));
       expect(response.status).toBe(200);
       expect(response.body.transactionId).toBeNull();
+      expect(afterSessionProbe(statements).length).toBeGreaterThan(0);
       expect(statements.filter((sql) => TRANSACTION_CONTROL.test(sql))).toEqual([]);
     });
 
@@ -219,9 +230,10 @@ describe('Request transactions (e2e)', () => {
       expect(inner.transactionId).toBe(outer.transactionId);
       expect(inner.transactionName).not.toBe(outer.transactionName);
       expect(inner.pid).toBe(outer.pid);
+      expect(afterSessionProbe(statements)[0]).toMatch(BEGIN);
       expect(statements.filter((sql) => BEGIN.test(sql))).toHaveLength(1);
       expect(statements.filter((sql) => /^SAVEPOINT /.test(sql))).toHaveLength(1);
-      expect((await t.rows('SELECT name FROM users ORDER BY id')).map((row) => row.name)).toEqual(['Outer', 'Inner', 'After']);
+      expect((await t.rows('SELECT name FROM users WHERE id <> $1 ORDER BY id', [t.admin.id])).map((row) => row.name)).toEqual(['Outer', 'Inner', 'After']);
     });
 
     it('a failed nested transaction rolls back to its savepoint; the request still commits the rest', async () => {
@@ -229,9 +241,10 @@ describe('Request transactions (e2e)', () => {
         t.request('POST', '/api/v1/test-tx/nested', { body: { email: 'f@example.com', failInner: true } }),
       );
       expect(response.status).toBe(201);
+      expect(afterSessionProbe(statements)[0]).toMatch(BEGIN);
       expect(statements.filter((sql) => /^ROLLBACK TO SAVEPOINT /.test(sql))).toHaveLength(1);
       expect(statements.at(-1)).toMatch(/^COMMIT;$/);
-      expect((await t.rows('SELECT name FROM users ORDER BY id')).map((row) => row.name)).toEqual(['Outer', 'After']);
+      expect((await t.rows('SELECT name FROM users WHERE id <> $1 ORDER BY id', [t.admin.id])).map((row) => row.name)).toEqual(['Outer', 'After']);
     });
 
     it('outside a request sequelize.transaction() is an ordinary top-level transaction', async () => {
@@ -317,7 +330,7 @@ describe('Request transactions (e2e)', () => {
       });
       expectApiError(response, 400);
       expect(JSON.stringify(response.body.message)).toMatch(message);
-      expect(await t.rows('SELECT id FROM users')).toEqual([]);
+      expect(await t.rows('SELECT id FROM users')).toEqual([{ id: t.admin.id }]);
     });
 
     it('409 when a live user has the email (any case); nothing created', async () => {
@@ -357,7 +370,7 @@ describe('Request transactions (e2e)', () => {
       const inserts = statements.filter((sql) => /^INSERT/.test(sql));
       expect(inserts).toHaveLength(1);
       expect(inserts[0]).toMatch(/ON CONFLICT \("email"\) WHERE "deletedAt" IS NULL DO UPDATE SET "name"=EXCLUDED."name","updatedAt"=EXCLUDED."updatedAt"/);
-      expect(await t.rows('SELECT count(*)::int AS n FROM users')).toEqual([{ n: 3 }]);
+      expect(await t.rows('SELECT count(*)::int AS n FROM users WHERE id <> $1', [t.admin.id])).toEqual([{ n: 3 }]);
     });
 
     it('a soft-deleted user does not hold its address: the bulk creates a new live user', async () => {
@@ -366,7 +379,7 @@ describe('Request transactions (e2e)', () => {
       const response = await t.request('POST', '/api/v1/users/bulk', { body: { users: [{ name: 'Back', email: 'gone@example.com' }] } });
       expect(response.status).toBe(200);
       expect(response.body.data[0].id).not.toBe(old.body.id);
-      expect(await t.rows('SELECT name, "deletedAt" IS NULL AS live FROM users ORDER BY id')).toEqual([
+      expect(await t.rows('SELECT name, "deletedAt" IS NULL AS live FROM users WHERE id <> $1 ORDER BY id', [t.admin.id])).toEqual([
         { name: 'Gone', live: false },
         { name: 'Back', live: true },
       ]);
@@ -394,7 +407,7 @@ describe('Request transactions (e2e)', () => {
       const response = await t.request('POST', '/api/v1/users/bulk', { body });
       expectApiError(response, status);
       expect(JSON.stringify(response.body.message)).toMatch(message);
-      expect(await t.rows('SELECT name, email FROM users')).toEqual([{ name: 'Keep', email: 'fine@example.com' }]);
+      expect(await t.rows('SELECT name, email FROM users WHERE id <> $1', [t.admin.id])).toEqual([{ name: 'Keep', email: 'fine@example.com' }]);
     });
   });
 

@@ -1,9 +1,19 @@
 /**
  * /api/v1/users through real HTTP against PostgreSQL: every endpoint, every status
  * it documents, and the statement count of each read (no N+1).
+ *
+ * Requests act as the harness admin (t.admin), who may do everything: these tests are about what each operation
+ * does, not about who may call it (test/access-matrix.e2e-spec.ts). The admin is a live user, so lists and counts
+ * include it.
  */
+import { MAX_ID } from '../src/common/validation/input-rules';
 import { createPost, createUser, expectApiError, ISO_TIMESTAMP } from './utils/fixtures';
+import { afterSessionProbe } from './utils/session-probe';
 import { createTestApp, type TestApp } from './utils/test-app';
+
+// User ids are not restarted between tests (the harness admin stays) and go on across the files of a worker, so a
+// small literal id may belong to a user of this very test; the largest id the API accepts never does.
+const NO_SUCH_USER = MAX_ID;
 
 describe('Users API (e2e)', () => {
   let t: TestApp;
@@ -55,7 +65,7 @@ describe('Users API (e2e)', () => {
       ['id supplied', { name: 'Ada', email: 'a@example.com', id: 7 }],
     ])('400 for %s, and nothing is written', async (_case, body) => {
       expectApiError(await t.request('POST', '/api/v1/users', { body }), 400);
-      expect(await t.rows('SELECT id FROM users')).toHaveLength(0);
+      expect(await t.rows('SELECT id FROM users')).toEqual([{ id: t.admin.id }]);
     });
 
     it('400 for malformed JSON and for a non-object body', async () => {
@@ -90,41 +100,51 @@ describe('Users API (e2e)', () => {
 
       const response = await t.request('GET', '/api/v1/users');
       expect(response.status).toBe(200);
-      expect(response.body.meta).toEqual({ total: 3, limit: 20, offset: 0 });
-      expect(response.body.data.map((user: any) => user.id)).toEqual([c.id, b.id, a.id]);
-      expect(response.body.data[0]).toEqual(c);
-      expect(response.body.data[0]).not.toHaveProperty('posts');
+      // The three live users and the harness admin, whose place depends on the date a and b were moved to.
+      expect(response.body.meta).toEqual({ total: 4, limit: 20, offset: 0 });
+      expect(response.body.data.map((user: any) => user.id)).toContain(t.admin.id);
+      const created = response.body.data.filter((user: any) => user.id !== t.admin.id);
+      expect(created.map((user: any) => user.id)).toEqual([c.id, b.id, a.id]);
+      expect(created[0]).toEqual(c);
+      expect(created[0]).not.toHaveProperty('posts');
     });
 
     it('pages with limit and offset; total counts every match', async () => {
       const users = [];
       for (let i = 0; i < 5; i++) users.push(await createUser(t, { name: `User ${i}` }));
-      const response = await t.request('GET', '/api/v1/users?sort=name&limit=2&offset=2');
+      // role=user leaves the harness admin out: the matches are exactly the five users created here.
+      const response = await t.request('GET', '/api/v1/users?role=user&sort=name&limit=2&offset=2');
       expect(response.status).toBe(200);
       expect(response.body.meta).toEqual({ total: 5, limit: 2, offset: 2 });
       expect(response.body.data.map((user: any) => user.name)).toEqual(['User 2', 'User 3']);
-      const past = await t.request('GET', '/api/v1/users?offset=10');
+      const past = await t.request('GET', '/api/v1/users?role=user&offset=10');
       expect(past.body).toEqual({ data: [], meta: { total: 5, limit: 20, offset: 10 } });
+      // Unfiltered, the total counts the harness admin too.
+      expect((await t.request('GET', '/api/v1/users?offset=10')).body.meta.total).toBe(6);
     });
 
     it('sorts by several fields, descending with "-"', async () => {
       await createUser(t, { name: 'Bob', email: 'b2@example.com' });
       await createUser(t, { name: 'Bob', email: 'b1@example.com' });
       await createUser(t, { name: 'Al', email: 'a@example.com' });
+      // The harness admin is listed too (between them, by name and by email); its place is not the point here.
+      const emails = (page: { body: any }) => page.body.data.filter((user: any) => user.id !== t.admin.id).map((user: any) => user.email);
       const response = await t.request('GET', '/api/v1/users?sort=-name,email');
-      expect(response.body.data.map((user: any) => user.email)).toEqual(['b1@example.com', 'b2@example.com', 'a@example.com']);
+      expect(response.body.meta.total).toBe(4);
+      expect(emails(response)).toEqual(['b1@example.com', 'b2@example.com', 'a@example.com']);
       const byEmailDesc = await t.request('GET', '/api/v1/users?sort=-email');
-      expect(byEmailDesc.body.data.map((user: any) => user.email)).toEqual(['b2@example.com', 'b1@example.com', 'a@example.com']);
+      expect(emails(byEmailDesc)).toEqual(['b2@example.com', 'b1@example.com', 'a@example.com']);
     });
 
     it('filters by role and by exact, normalised email', async () => {
-      const admin = await createUser(t, { role: 'admin', email: 'boss@example.com' });
+      const boss = await createUser(t, { role: 'admin', email: 'boss@example.com' });
       await createUser(t);
       const admins = await t.request('GET', '/api/v1/users?role=admin');
-      expect(admins.body.data.map((user: any) => user.id)).toEqual([admin.id]);
-      expect(admins.body.meta.total).toBe(1);
+      // The new admin, then the harness admin (created first, so last under the default -createdAt).
+      expect(admins.body.data.map((user: any) => user.id)).toEqual([boss.id, t.admin.id]);
+      expect(admins.body.meta.total).toBe(2);
       const byEmail = await t.request('GET', `/api/v1/users?email=${encodeURIComponent(' BOSS@example.com ')}`);
-      expect(byEmail.body.data.map((user: any) => user.id)).toEqual([admin.id]);
+      expect(byEmail.body.data.map((user: any) => user.id)).toEqual([boss.id]);
       const partial = await t.request('GET', '/api/v1/users?email=boss@example.co');
       expect(partial.body.data).toEqual([]);
       const both = await t.request('GET', '/api/v1/users?role=user&email=boss@example.com');
@@ -139,22 +159,26 @@ describe('Users API (e2e)', () => {
       const gone = await createPost(t, writer.id, { title: 'Gone', published: true });
       await t.request('DELETE', `/api/v1/posts/${gone.id}`);
 
+      // By id, the harness admin (no posts) comes first, then writer and idle.
       const all = await t.request('GET', '/api/v1/users?include=posts&sort=id');
       expect(all.status).toBe(200);
-      expect(all.body.data.map((user: any) => user.id)).toEqual([writer.id, idle.id]);
-      expect(all.body.data[0].posts.map((post: any) => post.id)).toEqual([draft.id, published.id]);
-      expect(all.body.data[0].posts[0]).toEqual(draft);
-      expect(all.body.data[1].posts).toEqual([]);
+      expect(all.body.data.map((user: any) => user.id)).toEqual([t.admin.id, writer.id, idle.id]);
+      expect(all.body.data[0].posts).toEqual([]);
+      expect(all.body.data[1].posts.map((post: any) => post.id)).toEqual([draft.id, published.id]);
+      expect(all.body.data[1].posts[0]).toEqual(draft);
+      expect(all.body.data[2].posts).toEqual([]);
 
       const onlyPublished = await t.request('GET', '/api/v1/users?include=posts&published=true&sort=id');
-      expect(onlyPublished.body.meta.total).toBe(2);
-      expect(onlyPublished.body.data[0].posts.map((post: any) => post.id)).toEqual([published.id]);
-      expect(onlyPublished.body.data[1].posts).toEqual([]);
+      expect(onlyPublished.body.meta.total).toBe(3);
+      expect(onlyPublished.body.data[1].posts.map((post: any) => post.id)).toEqual([published.id]);
+      expect(onlyPublished.body.data[2].posts).toEqual([]);
 
       const onlyDrafts = await t.request('GET', '/api/v1/users?include=posts&published=false&sort=id');
-      expect(onlyDrafts.body.data[0].posts.map((post: any) => post.id)).toEqual([draft.id]);
+      expect(onlyDrafts.body.data[1].posts.map((post: any) => post.id)).toEqual([draft.id]);
     });
 
+    // Counted after the guard's session check of the harness admin's token (one statement, outside any transaction);
+    // the admin sees the drafts, so the posts query has rows to embed.
     it('runs 2 statements, or 3 with include=posts, whatever the page size', async () => {
       for (let i = 0; i < 6; i++) {
         const user = await createUser(t);
@@ -164,12 +188,13 @@ describe('Users API (e2e)', () => {
       for (const path of ['/api/v1/users?limit=1', '/api/v1/users?limit=6']) {
         const { result, statements } = await t.captureStatements(() => t.request('GET', path));
         expect(result.status).toBe(200);
-        expect(statements).toHaveLength(2);
+        expect(afterSessionProbe(statements)).toHaveLength(2);
       }
       for (const path of ['/api/v1/users?include=posts&limit=1', '/api/v1/users?include=posts&limit=6&published=false']) {
         const { result, statements } = await t.captureStatements(() => t.request('GET', path));
         expect(result.status).toBe(200);
-        expect(statements).toHaveLength(3);
+        expect(result.body.data.flatMap((user: any) => user.posts)).not.toEqual([]);
+        expect(afterSessionProbe(statements)).toHaveLength(3);
         expect(statements.some((sql) => /BEGIN|START TRANSACTION/i.test(sql))).toBe(false);
       }
     });
@@ -209,7 +234,7 @@ describe('Users API (e2e)', () => {
       const { result, statements } = await t.captureStatements(() => t.request('GET', `/api/v1/users/${user.id}`));
       expect(result.status).toBe(200);
       expect(result.body).toEqual(user);
-      expect(statements).toHaveLength(1);
+      expect(afterSessionProbe(statements)).toHaveLength(1);
     });
 
     it('include=posts embeds live posts (published filter too), still one statement', async () => {
@@ -222,7 +247,7 @@ describe('Users API (e2e)', () => {
       const { result, statements } = await t.captureStatements(() => t.request('GET', `/api/v1/users/${user.id}?include=posts`));
       expect(result.status).toBe(200);
       expect(result.body).toEqual({ ...user, posts: [second, first] });
-      expect(statements).toHaveLength(1);
+      expect(afterSessionProbe(statements)).toHaveLength(1);
 
       const drafts = await t.request('GET', `/api/v1/users/${user.id}?include=posts&published=false`);
       expect(drafts.body.posts).toEqual([second]);
@@ -231,16 +256,17 @@ describe('Users API (e2e)', () => {
     });
 
     it('404 for a missing or deleted user', async () => {
-      expectApiError(await t.request('GET', '/api/v1/users/999999'), 404);
+      expectApiError(await t.request('GET', `/api/v1/users/${NO_SUCH_USER}`), 404);
       const user = await createUser(t);
       await t.request('DELETE', `/api/v1/users/${user.id}`);
       expectApiError(await t.request('GET', `/api/v1/users/${user.id}`), 404);
     });
 
+    // Anonymous: a token would be checked (one statement) before the id is.
     it.each(['abc', '1.5', '0', '-1', '2147483648', '99999999999999999999', '1e3', '0x10', '%20'])(
       '400 for the id %s, without touching the database',
       async (id) => {
-        const { result, statements } = await t.captureStatements(() => t.request('GET', `/api/v1/users/${id}`));
+        const { result, statements } = await t.captureStatements(() => t.request('GET', `/api/v1/users/${id}`, { as: null }));
         expectApiError(result, 400);
         expect(statements).toHaveLength(0);
       },
@@ -290,7 +316,7 @@ describe('Users API (e2e)', () => {
     });
 
     it('404 for a missing or deleted user', async () => {
-      expectApiError(await t.request('PATCH', '/api/v1/users/424242', { body: { name: 'Valid' } }), 404);
+      expectApiError(await t.request('PATCH', `/api/v1/users/${NO_SUCH_USER}`, { body: { name: 'Valid' } }), 404);
       const user = await createUser(t);
       await t.request('DELETE', `/api/v1/users/${user.id}`);
       expectApiError(await t.request('PATCH', `/api/v1/users/${user.id}`, { body: { name: 'Valid' } }), 404);
@@ -326,7 +352,7 @@ describe('Users API (e2e)', () => {
     });
 
     it('404 for a missing user and for a second delete', async () => {
-      expectApiError(await t.request('DELETE', '/api/v1/users/31337'), 404);
+      expectApiError(await t.request('DELETE', `/api/v1/users/${NO_SUCH_USER}`), 404);
       const user = await createUser(t);
       expect((await t.request('DELETE', `/api/v1/users/${user.id}`)).status).toBe(204);
       expectApiError(await t.request('DELETE', `/api/v1/users/${user.id}`), 404);
@@ -361,7 +387,7 @@ describe('Users API (e2e)', () => {
     });
 
     it('404 for an id that never existed', async () => {
-      expectApiError(await t.request('POST', '/api/v1/users/8080/restore'), 404);
+      expectApiError(await t.request('POST', `/api/v1/users/${NO_SUCH_USER}/restore`), 404);
     });
 
     it('409 when the email has been taken since, and nothing is restored', async () => {
@@ -406,12 +432,12 @@ describe('Users API (e2e)', () => {
       for (const path of [`/api/v1/users/${user.id}/posts?limit=1`, `/api/v1/users/${user.id}/posts?limit=4&include=author`]) {
         const { result, statements } = await t.captureStatements(() => t.request('GET', path));
         expect(result.status).toBe(200);
-        expect(statements).toHaveLength(3);
+        expect(afterSessionProbe(statements)).toHaveLength(3);
       }
     });
 
     it('404 for a missing or deleted user', async () => {
-      expectApiError(await t.request('GET', '/api/v1/users/777/posts'), 404);
+      expectApiError(await t.request('GET', `/api/v1/users/${NO_SUCH_USER}/posts`), 404);
       const user = await createUser(t);
       await t.request('DELETE', `/api/v1/users/${user.id}`);
       expectApiError(await t.request('GET', `/api/v1/users/${user.id}/posts`), 404);
@@ -427,20 +453,24 @@ describe('Users API (e2e)', () => {
   });
 
   describe('GET /users/stats/top-authors', () => {
-    it('counts live posts of live users, ordered by postCount then id, postCount a number', async () => {
+    it('counts live published posts of live users, ordered by postCount then id, postCount a number', async () => {
       const one = await createUser(t);
       const three = await createUser(t);
       const zero = await createUser(t);
       const alsoOne = await createUser(t);
       const deleted = await createUser(t);
-      for (let i = 0; i < 3; i++) await createPost(t, three.id);
-      await createPost(t, one.id);
-      await createPost(t, alsoOne.id);
-      const removed = await createPost(t, alsoOne.id);
+      const published = { published: true };
+      for (let i = 0; i < 3; i++) await createPost(t, three.id, published);
+      await createPost(t, one.id, published);
+      await createPost(t, alsoOne.id, published);
+      // Drafts are nobody else's business, not even as a count.
+      for (let i = 0; i < 4; i++) await createPost(t, zero.id);
+      const removed = await createPost(t, alsoOne.id, published);
       await t.request('DELETE', `/api/v1/posts/${removed.id}`);
-      for (let i = 0; i < 5; i++) await createPost(t, deleted.id);
+      for (let i = 0; i < 5; i++) await createPost(t, deleted.id, published);
       await t.request('DELETE', `/api/v1/users/${deleted.id}`);
 
+      const admin = (await t.request('GET', `/api/v1/users/${t.admin.id}`)).body;
       const { result, statements } = await t.captureStatements(() => t.request('GET', '/api/v1/users/stats/top-authors'));
       expect(result.status).toBe(200);
       expect(result.body).toEqual({
@@ -448,12 +478,15 @@ describe('Users API (e2e)', () => {
           { id: three.id, name: three.name, postCount: 3 },
           { id: one.id, name: one.name, postCount: 1 },
           { id: alsoOne.id, name: alsoOne.name, postCount: 1 },
+          // The harness admin is a live user without posts, with a smaller id than zero's.
+          { id: t.admin.id, name: admin.name, postCount: 0 },
           { id: zero.id, name: zero.name, postCount: 0 },
         ],
       });
-      expect(statements).toHaveLength(1);
+      const route = afterSessionProbe(statements);
+      expect(route).toHaveLength(1);
       // The limit travels as a bound parameter, not inside the SQL text.
-      expect(statements[0]).toMatch(/LIMIT \$1/);
+      expect(route[0]).toMatch(/LIMIT \$1/);
 
       const top2 = await t.request('GET', '/api/v1/users/stats/top-authors?limit=2');
       expect(top2.body.data.map((row: any) => row.id)).toEqual([three.id, one.id]);

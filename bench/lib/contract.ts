@@ -3,7 +3,7 @@
  * shape (keys and value kinds, recursively), and for lists the same rows in the same order. A baseline
  * that returned less, or differently, would make every ratio meaningless.
  */
-import type { RequestSpec } from './load';
+import { headersOf, type RequestSpec } from './load';
 import { PROBES, type ScenarioContext } from './scenarios';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -23,12 +23,18 @@ export function shapeOf(value: unknown): string {
 interface Answer {
   status: number;
   body: unknown;
+  /** The WWW-Authenticate header (RFC 6750), which a 401 must carry. */
+  challenge: string | null;
+  /** The security and caching headers, which both servers must send alike (same bytes on the wire). */
+  security: string;
 }
+
+const SECURITY_HEADER_NAMES = ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cache-control'];
 
 async function call(baseUrl: string, spec: RequestSpec): Promise<Answer> {
   const response = await fetch(baseUrl + spec.path, {
     method: spec.method,
-    headers: spec.body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: headersOf(spec),
     body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -39,7 +45,8 @@ async function call(baseUrl: string, spec: RequestSpec): Promise<Answer> {
   } catch {
     // kept as text: the shape check reports it
   }
-  return { status: response.status, body };
+  const security = JSON.stringify(SECURITY_HEADER_NAMES.map((name) => [name, response.headers.get(name)]));
+  return { status: response.status, body, challenge: response.headers.get('www-authenticate'), security };
 }
 
 /** Ids of a list page, with the sorted ids of each row's posts when included. */
@@ -71,8 +78,12 @@ export async function checkContract(appUrl: string, baselineUrl: string, ctx: Sc
       problems.push(`${where}: baseline answered ${baseline.status}, expected ${probe.expectStatus}: ${JSON.stringify(baseline.body).slice(0, 300)}`);
     }
     if (app.status !== probe.expectStatus || baseline.status !== probe.expectStatus) continue;
+    if (app.security !== baseline.security) problems.push(`${where}: security headers differ\n    app:      ${app.security}\n    baseline: ${baseline.security}`);
     if (probe.expectStatus >= 400) {
       if (errorShape(app.body) !== 'number/string/message') problems.push(`${where}: app error body is not { statusCode, error, message }`);
+      if (probe.expectStatus === 401 && (app.challenge === null || app.challenge !== baseline.challenge)) {
+        problems.push(`${where}: WWW-Authenticate differs: app ${JSON.stringify(app.challenge)}, baseline ${JSON.stringify(baseline.challenge)}`);
+      }
       continue;
     }
     const [appShape, baselineShape] = [shapeOf(app.body), shapeOf(baseline.body)];

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { Sequelize } from 'sequelize';
+import type { SessionUser } from './auth';
 import { EmbeddedPostgres } from '../../src/database/embedded/embedded-postgres';
 import { createMigrator } from '../../src/database/migrator';
 // The e2e harness's small pg and network helpers: one connection per call, a database's URL, a free port.
@@ -103,14 +104,28 @@ export async function migrate(url: string): Promise<string[]> {
 export interface DatasetSize {
   users: number;
   posts: number;
+  /** Users with a live login session: the callers of every write. */
+  sessions: number;
+}
+
+export interface SeededData {
+  userIds: number[];
+  published: number;
+  lastPostId: number;
+  /** One live session per sampled user, by user id. */
+  sessions: SessionUser[];
+  /** A session that has been revoked (logout): its access tokens must be refused. */
+  endedSession: SessionUser;
 }
 
 /**
  * Seeds with set-based INSERTs (generate_series): deterministic (setseed), one admin in ten, about 60 %
  * of posts published, authors drawn uniformly from live users, timestamps spread over two years,
- * bodies of 150 to 600 characters.
+ * bodies of 150 to 600 characters; then a login session for each of a random sample of users (admins
+ * among them in their proportion), living `sessionTtlSeconds` as one the app's login starts, plus one
+ * revoked session.
  */
-export async function seed(url: string, size: DatasetSize): Promise<{ userIds: number[]; published: number; lastPostId: number }> {
+export async function seed(url: string, size: DatasetSize, sessionTtlSeconds: number): Promise<SeededData> {
   return withAdmin(url, async (client) => {
     await client.query('SELECT setseed(0.42)');
     await client.query(
@@ -132,12 +147,33 @@ export async function seed(url: string, size: DatasetSize): Promise<{ userIds: n
             (SELECT array_agg(id ORDER BY id) AS ids FROM users WHERE "deletedAt" IS NULL) AS u`,
       [size.posts],
     );
+    // The sample comes first in random() order (deterministic after setseed); the ended session belongs to the
+    // first user of the sample.
+    const { rows: sessions } = await client.query<SessionUser & { revoked: boolean }>(
+      `WITH sample AS (
+         SELECT id, role, row_number() OVER (ORDER BY random()) AS n FROM users WHERE "deletedAt" IS NULL ORDER BY n LIMIT $1
+       ), created AS (
+         INSERT INTO sessions (id, "userId", "expiresAt", "revokedAt", "createdAt", "updatedAt")
+         SELECT gen_random_uuid(), s.id, now() + make_interval(secs => $2), CASE WHEN ended THEN now() END, now(), now()
+         FROM sample s CROSS JOIN (VALUES (false), (true)) AS e(ended)
+         WHERE NOT ended OR s.n = 1
+         RETURNING id, "userId", "revokedAt" IS NOT NULL AS revoked
+       )
+       SELECT c.id AS "sessionId", c."userId", s.role::text AS role, c.revoked
+       FROM created c JOIN sample s ON s.id = c."userId" ORDER BY c."userId", c.revoked`,
+      [size.sessions, sessionTtlSeconds],
+    );
+    if (sessions.length === 0) throw new Error('no users to give a session to');
     await client.query('ANALYZE users');
     await client.query('ANALYZE posts');
+    await client.query('ANALYZE sessions');
+    const session = ({ userId, sessionId, role }: SessionUser): SessionUser => ({ userId, sessionId, role });
     return {
       userIds: (await client.query('SELECT id FROM users WHERE "deletedAt" IS NULL ORDER BY id')).rows.map((row) => row.id as number),
       published: (await client.query('SELECT count(*)::int AS n FROM posts WHERE published AND "deletedAt" IS NULL')).rows[0].n as number,
       lastPostId: (await client.query('SELECT coalesce(max(id), 0)::int AS id FROM posts')).rows[0].id as number,
+      sessions: sessions.filter((row) => !row.revoked).map(session),
+      endedSession: session(sessions.find((row) => row.revoked)!),
     };
   });
 }

@@ -8,6 +8,8 @@ export interface RequestSpec {
   method: 'GET' | 'POST' | 'PATCH';
   path: string;
   body?: unknown;
+  /** Sent as `Authorization: Bearer <token>`; absent: an anonymous request. */
+  token?: string;
 }
 
 export interface LoadOptions {
@@ -32,9 +34,18 @@ export interface LoadResult {
   latencies: Float64Array;
 }
 
+/** The request's own headers (autocannon adds host and content-length). */
+export function headersOf(spec: RequestSpec): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (spec.body !== undefined) headers['content-type'] = 'application/json';
+  if (spec.token !== undefined) headers.authorization = `Bearer ${spec.token}`;
+  return headers;
+}
+
 export function toRequest(spec: RequestSpec): autocannon.Request {
-  if (spec.body === undefined) return { method: spec.method, path: spec.path, headers: {} };
-  return { method: spec.method, path: spec.path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec.body) };
+  const request: autocannon.Request = { method: spec.method, path: spec.path, headers: headersOf(spec) };
+  if (spec.body !== undefined) request.body = JSON.stringify(spec.body);
+  return request;
 }
 
 export function runLoad(options: LoadOptions): Promise<LoadResult> {

@@ -1,11 +1,19 @@
 /**
  * The benchmark scenarios of issue 6. Each yields an endless stream of requests; random choices come
  * from the seeded live users, and every write carries a unique payload so no two requests are equal.
+ * Reads are anonymous; every write is made by a random user with a login session, with their access
+ * token, on their own behalf (issue 10: a user writes posts as themselves and changes only themselves).
  */
+import type { AccessTokens, SessionUser } from './auth';
 import type { RequestSpec } from './load';
 
 export interface ScenarioContext {
   userIds: number[];
+  /** The users with a live login session: the callers of every write. */
+  sessions: SessionUser[];
+  /** A revoked session (logout): its tokens are well signed but must be refused. */
+  endedSession: SessionUser;
+  tokens: AccessTokens;
 }
 
 export interface Scenario {
@@ -28,22 +36,26 @@ const getUser = (ctx: ScenarioContext): RequestSpec => ({ method: 'GET', path: `
 const listUsers = (): RequestSpec => ({ method: 'GET', path: '/api/v1/users?include=posts&limit=20' });
 const listPosts = (): RequestSpec => ({ method: 'GET', path: '/api/v1/posts?published=true&limit=20' });
 
-function createPost(ctx: ScenarioContext): RequestSpec {
+/** A unique post; without `authorId` the author is the caller. */
+function newPost(authorId?: number) {
   const n = ++sequence;
   return {
-    method: 'POST',
-    path: '/api/v1/posts',
-    body: {
-      title: `Bench post ${runTag}-${n}`,
-      body: `Benchmark body ${runTag}-${n}: ${'the quick brown fox jumps over the lazy dog '.repeat(1 + (n % 6))}`,
-      published: n % 2 === 0,
-      authorId: pick(ctx.userIds),
-    },
+    title: `Bench post ${runTag}-${n}`,
+    body: `Benchmark body ${runTag}-${n}: ${'the quick brown fox jumps over the lazy dog '.repeat(1 + (n % 6))}`,
+    published: n % 2 === 0,
+    ...(authorId !== undefined && { authorId }),
   };
 }
 
+/** Half of the requests name the caller as the author, the other half leave it to the default (the caller). */
+function createPost(ctx: ScenarioContext): RequestSpec {
+  const caller = pick(ctx.sessions);
+  return { method: 'POST', path: '/api/v1/posts', body: newPost(Math.random() < 0.5 ? caller.userId : undefined), token: ctx.tokens.for(caller) };
+}
+
 function patchUser(ctx: ScenarioContext): RequestSpec {
-  return { method: 'PATCH', path: `/api/v1/users/${pick(ctx.userIds)}`, body: { name: `Bench name ${runTag}-${++sequence}` } };
+  const caller = pick(ctx.sessions);
+  return { method: 'PATCH', path: `/api/v1/users/${caller.userId}`, body: { name: `Bench name ${runTag}-${++sequence}` }, token: ctx.tokens.for(caller) };
 }
 
 /** 80 % reads (40 by id, 20 users list, 20 posts list), 20 % writes (10 POST, 10 PATCH). */
@@ -67,21 +79,92 @@ export const SCENARIOS: Scenario[] = [
   { name: 'POST /posts', concurrency: 100, writes: true, generator: (ctx) => () => createPost(ctx) },
 ];
 
+function sessionOf(ctx: ScenarioContext, role: SessionUser['role']): SessionUser {
+  const session = ctx.sessions.find((candidate) => candidate.role === role);
+  if (!session) throw new Error(`no ${role} among the users with a session: seed more users (one in ten is an admin)`);
+  return session;
+}
+
+/** A live user other than the caller. */
+function otherUser(ctx: ScenarioContext, caller: SessionUser): number {
+  const other = ctx.userIds.find((id) => id !== caller.userId);
+  if (other === undefined) throw new Error('the 403 probes need at least two users');
+  return other;
+}
+
 /** One request of each kind, for the contract check before any load. */
 export const PROBES: Array<{ name: string; expectStatus: number; request(ctx: ScenarioContext): RequestSpec }> = [
   { name: 'GET /users/:id', expectStatus: 200, request: (ctx) => ({ method: 'GET', path: `/api/v1/users/${ctx.userIds[0]}` }) },
   { name: 'GET /users?include=posts', expectStatus: 200, request: listUsers },
   { name: 'GET /posts?published=true', expectStatus: 200, request: listPosts },
-  { name: 'POST /posts', expectStatus: 201, request: createPost },
+  {
+    name: 'POST /posts (author by default)',
+    expectStatus: 201,
+    request: (ctx) => ({ method: 'POST', path: '/api/v1/posts', body: newPost(), token: ctx.tokens.for(sessionOf(ctx, 'user')) }),
+  },
+  {
+    name: 'POST /posts (own authorId)',
+    expectStatus: 201,
+    request: (ctx) => {
+      const caller = sessionOf(ctx, 'user');
+      return { method: 'POST', path: '/api/v1/posts', body: newPost(caller.userId), token: ctx.tokens.for(caller) };
+    },
+  },
   { name: 'PATCH /users/:id', expectStatus: 200, request: patchUser },
   // Error paths must agree too: both servers are held to the same validation.
   { name: 'GET /users/abc (bad id)', expectStatus: 400, request: () => ({ method: 'GET', path: '/api/v1/users/abc' }) },
   { name: 'GET /users/:id (missing)', expectStatus: 404, request: () => ({ method: 'GET', path: '/api/v1/users/2147483647' }) },
   {
-    name: 'POST /posts (missing author)',
+    // Only an admin may name another author; one that does not exist is then a 422.
+    name: 'POST /posts (missing author, admin)',
     expectStatus: 422,
-    request: () => ({ method: 'POST', path: '/api/v1/posts', body: { title: 't', body: 'b', authorId: 2147483647 } }),
+    request: (ctx) => ({
+      method: 'POST',
+      path: '/api/v1/posts',
+      body: { title: 't', body: 'b', authorId: 2147483647 },
+      token: ctx.tokens.for(sessionOf(ctx, 'admin')),
+    }),
   },
-  { name: 'POST /posts (invalid)', expectStatus: 400, request: () => ({ method: 'POST', path: '/api/v1/posts', body: { title: '' } }) },
+  {
+    name: 'POST /posts (invalid)',
+    expectStatus: 400,
+    request: (ctx) => ({ method: 'POST', path: '/api/v1/posts', body: { title: '' }, token: ctx.tokens.for(sessionOf(ctx, 'user')) }),
+  },
   { name: 'GET /posts?limit=1000', expectStatus: 400, request: () => ({ method: 'GET', path: '/api/v1/posts?limit=1000' }) },
+  // Access control (issue 10): the same refusals from both servers.
+  { name: 'POST /posts (no token)', expectStatus: 401, request: (ctx) => ({ method: 'POST', path: '/api/v1/posts', body: newPost(ctx.sessions[0].userId) }) },
+  {
+    name: 'PATCH /users/:id (token signed with another key)',
+    expectStatus: 401,
+    request: (ctx) => {
+      const caller = sessionOf(ctx, 'user');
+      return { method: 'PATCH', path: `/api/v1/users/${caller.userId}`, body: { name: 'Wrong key' }, token: ctx.tokens.withWrongKey(caller) };
+    },
+  },
+  {
+    name: 'PATCH /users/:id (ended session)',
+    expectStatus: 401,
+    request: (ctx) => ({
+      method: 'PATCH',
+      path: `/api/v1/users/${ctx.endedSession.userId}`,
+      body: { name: 'Logged out' },
+      token: ctx.tokens.for(ctx.endedSession),
+    }),
+  },
+  {
+    name: 'PATCH /users/:id (another user)',
+    expectStatus: 403,
+    request: (ctx) => {
+      const caller = sessionOf(ctx, 'user');
+      return { method: 'PATCH', path: `/api/v1/users/${otherUser(ctx, caller)}`, body: { name: 'Not mine' }, token: ctx.tokens.for(caller) };
+    },
+  },
+  {
+    name: 'POST /posts (as another author)',
+    expectStatus: 403,
+    request: (ctx) => {
+      const caller = sessionOf(ctx, 'user');
+      return { method: 'POST', path: '/api/v1/posts', body: newPost(otherUser(ctx, caller)), token: ctx.tokens.for(caller) };
+    },
+  },
 ];

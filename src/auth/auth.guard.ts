@@ -9,6 +9,7 @@
 import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { InvalidTokenException } from '../common/access/access';
 import { PUBLIC_ROUTE_KEY } from '../common/access/actor';
 import { SessionsService } from '../sessions/sessions.service';
 import { TokensService } from './tokens.service';
@@ -36,10 +37,10 @@ export class AuthGuard implements CanActivate {
 
   private async authenticate(request: FastifyRequest, header: string): Promise<boolean> {
     const token = BEARER.exec(header)?.[1];
-    if (!token) throw new UnauthorizedException('The Authorization header must be "Bearer <access token>"');
+    if (!token) throw new InvalidTokenException('The Authorization header must be "Bearer <access token>"');
     const actor = this.tokens.verifyAccessToken(token);
-    if (!actor) throw new UnauthorizedException('Invalid or expired access token');
-    if (!(await this.sessions.isLive(actor.sessionId, actor.id))) throw new UnauthorizedException('The session of this access token has ended: log in again');
+    if (!actor) throw new InvalidTokenException('Invalid or expired access token');
+    if (!(await this.sessions.isLive(actor.sessionId, actor.id))) throw new InvalidTokenException('The session of this access token has ended: log in again');
     request.actor = actor;
     return true;
   }

@@ -11,6 +11,7 @@ import { type Actor, ROLES, type Role } from '../common/access/actor';
 import { type Environment, NodeEnv } from '../config/environment';
 
 interface AccessClaims {
+  exp?: unknown;
   sub?: unknown;
   sid?: unknown;
   role?: unknown;
@@ -64,6 +65,8 @@ export class TokensService {
     } catch {
       return undefined;
     }
+    // jsonwebtoken checks exp only when present; every token this service signs has one.
+    if (typeof claims.exp !== 'number') return undefined;
     const id = typeof claims.sub === 'string' && /^[1-9]\d{0,9}$/.test(claims.sub) ? Number(claims.sub) : NaN;
     if (!Number.isSafeInteger(id) || typeof claims.sid !== 'string' || !UUID.test(claims.sid)) return undefined;
     if (!ROLES.includes(claims.role as Role)) return undefined;

@@ -174,17 +174,31 @@ export class Environment {
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   readonly REDIS_URL?: string;
 
+  /**
+   * Which proxies in front of the service to believe about the client's address (X-Forwarded-For), for rate limits
+   * and logs: unset = none (the TCP peer is the client); `true` = any; or comma-separated IPs/CIDRs of the proxies.
+   */
+  @IsOptional()
+  @Matches(/^(true|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, { message: 'TRUST_PROXY must be true or comma-separated IPs/CIDRs' })
+  readonly TRUST_PROXY?: string;
+
   /** Comma-separated origins allowed by CORS; unset: CORS off (no Access-Control-* headers). */
   @IsOptional()
   @Matches(/^https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*$/, { message: 'CORS_ORIGINS must be a comma-separated list of http(s) origins' })
   readonly CORS_ORIGINS?: string;
+
+  /** TRUST_PROXY as Fastify's `trustProxy` option. */
+  get trustProxy(): boolean | string {
+    if (this.TRUST_PROXY === undefined) return false;
+    return this.TRUST_PROXY === 'true' ? true : this.TRUST_PROXY;
+  }
 
   get sqlLogging(): boolean {
     return this.DB_LOG_SQL ?? this.NODE_ENV === NodeEnv.Development;
   }
 }
 
-const OPTIONAL_VARIABLES = ['DATABASE_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS'];
+const OPTIONAL_VARIABLES = ['DATABASE_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'TRUST_PROXY'];
 const MIN_SECRET_BYTES = 32;
 
 /** Builds the typed environment or throws one error that names every bad variable. */

@@ -32,7 +32,7 @@ export type Rotation =
   | { readonly outcome: 'reused' };
 
 // The guard's check on every authenticated request: one primary-key probe.
-const LIVE_SESSION_SQL = 'SELECT 1 FROM sessions WHERE id = $1 AND "userId" = $2 AND "revokedAt" IS NULL AND "expiresAt" > now()';
+export const LIVE_SESSION_SQL = 'SELECT 1 FROM sessions WHERE id = $1 AND "userId" = $2 AND "revokedAt" IS NULL AND "expiresAt" > now()';
 
 @Injectable()
 export class SessionsService {

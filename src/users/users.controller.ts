@@ -50,7 +50,7 @@ export class UsersController {
   })
   @ApiOkResponse({ type: UserPageDto, description: 'A page of live users, each with its posts when include=posts' })
   @ApiBadRequestResponse({ description: 'Unknown or invalid query parameter' })
-  @ApiForbiddenResponse({ description: 'The email filter is for admins only' })
+  @ApiForbiddenResponse({ description: 'Filtering or sorting by email is for admins only' })
   findAll(@CurrentActor() actor: Actor | undefined, @Query() query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
     return this.usersService.findAll(actor, query);
   }
@@ -58,8 +58,8 @@ export class UsersController {
   // Declared before `:id` routes for readers; the router prefers static segments anyway.
   @Get('stats/top-authors')
   @Public()
-  @ApiOperation({ summary: 'Users with the most live posts', operationId: 'getTopAuthors' })
-  @ApiOkResponse({ type: TopAuthorsResponseDto, description: 'Live users by live post count (most first), then by id' })
+  @ApiOperation({ summary: 'Users with the most published posts', operationId: 'getTopAuthors' })
+  @ApiOkResponse({ type: TopAuthorsResponseDto, description: 'Live users by live published post count (most first), then by id' })
   @ApiBadRequestResponse({ description: 'Invalid limit' })
   topAuthors(@Query() query: TopAuthorsQueryDto): Promise<TopAuthorsResponseDto> {
     return this.usersService.topAuthors(query.limit);

@@ -15,8 +15,8 @@ describe('UsersPolicy', () => {
     expect(everyone.map((actor) => UsersPolicy.manage(actor))).toEqual(['unauthenticated', 'forbidden', 'forbidden', 'allow']);
   });
 
-  it('the email filter is for admins, anonymous callers included in the refusal', () => {
-    expect(everyone.map((actor) => UsersPolicy.filterByEmail(actor))).toEqual(['forbidden', 'forbidden', 'forbidden', 'allow']);
+  it('filtering and sorting by email are for admins, anonymous callers included in the refusal', () => {
+    expect(everyone.map((actor) => UsersPolicy.queryByEmail(actor))).toEqual(['forbidden', 'forbidden', 'forbidden', 'allow']);
   });
 
   it('updates: the owner changes their profile but not their role; admins change anything', () => {

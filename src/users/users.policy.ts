@@ -21,8 +21,11 @@ export const UsersPolicy = {
   /** POST /users, /users/with-posts, /users/bulk, POST /users/:id/restore. */
   manage: adminOnly,
 
-  /** The `email` filter of GET /users would tell anyone which addresses have accounts. */
-  filterByEmail(actor: Actor | undefined): Decision {
+  /**
+   * Filtering GET /users by email would tell anyone which addresses have accounts, and sorting by it would give the
+   * hidden addresses away by their order.
+   */
+  queryByEmail(actor: Actor | undefined): Decision {
     return isAdmin(actor) ? 'allow' : 'forbidden';
   },
 

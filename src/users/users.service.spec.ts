@@ -115,9 +115,10 @@ describe('UsersService', () => {
     it.each([
       ['anonymous', undefined],
       ['a user', self(1)],
-    ])('refuses the email filter to %s (403) before any query', async (_who, actor) => {
+    ])('refuses the email filter and the email sort to %s (403) before any query', async (_who, actor) => {
       const { service, users } = setup();
       await expect(service.findAll(actor, query({ email: 'x@y.io' }))).rejects.toBeInstanceOf(ForbiddenException);
+      await expect(service.findAll(actor, query({ sort: 'name,-email' }))).rejects.toBeInstanceOf(ForbiddenException);
       expect(users.count).not.toHaveBeenCalled();
     });
   });

@@ -25,11 +25,12 @@ import { normaliseEmail, User, USER_PUBLIC_ATTRIBUTES, type UserRole } from './m
 import { PasswordHasher } from './password-hasher';
 import { UsersPolicy } from './users.policy';
 
-// Live users only, each with its number of live posts; `::int` so pg returns a number, not a bigint string.
+// Live users only, each with its number of live published posts (drafts are not anyone else's business, not even
+// as a count); `::int` so pg returns a number, not a bigint string.
 const TOP_AUTHORS_SQL = `
   SELECT u.id, u.name, COUNT(p.id)::int AS "postCount"
   FROM users u
-  LEFT JOIN posts p ON p."authorId" = u.id AND p."deletedAt" IS NULL
+  LEFT JOIN posts p ON p."authorId" = u.id AND p."deletedAt" IS NULL AND p.published
   WHERE u."deletedAt" IS NULL
   GROUP BY u.id
   ORDER BY "postCount" DESC, u.id ASC
@@ -115,16 +116,17 @@ export class UsersService {
   async findAll(actor: Actor | undefined, query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
     const scopes: Array<{ method: [string, ...unknown[]] }> = [];
     if (query.role !== undefined) scopes.push({ method: ['withRole', query.role] });
-    if (query.email !== undefined) {
-      enforce(UsersPolicy.filterByEmail(actor), { action: 'filter users by email', resource: 'User' });
-      scopes.push({ method: ['withEmail', query.email] });
+    const order = toOrder(query.sort, USER_SORT_FIELDS);
+    if (query.email !== undefined || order.some(([field]) => field === 'email')) {
+      enforce(UsersPolicy.queryByEmail(actor), { action: 'filter or sort users by email', resource: 'User' });
     }
+    if (query.email !== undefined) scopes.push({ method: ['withEmail', query.email] });
     const filtered = scopes.length > 0 ? this.users.scope(scopes) : this.users;
 
     const total = await filtered.count();
     const rows = (await filtered.findAll({
       attributes: [...USER_PUBLIC_ATTRIBUTES],
-      order: toOrder(query.sort, USER_SORT_FIELDS),
+      order,
       limit: query.limit,
       offset: query.offset,
       raw: true,

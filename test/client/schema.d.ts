@@ -146,7 +146,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users with the most live posts */
+        /** Users with the most published posts */
         get: operations["getTopAuthors"];
         put?: never;
         post?: never;
@@ -430,14 +430,14 @@ export interface components {
             /** @description Where this page lies in the whole result */
             meta: components["schemas"]["PageMeta"];
         };
-        /** @description A user and the number of its live posts */
+        /** @description A user and the number of its live published posts */
         TopAuthor: {
             id: number;
             name: string;
-            /** @description Live posts by this user */
+            /** @description Live published posts by this user (drafts are not counted) */
             postCount: number;
         };
-        /** @description Users with the most live posts */
+        /** @description Users with the most published posts */
         TopAuthors: {
             data: components["schemas"]["TopAuthor"][];
         };
@@ -1374,7 +1374,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The email filter is for admins only */
+            /** @description Filtering or sorting by email is for admins only */
             403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1385,7 +1385,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 403,
                      *       "error": "Forbidden",
-                     *       "message": "The email filter is for admins only"
+                     *       "message": "Filtering or sorting by email is for admins only"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1604,7 +1604,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Live users by live post count (most first), then by id */
+            /** @description Live users by live published post count (most first), then by id */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -12,6 +12,9 @@ import type { Actor } from './actor';
 
 export type Decision = 'allow' | 'unauthenticated' | 'forbidden' | 'hidden';
 
+/** A bearer token was sent and refused: the 401's challenge then says `error="invalid_token"` (RFC 6750). */
+export class InvalidTokenException extends UnauthorizedException {}
+
 export interface Denial {
   /** What the caller was refused, for the 403 message ("change the role of user 3"). */
   readonly action: string;

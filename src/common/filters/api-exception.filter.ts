@@ -4,6 +4,7 @@
  */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidTokenException } from '../access/access';
 import { STATUS_CODES } from 'node:http';
 import {
   BaseError,
@@ -48,8 +49,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (mapped.status === HttpStatus.UNAUTHORIZED) {
       // RFC 6750: say which scheme the API takes, and whether the token that was sent is the problem.
-      const sentToken = http.getRequest<FastifyRequest | undefined>()?.headers.authorization !== undefined;
-      void reply.header('WWW-Authenticate', sentToken ? 'Bearer realm="api", error="invalid_token"' : 'Bearer realm="api"');
+      void reply.header('WWW-Authenticate', exception instanceof InvalidTokenException ? 'Bearer realm="api", error="invalid_token"' : 'Bearer realm="api"');
     }
     if (mapped.retryAfterSeconds !== undefined) {
       void reply.header('Retry-After', String(mapped.retryAfterSeconds));

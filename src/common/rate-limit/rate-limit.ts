@@ -4,6 +4,7 @@
  * neither one address nor one account can be hammered. Counts live in this process, or in Redis when REDIS_URL
  * is set so that every instance shares them. RATE_LIMIT=off turns all of it off.
  */
+import { createHash } from 'node:crypto';
 import { applyDecorators, type ExecutionContext, Injectable, Logger, SetMetadata } from '@nestjs/common';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import {
@@ -48,17 +49,21 @@ export function throttlerOptions(config: ConfigService<Environment, true>): Thro
         name: 'auth-ip',
         limit: setting('AUTH_RATE_LIMIT_PER_IP'),
         ttl: setting('AUTH_RATE_LIMIT_WINDOW_MS'),
-        skipIf: (context) => !isAuthRoute(context),
+        skipIf: (context) => off || !isAuthRoute(context),
       },
       {
         name: 'auth-email',
         limit: setting('AUTH_RATE_LIMIT_PER_EMAIL'),
         ttl: setting('AUTH_RATE_LIMIT_WINDOW_MS'),
-        skipIf: (context) => !isAuthRoute(context) || bodyEmail(context.switchToHttp().getRequest<FastifyRequest>()) === undefined,
+        skipIf: (context) => off || !isAuthRoute(context) || bodyEmail(context.switchToHttp().getRequest<FastifyRequest>()) === undefined,
         getTracker: (request) => `email:${bodyEmail(request as FastifyRequest)}`,
       },
     ],
+    // A throttler's own skipIf replaces this one, so each of those says `off ||` as well.
     skipIf: off ? () => true : undefined,
+    // One count per client and limit, across routes (the library's default key also names the route, which would
+    // give a client a fresh budget on every endpoint); the tracker is hashed so no address or email is stored as is.
+    generateKey: (_context, tracker, name) => `${name}:${createHash('sha256').update(tracker).digest('base64url')}`,
     // Retry-After is set by ApiThrottlerGuard; the per-throttler headers would name internals.
     setHeaders: false,
     errorMessage: 'Too many requests: retry after the number of seconds in Retry-After',
@@ -67,6 +72,7 @@ export function throttlerOptions(config: ConfigService<Environment, true>): Thro
         ? new ThrottlerStorageRedisService(redisUrl, {
             // Never queue behind a Redis that is down: a command fails at once and the request is let through.
             enableOfflineQueue: false,
+            keyPrefix: 'rate-limit:',
             maxRetriesPerRequest: 0,
             commandTimeout: 1000,
             lazyConnect: false,
@@ -75,9 +81,13 @@ export function throttlerOptions(config: ConfigService<Environment, true>): Thro
   };
 }
 
+/** At most one warning per interval while the store is failing: every request would otherwise log one per limit. */
+const STORE_WARNING_INTERVAL_MS = 10_000;
+
 @Injectable()
 export class ApiThrottlerGuard extends ThrottlerGuard {
   private readonly log = new Logger('RateLimit');
+  private lastStoreWarning = 0;
 
   /** A 429 always says when to come back, in the standard header. */
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
@@ -91,7 +101,10 @@ export class ApiThrottlerGuard extends ThrottlerGuard {
       return await super.handleRequest(request);
     } catch (error) {
       if (error instanceof ThrottlerException) throw error;
-      this.log.warn(`Rate limit store unavailable, request not counted: ${error instanceof Error ? error.message : String(error)}`);
+      if (Date.now() - this.lastStoreWarning >= STORE_WARNING_INTERVAL_MS) {
+        this.lastStoreWarning = Date.now();
+        this.log.warn(`Rate limit store unavailable, requests not counted: ${error instanceof Error ? error.message : String(error)}`);
+      }
       return true;
     }
   }
