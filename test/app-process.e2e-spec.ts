@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -20,6 +21,33 @@ const holdingMigrationLock = (url: string, body: (release: () => Promise<void>) 
     });
   });
 
+/** Sends a JSON request to a spawned app; the body comes back parsed when there is one. */
+async function send(app: AppProcess, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}) {
+  const response = await fetch(`${app.baseUrl}${path}`, {
+    method,
+    headers: { ...(options.body !== undefined && { 'content-type': 'application/json' }), ...options.headers },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+}
+
+/**
+ * An admin of a spawned production app, made the way an operator could without the harness: registration (which
+ * always gives role `user`), promotion in the database, then a login, whose token carries the new role.
+ */
+async function registerAdmin(app: AppProcess, url: string, email: string) {
+  const password = 'an admin passphrase for the test';
+  const registered = await send(app, 'POST', '/api/v1/auth/register', { body: { name: 'Process Admin', email, password } });
+  expect(registered.status).toBe(201);
+  expect(registered.body?.user.role).toBe('user');
+  await query(url, `UPDATE users SET role = 'admin' WHERE id = $1`, [registered.body?.user.id]);
+  const login = await send(app, 'POST', '/api/v1/auth/login', { body: { email, password } });
+  expect(login.status).toBe(200);
+  expect(login.body?.user.role).toBe('admin');
+  return { id: login.body?.user.id as number, email, password, accessToken: login.body?.accessToken as string, refreshToken: login.body?.refreshToken as string };
+}
+
 describe('the app as a process', () => {
   it('refuses to start on invalid configuration, naming the variable', async () => {
     const app = AppProcess.spawn({ DATABASE_URL: 'postgres://127.0.0.1:1/none', DB_POOL_MAX: 'lots' }, await freePort());
@@ -27,6 +55,23 @@ describe('the app as a process', () => {
     expect(exit.code).toBe(1);
     expect(app.logs).toMatch(/Invalid environment configuration/);
     expect(app.logs).toMatch(/DB_POOL_MAX="lots"/);
+  });
+
+  it.each([
+    ['without JWT_SECRET', '', /JWT_SECRET: missing/],
+    ['with a JWT_SECRET of 31 bytes', 'k'.repeat(31), /JWT_SECRET: 31 bytes/],
+    // Counted in bytes, not characters: 16 characters of 2 bytes each would pass, 15 are 30 bytes.
+    ['with a JWT_SECRET of 15 two-byte characters', 'é'.repeat(15), /JWT_SECRET: 30 bytes/],
+  ])('refuses to start in production %s, naming JWT_SECRET and never printing it', async (_case, secret, message) => {
+    const app = AppProcess.spawn({ DATABASE_URL: 'postgres://127.0.0.1:1/none', NODE_ENV: 'production', JWT_SECRET: secret }, await freePort());
+    const exit = await app.waitForExit();
+    expect(exit.code).toBe(1);
+    expect(app.logs).toMatch(/Invalid environment configuration/);
+    expect(app.logs).toMatch(message);
+    expect(app.logs).toMatch(/at least 32 bytes/);
+    // Refused at validation, before any connection attempt to the (unreachable) database.
+    expect(app.logs).not.toMatch(/ECONNREFUSED|API listening/);
+    if (secret) expect(app.logs).not.toContain(secret);
   });
 
   describe('with the embedded PostgreSQL (DATABASE_URL unset)', () => {
@@ -157,31 +202,64 @@ describe('the app as a process', () => {
 
     it('logs each request as JSON with its request id, and never the body or credentials', async () => {
       const url = await createScratchDatabase('logging');
-      const app = await AppProcess.start({ DATABASE_URL: url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info' });
-      const response = await fetch(`${app.baseUrl}/api/v1/users`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer s3cr3t-token', 'x-request-id': 'log-probe-1' },
-        body: JSON.stringify({ name: 'Logged Person', email: 'logged-person@example.com' }),
+      const jwtSecret = randomBytes(48).toString('base64');
+      const app = await AppProcess.start({ DATABASE_URL: url, MIGRATE_ON_START: 'true', LOG_LEVEL: 'info', JWT_SECRET: jwtSecret });
+      const admin = await registerAdmin(app, url, 'logged-admin@example.com');
+      const created = await send(app, 'POST', '/api/v1/users', {
+        headers: { authorization: `Bearer ${admin.accessToken}`, 'x-request-id': 'log-probe-1' },
+        body: { name: 'Logged Person', email: 'logged-person@example.com', password: 'the created user passphrase' },
       });
-      expect(response.status).toBe(201);
-      await app.waitForOutput(/log-probe-1/, 10_000);
+      expect(created.status).toBe(201);
+      // A refused credential is not logged either.
+      const refused = await send(app, 'POST', '/api/v1/users', {
+        headers: { authorization: 'Bearer s3cr3t-token', 'x-request-id': 'log-probe-2' },
+        body: { name: 'Refused Person', email: 'refused-person@example.com' },
+      });
+      expect(refused.status).toBe(401);
+      const refreshed = await send(app, 'POST', '/api/v1/auth/refresh', { headers: { 'x-request-id': 'log-probe-3' }, body: { refreshToken: admin.refreshToken } });
+      expect(refreshed.status).toBe(200);
+      await app.waitForOutput(/log-probe-3/, 10_000);
       app.kill('SIGTERM');
       await app.waitForExit();
 
-      const line = app.logs.split('\n').find((entry) => entry.includes('log-probe-1'))!;
-      expect(JSON.parse(line)).toMatchObject({ reqId: 'log-probe-1', req: { method: 'POST', url: '/api/v1/users' }, res: { statusCode: 201 } });
-      expect(app.logs).not.toMatch(/s3cr3t-token|logged-person@example\.com|Logged Person/);
+      const line = (id: string) => JSON.parse(app.logs.split('\n').find((entry) => entry.includes(id))!);
+      expect(line('log-probe-1')).toMatchObject({ reqId: 'log-probe-1', req: { method: 'POST', url: '/api/v1/users' }, res: { statusCode: 201 } });
+      expect(line('log-probe-2')).toMatchObject({ reqId: 'log-probe-2', res: { statusCode: 401 } });
+      expect(line('log-probe-3')).toMatchObject({ reqId: 'log-probe-3', req: { url: '/api/v1/auth/refresh' }, res: { statusCode: 200 } });
+      const secrets = [
+        's3cr3t-token',
+        'logged-person@example.com',
+        'Logged Person',
+        'Refused Person',
+        'the created user passphrase',
+        admin.email,
+        admin.password,
+        admin.accessToken,
+        admin.refreshToken,
+        refreshed.body?.accessToken as string,
+        refreshed.body?.refreshToken as string,
+        '$argon2',
+        jwtSecret,
+      ];
+      for (const secret of secrets) expect([secret, app.logs.includes(secret)]).toEqual([secret, false]);
     });
 
     it('finishes an in-flight request on SIGTERM, then exits 0', async () => {
       const url = await createScratchDatabase('shutdown');
       const app = await AppProcess.start({ DATABASE_URL: url, MIGRATE_ON_START: 'true' });
+      const admin = await registerAdmin(app, url, 'shutdown-admin@example.com');
       const body = JSON.stringify({ name: 'In Flight', email: 'in-flight@example.com' });
 
       // The request is in flight while its body is still arriving; SIGTERM lands in between.
       const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
         const request = httpRequest(
-          { host: '127.0.0.1', port: app.port, method: 'POST', path: '/api/v1/users', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          {
+            host: '127.0.0.1',
+            port: app.port,
+            method: 'POST',
+            path: '/api/v1/users',
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${admin.accessToken}` },
+          },
           (res) => {
             let text = '';
             res.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -200,7 +278,7 @@ describe('the app as a process', () => {
       expect(result.status).toBe(201);
       expect(JSON.parse(result.body)).toMatchObject({ email: 'in-flight@example.com' });
       expect(await app.waitForExit()).toEqual({ code: 0, signal: null });
-      expect(await query(url, 'SELECT email FROM users')).toEqual([{ email: 'in-flight@example.com' }]);
+      expect(await query(url, 'SELECT email FROM users ORDER BY id')).toEqual([{ email: admin.email }, { email: 'in-flight@example.com' }]);
     });
   });
 });

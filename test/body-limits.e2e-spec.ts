@@ -6,6 +6,8 @@ describe('request bodies: content type, shape and size limits (e2e)', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
+    // Other files of this worker leave rows behind (only the harness admin is removed on close): start from none.
+    await t.truncate();
   });
 
   afterAll(async () => {
@@ -26,12 +28,32 @@ describe('request bodies: content type, shape and size limits (e2e)', () => {
     expect(await userCount()).toBe(before);
   });
 
-  it('rejects a body with too many fields before validating them, and opens no transaction', async () => {
-    const wide: Record<string, unknown> = { name: 'Wide', email: 'wide@example.com' };
+  const wideBody = (fields: Record<string, unknown>) => {
+    const wide: Record<string, unknown> = { ...fields };
     for (let i = 0; i < MAX_BODY_FIELDS; i++) wide[`k${i}`] = i;
-    const { result, statements } = await t.captureStatements(() => t.request('POST', '/api/v1/users', { body: wide }));
+    return wide;
+  };
+
+  it('rejects a body with too many fields before validating them, and opens no transaction', async () => {
+    const { result, statements } = await t.captureStatements(() => t.request('POST', '/api/v1/users', { body: wideBody({ name: 'Wide', email: 'wide@example.com' }) }));
     expect(result.status).toBe(400);
     expect(result.body.message).toBe(`Request body has more than ${MAX_BODY_FIELDS} fields`);
+    // The only statement is the auth guard's look-up of the caller's session, which runs first: no BEGIN, no write.
+    expect(statements).toEqual([expect.stringMatching(/^SELECT 1 FROM sessions WHERE /)]);
+  });
+
+  it('rejects a body with too many fields on an anonymous route (register) without touching the database', async () => {
+    const { result, statements } = await t.captureStatements(() =>
+      t.request('POST', '/api/v1/auth/register', { as: null, body: wideBody({ name: 'Wide', email: 'wide-account@example.com', password: 'a long enough passphrase' }) }),
+    );
+    expect(result.status).toBe(400);
+    expect(result.body.message).toBe(`Request body has more than ${MAX_BODY_FIELDS} fields`);
+    expect(statements).toEqual([]);
+  });
+
+  it('checks who is calling before the body: an anonymous oversized-shape write is a 401', async () => {
+    const { result, statements } = await t.captureStatements(() => t.request('POST', '/api/v1/users', { as: null, body: wideBody({ name: 'Wide', email: 'wide@example.com' }) }));
+    expect(result.status).toBe(401);
     expect(statements).toEqual([]);
   });
 

@@ -1,11 +1,13 @@
 /**
- * Swagger UI at /docs in a real browser (Debian's chromium driven by playwright-core): it renders the users and
- * posts operations of openapi.json, and "Try it out" → Execute reaches the running app and gets a 2xx.
+ * Swagger UI at /docs in a real browser (Debian's chromium driven by playwright-core): it renders the auth, users
+ * and posts operations of openapi.json under the app's Content-Security-Policy without a single violation, "Try it
+ * out" → Execute reaches the running app, and a reader can do what issue 10 promises: log in, paste the access
+ * token into Authorize, and create a post.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page, type Response } from 'playwright-core';
 import { createTestApp, type TestApp } from './utils/test-app';
 import { OPENAPI_FILE, openApiValidator } from './utils/openapi-validator';
 
@@ -39,16 +41,30 @@ describe('Swagger UI in headless Chromium (e2e)', () => {
   let profile: string;
   const pageErrors: string[] = [];
   const failedRequests: string[] = [];
+  const consoleErrors: string[] = [];
+  const cspViolations: string[] = [];
+  let docsHeaders: Record<string, string> = {};
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} not found: apt-get install -y --no-install-recommends chromium (CI's script does), or set CHROMIUM_PATH`);
     }
     t = await createTestApp();
+    // Rows other files of this worker left behind would crowd the pages the browser reads.
+    await t.truncate();
     // A fresh profile each run: nothing cached or remembered from another run can make the page pass.
     profile = mkdtempSync(path.join(tmpdir(), 'docs-chromium-'));
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     page = context.pages()[0] ?? (await context.newPage());
+    // What the CSP refuses is reported by the page itself (securitypolicyviolation) and logged as a console error.
+    await page.exposeFunction('reportCspViolation', (violation: string) => cspViolations.push(violation));
+    // A string: this file is compiled without the DOM library, and it runs in the page, not here.
+    await page.addInitScript(`document.addEventListener('securitypolicyviolation', (event) => {
+      window.reportCspViolation(event.violatedDirective + ' refused ' + (event.blockedURI || '(inline)') + ' at ' + event.sourceFile + ':' + event.lineNumber);
+    });`);
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('requestfailed', (request) => failedRequests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`));
     page.on('response', (response) => {
@@ -62,30 +78,14 @@ describe('Swagger UI in headless Chromium (e2e)', () => {
     await t?.close();
   });
 
-  it('lists every users and posts operation of the document', async () => {
-    await page.goto(`${t.baseUrl}/docs`);
-    await page.locator('#operations-users-listUsers').waitFor({ timeout: 30_000 });
-    await expect(page.locator('.info .title').innerText()).resolves.toContain('Users and Posts API');
-
-    for (const tag of ['users', 'posts']) {
-      const rendered = await page.locator(`.opblock[id^="operations-${tag}-"]`).evaluateAll((nodes) => nodes.map((node) => node.id));
-      expect(rendered.sort()).toEqual(operationIds(tag));
-    }
-    // Sanity on the expectation itself: the document has a dozen or so operations under these two tags.
-    expect(operationIds('users').length + operationIds('posts').length).toBeGreaterThanOrEqual(16);
-  });
-
-  it('runs GET /api/v1/users with "Try it out" → Execute and shows the 200 and the data', async () => {
-    const created = await t.request('POST', '/api/v1/users', { body: { name: 'Browser User', email: 'browser@example.com' } });
-    expect(created.status).toBe(201);
-
-    const operation = page.locator('#operations-users-listUsers');
+  /** Expands an operation, turns on "Try it out", optionally replaces the example body, and presses Execute. */
+  async function execute(operation: Locator, path: string, body?: unknown): Promise<Response> {
     await operation.locator('.opblock-summary').first().click();
     await operation.getByRole('button', { name: 'Try it out' }).click();
-    const answer = page.waitForResponse((response) => new URL(response.url()).pathname === '/api/v1/users');
+    if (body !== undefined) await operation.locator('textarea.body-param__text').fill(JSON.stringify(body));
+    const answer = page.waitForResponse((response) => new URL(response.url()).pathname === path);
     await operation.getByRole('button', { name: 'Execute' }).click();
     const response = await answer;
-    expect(response.status()).toBe(200);
     // What the browser got is held to the document like every other response of the suite.
     const url = new URL(response.url());
     openApiValidator().assert({
@@ -95,14 +95,94 @@ describe('Swagger UI in headless Chromium (e2e)', () => {
       headers: new Headers(await response.allHeaders()),
       text: await response.text(),
     });
+    return response;
+  }
 
-    const status = operation.locator('.live-responses-table tbody .response-col_status').first();
-    await expect(status.innerText()).resolves.toMatch(/^200/);
-    await expect(operation.locator('.live-responses-table tbody .response-col_description .microlight').first().innerText()).resolves.toContain('browser@example.com');
+  /** The status and body Swagger UI shows for the last execution of an operation. */
+  async function shownResponse(operation: Locator): Promise<{ status: string; body: string }> {
+    const row = operation.locator('.live-responses-table tbody').first();
+    return {
+      status: await row.locator('.response-col_status').first().innerText(),
+      body: await row.locator('.response-col_description .microlight').first().innerText(),
+    };
+  }
+
+  it('lists every auth, users and posts operation of the document, under a strict Content-Security-Policy', async () => {
+    const response = await page.goto(`${t.baseUrl}/docs`);
+    docsHeaders = (await response?.allHeaders()) ?? {};
+    await page.locator('#operations-users-listUsers').waitFor({ timeout: 30_000 });
+    await expect(page.locator('.info .title').innerText()).resolves.toContain('Users and Posts API');
+    // The policy the page must live with is really there: no inline or foreign scripts.
+    expect(docsHeaders['content-security-policy']).toMatch(/(^|;)\s*script-src 'self'(;|$)/);
+
+    for (const tag of ['auth', 'users', 'posts']) {
+      const rendered = await page.locator(`.opblock[id^="operations-${tag}-"]`).evaluateAll((nodes) => nodes.map((node) => node.id));
+      expect(rendered.sort()).toEqual(operationIds(tag));
+    }
+    // Sanity on the expectation itself: the document has twenty or so operations under these three tags.
+    expect(operationIds('auth').length + operationIds('users').length + operationIds('posts').length).toBeGreaterThanOrEqual(21);
   });
 
-  it('loaded without script errors or failed requests', () => {
+  it('runs GET /api/v1/users with "Try it out" → Execute and shows the 200 and the data, as an anonymous reader sees it', async () => {
+    const created = await t.request('POST', '/api/v1/users', { body: { name: 'Browser User', email: 'browser@example.com' } });
+    expect(created.status).toBe(201);
+
+    const operation = page.locator('#operations-users-listUsers');
+    const response = await execute(operation, '/api/v1/users');
+    expect(response.status()).toBe(200);
+    // Nobody has authorized yet: the browser sent no credentials, and got no one's email.
+    expect(await response.request().headerValue('authorization')).toBeNull();
+
+    const shown = await shownResponse(operation);
+    expect(shown.status).toMatch(/^200/);
+    expect(shown.body).toContain('Browser User');
+    expect(shown.body).not.toContain('browser@example.com');
+  });
+
+  it('logs in with "Try it out", pastes the access token into Authorize, and creates a post that answers 201', async () => {
+    const credentials = { email: 'docs-reader@example.com', password: 'a docs reader passphrase' };
+    const registered = await t.request('POST', '/api/v1/auth/register', { as: null, body: { name: 'Docs Reader', ...credentials } });
+    expect(registered.status).toBe(201);
+    const reader = registered.body.user as { id: number };
+
+    // POST /auth/login in Swagger UI, the token read off the page as a reader would copy it.
+    const login = page.locator('#operations-auth-login');
+    const loggedIn = await execute(login, '/api/v1/auth/login', credentials);
+    expect(loggedIn.status()).toBe(200);
+    const shownLogin = await shownResponse(login);
+    expect(shownLogin.status).toMatch(/^200/);
+    const { accessToken } = JSON.parse(shownLogin.body) as { accessToken: string };
+    expect(accessToken).toBe(((await loggedIn.json()) as { accessToken: string }).accessToken);
+
+    // Authorize → the bearer scheme's value field → Authorize → Close.
+    await page.locator('.scheme-container button.authorize').click();
+    const dialog = page.locator('.modal-ux');
+    await dialog.waitFor();
+    await expect(dialog.innerText()).resolves.toContain('bearer');
+    await dialog.getByLabel('auth-bearer-value').fill(accessToken);
+    // Swagger UI labels its buttons for screen readers: "Authorize" applies the credentials.
+    await dialog.getByRole('button', { name: 'Apply credentials' }).click();
+    // It confirms: the dialog now offers to log out of the scheme instead.
+    await dialog.getByRole('button', { name: 'Remove authorization' }).waitFor();
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    const createPost = page.locator('#operations-posts-createPost');
+    const created = await execute(createPost, '/api/v1/posts', { title: 'From the docs', body: 'Written in Swagger UI' });
+    expect(created.status()).toBe(201);
+    expect(await created.request().headerValue('authorization')).toBe(`Bearer ${accessToken}`);
+    const shownPost = await shownResponse(createPost);
+    expect(shownPost.status).toMatch(/^201/);
+    const post = JSON.parse(shownPost.body) as { id: number; authorId: number; title: string };
+    // No authorId was sent: the post is the logged-in reader's.
+    expect(post).toMatchObject({ title: 'From the docs', authorId: reader.id });
+    expect(await t.rows('SELECT "authorId", title FROM posts WHERE id = $1', [post.id])).toEqual([{ authorId: reader.id, title: 'From the docs' }]);
+  });
+
+  it('loaded without script errors, console errors, CSP violations or failed requests', () => {
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+    expect(consoleErrors).toEqual([]);
     expect(failedRequests).toEqual([]);
   });
 });

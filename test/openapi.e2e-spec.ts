@@ -1,7 +1,8 @@
 /**
  * The OpenAPI document as a product: the committed openapi.json is what the app serves, it is complete by the
- * rules of issue 5, the statuses raised below the controllers are real and declared, and the response
- * validator that every e2e request goes through catches what it should.
+ * rules of issue 5, it says which operations need a bearer token as issue 10 has it, the statuses raised below
+ * the controllers are real and declared, and the response validator that every e2e request goes through catches
+ * what it should.
  */
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
@@ -16,6 +17,22 @@ const operations = Object.entries<Json>(committed.paths).flatMap(([path, item]) 
   METHODS.filter((method) => item[method]).map((method) => ({ path, method, operation: item[method] as Json })),
 );
 const label = ({ method, path }: { method: string; path: string }) => `${method.toUpperCase()} ${path}`;
+
+/** Issue 10's access table: what anonymous callers may do. Every other operation needs a bearer token. */
+const PUBLIC_OPERATIONS = [
+  'getHealth',
+  'register',
+  'login',
+  'refresh',
+  'listUsers',
+  'getUser',
+  'listUserPosts',
+  'getTopAuthors',
+  'listPosts',
+  'getPost',
+].sort();
+const BEARER_ONLY = [{ bearer: [] }];
+const BEARER_OR_ANONYMOUS = [{}, { bearer: [] }];
 
 function resolve(node: Json): Json {
   let current = node;
@@ -46,9 +63,14 @@ describe('openapi.json', () => {
   });
 
   describe('is complete', () => {
-    it('describes the API: users, posts, batch writes and health', () => {
+    it('describes the API: accounts, users, posts, batch writes and health', () => {
       expect(operations.map(({ operation }) => operation.operationId).sort()).toEqual(
         [
+          'register',
+          'login',
+          'refresh',
+          'logout',
+          'getMe',
           'bulkUpsertUsers',
           'createPost',
           'createUser',
@@ -102,7 +124,7 @@ describe('openapi.json', () => {
     it('gives every request body a schema with an example for each field a client must send', () => {
       const bodies = operations.filter(({ operation }) => operation.requestBody);
       expect(bodies.map(({ operation }) => operation.operationId).sort()).toEqual(
-        ['bulkUpsertUsers', 'createPost', 'createUser', 'createUserWithPosts', 'updatePost', 'updateUser'].sort(),
+        ['bulkUpsertUsers', 'createPost', 'createUser', 'createUserWithPosts', 'login', 'refresh', 'register', 'updatePost', 'updateUser'].sort(),
       );
       const missing: string[] = [];
       const walk = (schema: Json, where: string, seen: Set<Json>) => {
@@ -168,7 +190,58 @@ describe('openapi.json', () => {
       expect(statusesOf('updatePost')).toEqual(expect.arrayContaining(['200', '400', '404', '422']));
       expect(statusesOf('createUserWithPosts')).toEqual(expect.arrayContaining(['201', '400', '409']));
       expect(statusesOf('bulkUpsertUsers')).toEqual(expect.arrayContaining(['200', '400', '413']));
-      expect(statusesOf('getHealth')).toEqual(['200', '503']);
+      // A token sent to health must be valid too (401); probes are never rate limited (no 429).
+      expect(statusesOf('getHealth')).toEqual(['200', '401', '503']);
+      expect(statusesOf('register')).toEqual(expect.arrayContaining(['201', '400', '409', '429']));
+      expect(statusesOf('login')).toEqual(expect.arrayContaining(['200', '400', '401', '429']));
+      expect(statusesOf('refresh')).toEqual(expect.arrayContaining(['200', '400', '401', '429']));
+      expect(statusesOf('logout')).toEqual(expect.arrayContaining(['204', '401']));
+      expect(statusesOf('getMe')).toEqual(expect.arrayContaining(['200', '401']));
+    });
+
+    it('declares the bearer scheme, and which operations need it, as the access table has it', () => {
+      expect(committed.components.securitySchemes).toEqual({ bearer: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }) });
+      // No document-wide default: each operation says it, so a new route cannot inherit the wrong answer.
+      expect(committed.security).toBeUndefined();
+      const isPublic = ({ operation }: { operation: Json }) => PUBLIC_OPERATIONS.includes(operation.operationId);
+      expect(operations.filter(isPublic).map(({ operation }) => operation.operationId).sort()).toEqual(PUBLIC_OPERATIONS);
+      for (const entry of operations) {
+        expect([label(entry), entry.operation.security]).toEqual([label(entry), isPublic(entry) ? BEARER_OR_ANONYMOUS : BEARER_ONLY]);
+      }
+    });
+
+    it('documents 401 with WWW-Authenticate everywhere, and 403 and 429 on every operation that needs a token', () => {
+      for (const entry of operations) {
+        const responses = entry.operation.responses as Json;
+        // A token that is sent must be valid on any route, public ones included.
+        expect([label(entry), resolve(responses['401'] ?? {}).headers?.['WWW-Authenticate']]).toEqual([
+          label(entry),
+          { $ref: '#/components/headers/WWW-Authenticate' },
+        ]);
+        if (entry.operation.security.length === 1) {
+          expect([label(entry), Object.keys(responses)]).toEqual([label(entry), expect.arrayContaining(['401', '403', '429'])]);
+        }
+        if (responses['429']) expect([label(entry), responses['429'].headers['Retry-After']]).toEqual([label(entry), { $ref: '#/components/headers/Retry-After' }]);
+        // Every route but the health probe is rate limited.
+        expect([label(entry), '429' in responses]).toEqual([label(entry), entry.path !== '/health']);
+      }
+      expect(committed.components.headers['WWW-Authenticate']).toMatchObject({ required: true, schema: { type: 'string' } });
+    });
+
+    it('never documents a password or its hash in a response', () => {
+      const leaks: string[] = [];
+      const walk = (node: unknown, where: string): void => {
+        if (Array.isArray(node)) return node.forEach((item, index) => walk(item, `${where}[${index}]`));
+        if (typeof node !== 'object' || node === null) return;
+        for (const [key, value] of Object.entries(node)) {
+          if (/password/i.test(key) && where.includes('.properties')) leaks.push(`${where}.${key}`);
+          walk(value, `${where}.${key}`);
+        }
+      };
+      for (const name of ['User', 'UserWithPosts', 'Tokens', 'Post']) walk(committed.components.schemas[name], name);
+      expect(leaks).toEqual([]);
+      // Where a password is taken, the document says it is write-only.
+      for (const name of ['Register', 'Login']) expect(committed.components.schemas[name].properties.password).toMatchObject({ format: 'password', writeOnly: true });
     });
 
     it('types the list envelopes per resource, with meta described', () => {
@@ -238,6 +311,25 @@ describe('openapi.json', () => {
       expect(response.body).toMatchObject({ statusCode: 404, error: STATUS_CODES[404] });
     });
 
+    it('every operation that needs a token answers 401 with WWW-Authenticate without one; the public ones serve anonymous callers', async () => {
+      const refused: Array<[string, string | null]> = [];
+      for (const entry of operations) {
+        const path = entry.path.replace('{id}', '1');
+        const response = await t.request(entry.method.toUpperCase(), path, { as: null, ...(entry.operation.requestBody && { body: {} }) });
+        if (response.status === 401) refused.push([label(entry), response.headers.get('www-authenticate')]);
+      }
+      const protectedOperations = operations.filter((entry) => !PUBLIC_OPERATIONS.includes(entry.operation.operationId));
+      expect(refused).toEqual(protectedOperations.map((entry) => [label(entry), 'Bearer realm="api"']));
+    });
+
+    it('a token that is not valid → 401 on every operation, public ones included, before any body is looked at', async () => {
+      for (const entry of operations) {
+        const path = entry.path.replace('{id}', '1');
+        const response = await t.request(entry.method.toUpperCase(), path, { as: 'not.a.token', ...(entry.operation.requestBody && { body: {} }) });
+        expect([label(entry), response.status, response.headers.get('www-authenticate')]).toEqual([label(entry), 401, 'Bearer realm="api", error="invalid_token"']);
+      }
+    });
+
     it('echoes a plain X-Request-Id and replaces a hostile one', async () => {
       const echoed = await t.request('GET', '/api/v1/users', { headers: { 'x-request-id': 'client-42' } });
       expect(echoed.headers.get('x-request-id')).toBe('client-42');
@@ -264,18 +356,28 @@ describe('openapi.json', () => {
       ]);
     });
 
-    it('rejects a body that misses a field, has a wrong type, or carries an undeclared one', () => {
+    it('accepts a user without email (what callers other than the user and admins get)', () => {
       const { email: _email, ...withoutEmail } = user;
-      expect(check('GET', '/api/v1/users/1', 200, withoutEmail).join()).toMatch(/must have required property 'email'/);
+      expect(check('GET', '/api/v1/users/1', 200, withoutEmail)).toEqual([]);
+    });
+
+    it('rejects a body that misses a field, has a wrong type, or carries an undeclared one', () => {
+      const { name: _name, ...withoutName } = user;
+      expect(check('GET', '/api/v1/users/1', 200, withoutName).join()).toMatch(/must have required property 'name'/);
+      expect(check('GET', '/api/v1/users/1', 200, { ...user, email: 42 }).join()).toMatch(/\/email must be string/);
+      expect(check('GET', '/api/v1/users/1', 200, { ...user, passwordHash: '$argon2id$' }).join()).toMatch(/additional properties \(passwordHash\)/);
       expect(check('GET', '/api/v1/users/1', 200, { ...user, id: '1' }).join()).toMatch(/\/id must be integer/);
       expect(check('GET', '/api/v1/users/1', 200, { ...user, deletedAt: null }).join()).toMatch(/additional properties \(deletedAt\)/);
       expect(check('GET', '/api/v1/users/1', 200, { ...user, createdAt: 'yesterday' }).join()).toMatch(/createdAt must match format "date-time"/);
     });
 
-    it('rejects an error body out of the shared shape, and a missing X-Request-Id', () => {
+    it('rejects an error body out of the shared shape, and a missing X-Request-Id or WWW-Authenticate', () => {
       expect(check('GET', '/api/v1/users/1', 404, { message: 'nope' }).join()).toMatch(/required property 'statusCode'/);
       const problems = validator.problems({ method: 'DELETE', url: '/api/v1/users/1', status: 204, headers: new Headers(), text: '' });
       expect(problems.join()).toMatch(/required header X-Request-Id is missing/);
+      const unauthorized = { statusCode: 401, error: 'Unauthorized', message: 'Authentication required' };
+      expect(check('POST', '/api/v1/users', 401, unauthorized).join()).toMatch(/required header WWW-Authenticate is missing/);
+      expect(check('POST', '/api/v1/users', 401, unauthorized, { 'www-authenticate': 'Bearer realm="api"' })).toEqual([]);
     });
 
     it('routes static segments before parameters, and unknown routes to 404 only', () => {

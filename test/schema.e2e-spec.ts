@@ -23,6 +23,31 @@ async function sequelizeCli(databaseUrl: string, ...args: string[]): Promise<str
   return stdout;
 }
 
+/**
+ * Everything a migration can create in the public schema, in a comparable form: columns, constraints, indexes and
+ * enum types (migration bookkeeping excluded).
+ */
+async function schemaOf(sequelize: PlainSequelize): Promise<Record<string, unknown[]>> {
+  const select = (sql: string) => sequelize.query(sql, { type: QueryTypes.SELECT });
+  return {
+    columns: await select(
+      `SELECT table_name, column_name, data_type, udt_name, character_maximum_length, is_nullable, column_default
+         FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'SequelizeMeta' ORDER BY table_name, column_name`,
+    ),
+    constraints: await select(
+      `SELECT c.conrelid::regclass::text AS "table", c.conname AS name, pg_get_constraintdef(c.oid) AS definition
+         FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+        WHERE n.nspname = 'public' AND c.conrelid::regclass::text <> '"SequelizeMeta"' ORDER BY 1, 2`,
+    ),
+    indexes: await select(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'SequelizeMeta' ORDER BY 1, 2`),
+    enums: await select(
+      `SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder)::text[] AS labels
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
+        WHERE n.nspname = 'public' GROUP BY t.typname ORDER BY 1`,
+    ),
+  };
+}
+
 async function publicTables(sequelize: PlainSequelize): Promise<string[]> {
   const rows = await sequelize.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1", {
     type: QueryTypes.SELECT,
@@ -58,10 +83,16 @@ describe('migrations', () => {
     expect(await hasPendingMigrations(sequelize)).toBe(false);
     expect((await createMigrator(sequelize).executed()).map((migration) => migration.name)).toEqual(files);
 
+    const migrated = await schemaOf(sequelize);
+
     await sequelizeCli(url, 'db:migrate:undo');
     expect((await createMigrator(sequelize).pending()).map((migration) => migration.name)).toEqual(files.slice(-1));
     expect(await hasPendingMigrations(sequelize)).toBe(true);
     expect(await pendingMigrations(sequelize)).toEqual(files.slice(-1));
+    // The last migration's `down` undoes exactly what its `up` did: the schema is the one the migrations before it build.
+    expect(await schemaOf(sequelize)).toEqual(await schemaBefore(files.at(-2)!));
+    await sequelizeCli(url, 'db:migrate');
+    expect(await schemaOf(sequelize)).toEqual(migrated);
 
     await sequelizeCli(url, 'db:migrate:undo:all');
     expect(await publicTables(sequelize)).toEqual(['SequelizeMeta']);
@@ -74,8 +105,21 @@ describe('migrations', () => {
     await createMigrator(sequelize).up();
     expect(await hasPendingMigrations(sequelize)).toBe(false);
     expect(await publicTables(sequelize)).toEqual(expect.arrayContaining(['SequelizeMeta', 'posts', 'users']));
+    // The app's migrator builds what the CLI builds.
+    expect(await schemaOf(sequelize)).toEqual(migrated);
     expect(await sequelizeCli(url, 'db:migrate:status')).not.toMatch(/^down /m);
   });
+
+  /** The schema of a fresh database migrated (by the app's migrator) up to and including `last`. */
+  async function schemaBefore(last: string): Promise<Record<string, unknown[]>> {
+    const other = new PlainSequelize(await createScratchDatabase('partial'), { logging: false });
+    try {
+      await createMigrator(other).up({ to: last });
+      return await schemaOf(other);
+    } finally {
+      await other.close();
+    }
+  }
 });
 
 interface ColumnRow {
@@ -101,7 +145,29 @@ const SQL_TYPES: Record<string, string> = {
   BOOLEAN: 'boolean',
   DATE: 'timestamp with time zone',
   ENUM: 'USER-DEFINED',
+  UUID: 'uuid',
 };
+
+/**
+ * Foreign keys that no model declares as an association, because no code follows them: each with the reason.
+ * The test below fails for a foreign key that is neither an association nor listed here, and for a listed one the
+ * schema does not have.
+ */
+const FOREIGN_KEYS_WITHOUT_ASSOCIATION = [
+  // Sessions never load their user (src/sessions/models/session.model.ts); the key makes a hard delete of a user end them.
+  { table: 'sessions', column: 'userId', target: 'users', onDelete: 'CASCADE', onUpdate: 'CASCADE' },
+];
+
+interface ForeignKeyRow {
+  table: string;
+  column: string;
+  target: string;
+  onDelete: string;
+  onUpdate: string;
+}
+
+/** NO ACTION and RESTRICT differ only for deferred constraints, which the schema has none of: both refuse the delete. */
+const refusal = (rule: string) => (rule === 'NO ACTION' ? 'RESTRICT' : rule);
 
 /** `'user'::enum_users_role` → `user`, `false` → `false`. */
 function literal(columnDefault: string | null): string | null {
@@ -210,5 +276,39 @@ describe('schema drift: the migrated schema matches the models', () => {
         expect(keys).toEqual([{ target: association.target.getTableName() }]);
       }
     }
+  });
+
+  it('knows every foreign key of the schema, with the delete and update rules the migrations set', async () => {
+    const actual = await testApp.sequelize.query<ForeignKeyRow>(
+      `SELECT tc.table_name AS "table", kcu.column_name AS "column", ccu.table_name AS target,
+              rc.delete_rule AS "onDelete", rc.update_rule AS "onUpdate"
+         FROM information_schema.table_constraints tc
+         JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name AND kcu.table_schema = tc.table_schema
+         JOIN information_schema.constraint_column_usage ccu ON ccu.constraint_name = tc.constraint_name AND ccu.table_schema = tc.table_schema
+         JOIN information_schema.referential_constraints rc ON rc.constraint_name = tc.constraint_name AND rc.constraint_schema = tc.table_schema
+        WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = 'public'`,
+      { type: QueryTypes.SELECT },
+    );
+    const declared: ForeignKeyRow[] = [...FOREIGN_KEYS_WITHOUT_ASSOCIATION];
+    for (const model of models) {
+      for (const association of Object.values(model.associations).filter((item) => item.associationType === 'BelongsTo')) {
+        // Sequelize fills in its defaults (NO ACTION or SET NULL on delete, CASCADE on update) for what a model leaves out.
+        const options = (association as unknown as { options: { onDelete?: string; onUpdate?: string } }).options;
+        declared.push({
+          table: model.getTableName() as string,
+          column: association.foreignKey,
+          target: association.target.getTableName() as string,
+          onDelete: options.onDelete!,
+          onUpdate: options.onUpdate!,
+        });
+      }
+    }
+    const comparable = (keys: ForeignKeyRow[]) =>
+      keys
+        .map((key) => ({ ...key, onDelete: refusal(key.onDelete.toUpperCase()), onUpdate: refusal(key.onUpdate.toUpperCase()) }))
+        .sort((a, b) => `${a.table}.${a.column}`.localeCompare(`${b.table}.${b.column}`));
+    expect(comparable(actual)).toEqual(comparable(declared));
+    // Sanity on the expectation: the three foreign keys of the accounts and posts schema.
+    expect(actual.map((key) => `${key.table}.${key.column}`).sort()).toEqual(['posts.authorId', 'refresh_tokens.sessionId', 'sessions.userId']);
   });
 });

@@ -389,7 +389,10 @@ export interface components {
         };
         /** @description The refresh token of a live session */
         Refresh: {
-            /** @description As returned by login, register or the previous refresh; each works once */
+            /**
+             * @description As returned by login, register or the previous refresh; each works once
+             * @example kq3N0f8vJm2uYw5hXc9TgB4rLd7sPa1ZeQ6oUi0nHyE
+             */
             refreshToken: string;
         };
         /** @description A new user, created by an admin */

@@ -102,6 +102,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     return tokens.issueAccessToken({ id: user.id, role: user.role, sessionId: session.sessionId });
   };
   const admin = await createHarnessAdmin(sequelize, tokenFor);
+  openApps += 1;
 
   let captured: string[] | undefined;
   sequelize.addHook('afterQuery', (_options, query) => {
@@ -149,14 +150,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       return rows as T[];
     },
     async truncate() {
-      const tables = await sequelize.query<{ name: string }>(
-        `SELECT quote_ident(tablename) AS name FROM pg_tables
-         WHERE schemaname = 'public' AND tablename NOT IN ('SequelizeMeta', 'SequelizeData', 'users', 'sessions')`,
-        { type: QueryTypes.SELECT },
-      );
-      if (tables.length > 0) {
-        await sequelize.query(`TRUNCATE TABLE ${tables.map((table) => table.name).join(', ')} RESTART IDENTITY CASCADE`);
-      }
+      await emptyTables(sequelize, ['users', 'sessions']);
       await sequelize.query('DELETE FROM sessions WHERE "userId" <> $1', { bind: [admin.id] });
       await sequelize.query('DELETE FROM users WHERE id <> $1', { bind: [admin.id] });
       // Whatever a test did to the admin (renamed, demoted, deleted, logged out) is undone.
@@ -164,12 +158,31 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       await sequelize.query('UPDATE sessions SET "revokedAt" = NULL WHERE "userId" = $1', { bind: [admin.id] });
     },
     async close() {
-      // Leaves the database as it found it for the next app of the same worker.
-      await sequelize.query('DELETE FROM posts WHERE "authorId" = $1', { bind: [admin.id] }).catch(() => undefined);
-      await sequelize.query('DELETE FROM users WHERE id = $1', { bind: [admin.id] }).catch(() => undefined);
+      openApps -= 1;
+      if (openApps === 0) {
+        // The last app of this file: the next file of this worker starts from empty tables (ids restarted).
+        await emptyTables(sequelize, []).catch(() => undefined);
+      } else {
+        // Another app of this file still uses the database: take away only what this one added for itself.
+        await sequelize.query('DELETE FROM posts WHERE "authorId" = $1', { bind: [admin.id] }).catch(() => undefined);
+        await sequelize.query('DELETE FROM users WHERE id = $1', { bind: [admin.id] }).catch(() => undefined);
+      }
       await app.close();
     },
   };
+}
+
+/** Apps of this test file not closed yet (each file has its own module registry, so its own count). */
+let openApps = 0;
+
+/** TRUNCATE every application table but the migrations' bookkeeping and `keep`. */
+async function emptyTables(sequelize: Sequelize, keep: string[]): Promise<void> {
+  const tables = await sequelize.query<{ name: string }>(
+    `SELECT quote_ident(tablename) AS name FROM pg_tables
+     WHERE schemaname = 'public' AND NOT (tablename = ANY($1))`,
+    { bind: [['SequelizeMeta', 'SequelizeData', ...keep]], type: QueryTypes.SELECT },
+  );
+  if (tables.length > 0) await sequelize.query(`TRUNCATE TABLE ${tables.map((table) => table.name).join(', ')} RESTART IDENTITY CASCADE`);
 }
 
 const HARNESS_ADMIN_NAME = 'Harness Admin';

@@ -27,7 +27,11 @@ export class LoginDto {
 
 @ApiSchema({ name: 'Refresh', description: 'The refresh token of a live session' })
 export class RefreshDto {
-  @ApiProperty({ maxLength: 512, description: 'As returned by login, register or the previous refresh; each works once' })
+  @ApiProperty({
+    maxLength: 512,
+    description: 'As returned by login, register or the previous refresh; each works once',
+    example: 'kq3N0f8vJm2uYw5hXc9TgB4rLd7sPa1ZeQ6oUi0nHyE',
+  })
   @IsString()
   @MaxLength(512)
   readonly refreshToken!: string;
