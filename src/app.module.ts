@@ -9,7 +9,7 @@ import { ApiExceptionFilter } from './common/filters/api-exception.filter';
 import { BodyLimitsGuard } from './common/guards/body-limits.guard';
 import { TransactionalRoutesCheck } from './common/interceptors/transactional-routes.check';
 import { ApiValidationPipe } from './common/pipes/api-validation.pipe';
-import { ApiThrottlerGuard, throttlerOptions } from './common/rate-limit/rate-limit';
+import { RATE_LIMIT_GUARD, throttlerOptions } from './common/rate-limit/rate-limit';
 import { type Environment, validateEnvironment } from './config/environment';
 import { loggerParams } from './config/logger.config';
 import { DatabaseModule } from './database/database.module';
@@ -46,7 +46,7 @@ import { UsersModule } from './users/users.module';
       }),
     },
     // Global guards run in this order: rate limits before any work, then who is calling, then the body's shape.
-    { provide: APP_GUARD, useClass: ApiThrottlerGuard },
+    RATE_LIMIT_GUARD,
     { provide: APP_GUARD, useExisting: AuthGuard },
     { provide: APP_GUARD, useClass: BodyLimitsGuard },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },

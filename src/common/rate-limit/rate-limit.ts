@@ -5,17 +5,21 @@
  * is set so that every instance shares them. RATE_LIMIT=off turns all of it off.
  */
 import { createHash } from 'node:crypto';
-import { applyDecorators, type ExecutionContext, Injectable, Logger, SetMetadata } from '@nestjs/common';
+import { applyDecorators, type CanActivate, type ExecutionContext, Injectable, Logger, type Provider, SetMetadata } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import {
+  getOptionsToken,
+  getStorageToken,
   ThrottlerException,
   ThrottlerGuard,
   type ThrottlerLimitDetail,
   type ThrottlerModuleOptions,
   type ThrottlerRequest,
+  type ThrottlerStorage,
 } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import type { ConfigService } from '@nestjs/config';
+import { ConfigService } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Environment } from '../../config/environment';
 import { normaliseEmail } from '../validation/email';
@@ -109,3 +113,17 @@ export class ApiThrottlerGuard extends ThrottlerGuard {
     }
   }
 }
+
+/** Lets every request through at no cost (synchronously: Nest awaits nothing for it). */
+const NO_RATE_LIMIT: CanActivate = { canActivate: () => true };
+
+/**
+ * The global rate-limit guard. With RATE_LIMIT=off it is not the throttler at all: the benchmark and the tests that do
+ * not test limits then pay nothing per request for it.
+ */
+export const RATE_LIMIT_GUARD: Provider = {
+  provide: APP_GUARD,
+  inject: [getOptionsToken(), getStorageToken(), Reflector, ConfigService],
+  useFactory: (options: ThrottlerModuleOptions, storage: ThrottlerStorage, reflector: Reflector, config: ConfigService<Environment, true>) =>
+    config.get('RATE_LIMIT', { infer: true }) === 'off' ? NO_RATE_LIMIT : new ApiThrottlerGuard(options, storage, reflector),
+};
