@@ -123,6 +123,20 @@ describe('Auth (e2e)', () => {
     await t.truncate();
   });
 
+  describe('an email that is not well-formed text (a lone UTF-16 surrogate)', () => {
+    // The validator library measured such a string with encodeURI, which threw: a 500 for anyone, logged at error.
+    it.each(['\ud800', 'a\udc00@example.com', 'x\ud83d@example.com'])('%j is a 400 on register, login, PATCH and bulk, and nothing is written', async (email) => {
+      const users = await t.rows('SELECT id FROM users');
+      expectApiError(await send('POST', '/api/v1/auth/register', { body: { name: 'Surrogate', email, password: newPassword() }, as: null }), 400);
+      expectApiError(await login(email, 'whatever-it-is-1'), 400);
+      const account = await register();
+      expectApiError(await send('PATCH', `/api/v1/users/${account.id}`, { body: { email }, as: account.accessToken }), 400);
+      expectApiError(await send('POST', '/api/v1/users/bulk', { body: { users: [{ name: 'Bulk', email }] } }), 400);
+      expectApiError(await send('POST', '/api/v1/users', { body: { name: 'Created', email } }), 400);
+      expect(await t.rows('SELECT id FROM users')).toHaveLength(users.length + 1);
+    });
+  });
+
   describe('POST /auth/register', () => {
     it('201: the user with email, a working token pair, role user, one session', async () => {
       const email = newEmail('ada');

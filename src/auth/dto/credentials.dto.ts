@@ -1,6 +1,7 @@
 import { ApiProperty, ApiSchema, PickType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
+import { IsEmailAddress } from '../../common/validation/email';
 import { IsPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/validation/input-rules';
 import { CreateUserDto } from '../../users/dto/create-user.dto';
 
@@ -17,7 +18,7 @@ export class LoginDto {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @MaxLength(255)
-  @IsEmail()
+  @IsEmailAddress()
   readonly email!: string;
 
   @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH, format: 'password', writeOnly: true, example: 'correct horse battery staple' })

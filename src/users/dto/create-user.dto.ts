@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { IsIn, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmailAddress } from '../../common/validation/email';
 import { HasNoNul, IsPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/validation/input-rules';
 import { USER_ROLES, type UserRole } from '../models/user.model';
 
@@ -17,7 +18,7 @@ export class CreateUserDto {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @MaxLength(255)
-  @IsEmail()
+  @IsEmailAddress()
   readonly email!: string;
 
   @ApiPropertyOptional({ enum: USER_ROLES, default: 'user', description: 'Set by admins only' })

@@ -4,7 +4,8 @@
  */
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { IsEmailAddress } from '../../common/validation/email';
 import { ListQueryDto } from '../../common/pagination/list-query.dto';
 import { toBoolean, toInteger } from '../../common/pagination/query-transforms';
 import { USER_ROLES, type UserRole } from '../models/user.model';
@@ -48,7 +49,7 @@ export class ListUsersQueryDto extends IntersectionType(ListQueryDto(USER_SORT_F
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @MaxLength(255)
-  @IsEmail()
+  @IsEmailAddress()
   readonly email?: string;
 }
 
