@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -18,6 +18,13 @@ import { AuthService } from './auth.service';
 import { LoginDto, RefreshDto, RegisterDto } from './dto/credentials.dto';
 import { TokensResponseDto } from './dto/tokens-response.dto';
 
+/**
+ * register, login and refresh: open to anyone, under the strict rate limits, and outside the request transaction (they
+ * hash or check a password before writing, and a refresh that answers a reused token with 401 must keep the
+ * revocation it wrote: each writes in one short transaction of its own).
+ */
+const CredentialsRoute = (): MethodDecorator => applyDecorators(Public(), Transactional(false), AuthRateLimit());
+
 @TransactionalRoutes()
 @ApiTags('auth')
 @Controller({ path: 'auth', version: '1' })
@@ -25,9 +32,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('register')
-  @Public()
-  @Transactional(false)
-  @AuthRateLimit()
+  @CredentialsRoute()
   @ApiOperation({ summary: 'Create an account and log in', description: 'The role is always `user`.', operationId: 'register' })
   @ApiCreatedResponse({ type: TokensResponseDto, description: 'The new account and its first session' })
   @ApiBadRequestResponse({ description: 'Invalid body (a password of 12–128 characters; no other fields, `role` included)' })
@@ -37,9 +42,7 @@ export class AuthController {
   }
 
   @Post('login')
-  @Public()
-  @Transactional(false)
-  @AuthRateLimit()
+  @CredentialsRoute()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Log in with email and password', operationId: 'login' })
   @ApiOkResponse({ type: TokensResponseDto, description: 'A new session' })
@@ -50,10 +53,7 @@ export class AuthController {
   }
 
   @Post('refresh')
-  @Public()
-  // Answering a reused token revokes its session, and that must stay written although the answer is a 401.
-  @Transactional(false)
-  @AuthRateLimit()
+  @CredentialsRoute()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Exchange a refresh token for a new pair',

@@ -9,7 +9,8 @@ import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { jwtOptions, TokensService } from './tokens.service';
 
-// AuthGuard is exported for AppModule to register globally, in order with the other global guards.
+// AuthGuard is exported for AppModule to register globally, in order with the other global guards; its own
+// dependencies are resolved here.
 @Module({
   imports: [
     JwtModule.registerAsync({
@@ -21,6 +22,6 @@ import { jwtOptions, TokensService } from './tokens.service';
   ],
   controllers: [AuthController],
   providers: [AuthService, TokensService, AuthGuard],
-  exports: [AuthGuard, TokensService, SessionsModule],
+  exports: [AuthGuard],
 })
 export class AuthModule {}

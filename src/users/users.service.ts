@@ -148,7 +148,7 @@ export class UsersService {
   /** One statement, with or without the embedded posts. */
   async findOne(actor: Actor | undefined, id: number, query: UserIncludeQueryDto = {}): Promise<UserResponseDto> {
     if (query.include !== 'posts') {
-      const [row] = await pooledSelect<UserRow>(this.sequelize, USER_BY_ID_SQL, [id]);
+      const row = await this.findLive(id);
       if (!row) throw new NotFoundException(`User ${id} not found`);
       return toUserResponse(row, actor);
     }

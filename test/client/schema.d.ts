@@ -378,6 +378,7 @@ export interface components {
         Login: {
             /**
              * Format: email
+             * @description Stored trimmed and lower-cased
              * @example ada@example.com
              */
             email: string;

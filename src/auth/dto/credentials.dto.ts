@@ -1,7 +1,5 @@
 import { ApiProperty, ApiSchema, PickType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsString, MaxLength } from 'class-validator';
-import { IsEmailAddress } from '../../common/validation/email';
 import { IsPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/validation/input-rules';
 import { CreateUserDto } from '../../users/dto/create-user.dto';
 
@@ -13,14 +11,7 @@ export class RegisterDto extends PickType(CreateUserDto, ['name', 'email'] as co
 }
 
 @ApiSchema({ name: 'Login', description: 'Email and password of an account' })
-export class LoginDto {
-  @ApiProperty({ format: 'email', maxLength: 255, example: 'ada@example.com' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString()
-  @MaxLength(255)
-  @IsEmailAddress()
-  readonly email!: string;
-
+export class LoginDto extends PickType(CreateUserDto, ['email'] as const) {
   @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH, format: 'password', writeOnly: true, example: 'correct horse battery staple' })
   @IsPassword({ checkLength: false })
   readonly password!: string;

@@ -44,8 +44,8 @@ function bodyEmail(request: FastifyRequest): string | undefined {
 
 export function throttlerOptions(config: ConfigService<Environment, true>): ThrottlerModuleOptions {
   const setting = <K extends keyof Environment>(key: K): Environment[K] => config.get(key, { infer: true });
-  const off = setting('RATE_LIMIT') === 'off';
-  const redisUrl = setting('REDIS_URL');
+  // With RATE_LIMIT=off the throttler never runs (RATE_LIMIT_GUARD below): no Redis connection is opened for it.
+  const redisUrl = setting('RATE_LIMIT') === 'off' ? undefined : setting('REDIS_URL');
   return {
     throttlers: [
       { name: 'default', limit: setting('RATE_LIMIT_MAX'), ttl: setting('RATE_LIMIT_WINDOW_MS') },
@@ -53,18 +53,16 @@ export function throttlerOptions(config: ConfigService<Environment, true>): Thro
         name: 'auth-ip',
         limit: setting('AUTH_RATE_LIMIT_PER_IP'),
         ttl: setting('AUTH_RATE_LIMIT_WINDOW_MS'),
-        skipIf: (context) => off || !isAuthRoute(context),
+        skipIf: (context) => !isAuthRoute(context),
       },
       {
         name: 'auth-email',
         limit: setting('AUTH_RATE_LIMIT_PER_EMAIL'),
         ttl: setting('AUTH_RATE_LIMIT_WINDOW_MS'),
-        skipIf: (context) => off || !isAuthRoute(context) || bodyEmail(context.switchToHttp().getRequest<FastifyRequest>()) === undefined,
+        skipIf: (context) => !isAuthRoute(context) || bodyEmail(context.switchToHttp().getRequest<FastifyRequest>()) === undefined,
         getTracker: (request) => `email:${bodyEmail(request as FastifyRequest)}`,
       },
     ],
-    // A throttler's own skipIf replaces this one, so each of those says `off ||` as well.
-    skipIf: off ? () => true : undefined,
     // One count per client and limit, across routes (the library's default key also names the route, which would
     // give a client a fresh budget on every endpoint); the tracker is hashed so no address or email is stored as is.
     generateKey: (_context, tracker, name) => `${name}:${createHash('sha256').update(tracker).digest('base64url')}`,
@@ -72,7 +70,7 @@ export function throttlerOptions(config: ConfigService<Environment, true>): Thro
     setHeaders: false,
     errorMessage: 'Too many requests: retry after the number of seconds in Retry-After',
     storage:
-      redisUrl && !off
+      redisUrl
         ? new ThrottlerStorageRedisService(redisUrl, {
             // Never queue behind a Redis that is down: a command fails at once and the request is let through.
             enableOfflineQueue: false,
