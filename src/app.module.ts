@@ -6,7 +6,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { ApiExceptionFilter } from './common/filters/api-exception.filter';
-import { BodyLimitsGuard } from './common/guards/body-limits.guard';
+import { RequestInputGuard } from './common/guards/request-input.guard';
 import { TransactionalRoutesCheck } from './common/interceptors/transactional-routes.check';
 import { ApiValidationPipe } from './common/pipes/api-validation.pipe';
 import { RATE_LIMIT_GUARD, throttlerOptions } from './common/rate-limit/rate-limit';
@@ -45,10 +45,10 @@ import { UsersModule } from './users/users.module';
         forbidUnknownValues: true,
       }),
     },
-    // Global guards run in this order: rate limits before any work, then who is calling, then the body's shape.
+    // Global guards run in this order: rate limits before any work, then who is calling, then the shape of the query and body.
     RATE_LIMIT_GUARD,
     { provide: APP_GUARD, useExisting: AuthGuard },
-    { provide: APP_GUARD, useClass: BodyLimitsGuard },
+    { provide: APP_GUARD, useClass: RequestInputGuard },
     { provide: APP_FILTER, useClass: ApiExceptionFilter },
     // The TransactionInterceptor is bound per route by @TransactionalRoutes(); this refuses to start when one lacks it.
     TransactionalRoutesCheck,

@@ -4,15 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
-import { VersioningType } from '@nestjs/common';
+import { BadRequestException, UnsupportedMediaTypeException, VersioningType } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { createOpenApiDocument } from './common/openapi/openapi-document';
-import type { Environment } from './config/environment';
+import { Environment, type HttpLimits } from './config/environment';
 
 export const API_PREFIX = 'api';
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -57,9 +57,46 @@ function applyResponsePolicy(request: FastifyRequest, reply: FastifyReply): void
   if (!request.url.startsWith('/docs')) void reply.header('Cache-Control', 'no-store');
 }
 
-export function createHttpAdapter(options: { trustProxy?: boolean | string } = {}): FastifyAdapter {
+/**
+ * The JSON parser: Fastify's own (prototype poisoning refused), fed only UTF-8. A body declared in another charset
+ * is a 415; bytes that are not UTF-8 are a 400 instead of being silently replaced by U+FFFD.
+ */
+function addJsonParser(instance: FastifyInstance): void {
+  const parseJson = instance.getDefaultJsonParser('error', 'error');
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  instance.removeContentTypeParser('application/json');
+  instance.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      done(new UnsupportedMediaTypeException(`Request bodies must be UTF-8 JSON; charset=${charset.slice(0, 40)} is not supported`), undefined);
+      return;
+    }
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new BadRequestException('Request body is not valid UTF-8'), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+}
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+
+
+export function createHttpAdapter(options: { trustProxy?: boolean | string; limits?: HttpLimits } = {}): FastifyAdapter {
+  // Without limits (the OpenAPI generator): the environment's defaults.
+  const limits = options.limits ?? new Environment().httpLimits;
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // Node answers 408 itself when headers, or the whole request, take longer than these; it checks every
+    // connectionsCheckingInterval, so that is kept well below the shortest limit.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
     trustProxy: options.trustProxy ?? false,
     logger: false,
     requestIdHeader: false,
@@ -82,6 +119,8 @@ export function createHttpAdapter(options: { trustProxy?: boolean | string } = {
   // Every body this API takes is JSON: without Fastify's default text/plain parser (and without Nest's
   // form parser, see NEST_APP_OPTIONS), any other content type is a 415.
   adapter.getInstance().removeContentTypeParser('text/plain');
+  addJsonParser(adapter.getInstance());
+  adapter.getInstance().server.maxConnections = limits.maxConnections;
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     applyResponsePolicy(request, reply);

@@ -24,7 +24,7 @@ async function start(environment: Environment): Promise<void> {
   const { AppModule } = require('./app.module') as typeof import('./app.module');
   const { configureApp, createHttpAdapter, NEST_APP_OPTIONS } = require('./app.setup') as typeof import('./app.setup');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  running.app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter({ trustProxy: environment.trustProxy }), {
+  running.app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter({ trustProxy: environment.trustProxy, limits: environment.httpLimits }), {
     ...NEST_APP_OPTIONS,
     bufferLogs: true,
     abortOnError: false,

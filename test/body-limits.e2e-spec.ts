@@ -1,4 +1,4 @@
-import { MAX_BODY_DEPTH, MAX_BODY_FIELDS } from '../src/common/guards/body-limits.guard';
+import { MAX_BODY_DEPTH, MAX_BODY_FIELDS } from '../src/common/guards/request-input.guard';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 describe('request bodies: content type, shape and size limits (e2e)', () => {

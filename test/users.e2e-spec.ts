@@ -237,7 +237,7 @@ describe('Users API (e2e)', () => {
       expect(afterSessionProbe(statements)).toHaveLength(1);
     });
 
-    it('include=posts embeds live posts (published filter too), still one statement', async () => {
+    it('include=posts embeds live posts (published filter too) with their count, in one more statement', async () => {
       const user = await createUser(t);
       const first = await createPost(t, user.id, { published: true });
       const second = await createPost(t, user.id);
@@ -246,13 +246,15 @@ describe('Users API (e2e)', () => {
 
       const { result, statements } = await t.captureStatements(() => t.request('GET', `/api/v1/users/${user.id}?include=posts`));
       expect(result.status).toBe(200);
-      expect(result.body).toEqual({ ...user, posts: [second, first] });
-      expect(afterSessionProbe(statements)).toHaveLength(1);
+      expect(result.body).toEqual({ ...user, postCount: 2, posts: [second, first] });
+      expect(afterSessionProbe(statements)).toHaveLength(2);
 
       const drafts = await t.request('GET', `/api/v1/users/${user.id}?include=posts&published=false`);
-      expect(drafts.body.posts).toEqual([second]);
+      expect(drafts.body).toMatchObject({ postCount: 1, posts: [second] });
+      const newest = await t.request('GET', `/api/v1/users/${user.id}?include=posts&postsLimit=1`);
+      expect(newest.body).toMatchObject({ postCount: 2, posts: [second] });
       const none = await t.request('GET', `/api/v1/users/${(await createUser(t)).id}?include=posts`);
-      expect(none.body.posts).toEqual([]);
+      expect(none.body).toMatchObject({ postCount: 0, posts: [] });
     });
 
     it('404 for a missing or deleted user', async () => {

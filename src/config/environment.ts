@@ -24,6 +24,13 @@ const toBoolean = ({ value }: { value: unknown }) => {
   return value;
 };
 
+export interface HttpLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
 export class Environment {
   @IsEnum(NodeEnv)
   readonly NODE_ENV: NodeEnv = NodeEnv.Development;
@@ -187,6 +194,44 @@ export class Environment {
   @Matches(/^https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*$/, { message: 'CORS_ORIGINS must be a comma-separated list of http(s) origins' })
   readonly CORS_ORIGINS?: string;
 
+  /** Time for a client to send a request's headers; beyond it the server answers 408 and closes the connection. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  readonly HTTP_HEADERS_TIMEOUT_MS: number = 10_000;
+
+  /** Time for a client to send a whole request, headers and body: a body sent too slowly is cut off with 408. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  readonly HTTP_REQUEST_TIMEOUT_MS: number = 30_000;
+
+  /** How long an idle keep-alive connection stays open; above a load balancer's idle timeout, so it closes first. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  readonly HTTP_KEEP_ALIVE_TIMEOUT_MS: number = 72_000;
+
+  /** Open connections the server accepts at once; further ones are closed as they arrive. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  readonly HTTP_MAX_CONNECTIONS: number = 10_000;
+
+  /** The HTTP server's time and connection limits, for `createHttpAdapter`. */
+  get httpLimits(): HttpLimits {
+    return {
+      headersTimeoutMs: this.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: this.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: this.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: this.HTTP_MAX_CONNECTIONS,
+    };
+  }
+
   /** TRUST_PROXY as Fastify's `trustProxy` option. */
   get trustProxy(): boolean | string {
     if (this.TRUST_PROXY === undefined) return false;
@@ -213,6 +258,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       Object.values(error.constraints ?? {}).map((message) => `  - ${error.property}=${JSON.stringify(raw[error.property])}: ${message}`),
     );
     throw new Error(`Invalid environment configuration:\n${lines.join('\n')}`);
+  }
+  if (environment.HTTP_HEADERS_TIMEOUT_MS > environment.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new Error(
+      `Invalid environment configuration:\n  - HTTP_HEADERS_TIMEOUT_MS (${environment.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${environment.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
   }
   if (environment.DB_POOL_MIN > environment.DB_POOL_MAX) {
     throw new Error(`Invalid environment configuration:\n  - DB_POOL_MIN (${environment.DB_POOL_MIN}) must not exceed DB_POOL_MAX (${environment.DB_POOL_MAX})`);

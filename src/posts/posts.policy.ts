@@ -21,6 +21,16 @@ export const PostsPolicy = {
     return { [Op.or]: [{ published: true }, { authorId: actor.id }] };
   },
 
+  /**
+   * readableWhere as SQL, for the statements a model query cannot express (the per-author LATERAL read): a condition
+   * on the posts columns `published` and `author`; the actor's id, when needed, is bound as `$actorParam`.
+   */
+  readableSql(actor: Actor | undefined, columns: { published: string; author: string }, actorParam: string): { sql: string; bindsActor: boolean } {
+    if (!actor) return { sql: columns.published, bindsActor: false };
+    if (actor.role === 'admin') return { sql: 'TRUE', bindsActor: false };
+    return { sql: `(${columns.published} OR ${columns.author} = ${actorParam})`, bindsActor: true };
+  },
+
   canRead(actor: Actor | undefined, post: Pick<PostFacts, 'authorId' | 'published'>): boolean {
     return post.published || actor?.role === 'admin' || actor?.id === post.authorId;
   },

@@ -36,25 +36,43 @@ const admin: Actor = { id: 100, role: 'admin', sessionId: '00000000-0000-4000-80
 const user = (id: number): Actor => ({ id, role: 'user', sessionId: '00000000-0000-4000-8000-000000000001' });
 
 describe('PostsService', () => {
-  describe('findByAuthors', () => {
-    it('groups rows by author, keeping the query order, with [] for authors without posts', async () => {
-      const { service, posts } = setup();
-      posts.findAll.mockResolvedValue([row(3, 1), row(2, 2), row(1, 1)]);
-      const byAuthor = await service.findByAuthors(admin, [1, 2, 7], false);
-      expect(posts.scope).toHaveBeenCalledWith([{ method: ['byAuthors', [1, 2, 7]] }, 'drafts']);
-      expect(posts.findAll.mock.calls[0][0].where).toBeUndefined();
-      expect([...byAuthor.entries()].map(([id, list]) => [id, list.map((p) => p.id)])).toEqual([
-        [1, [3, 1]],
-        [2, [2]],
-        [7, []],
+  describe('latestByAuthors', () => {
+    it('groups rows by author with their counts, keeping the query order; an author without posts gets 0 and []', async () => {
+      const { service, sequelize } = setup();
+      const empty = { ownerId: 7, postCount: 0, id: null };
+      sequelize.query.mockResolvedValue([
+        { ...row(3, 1), ownerId: 1, postCount: 5 },
+        { ...row(1, 1), ownerId: 1, postCount: 5 },
+        { ...row(2, 2), ownerId: 2, postCount: 1 },
+        empty,
       ]);
-      expect(byAuthor.get(1)?.[0]).toEqual({ ...row(3, 1), createdAt: at.toISOString(), updatedAt: at.toISOString() });
+      const byAuthor = await service.latestByAuthors(admin, [1, 2, 7], { limit: 2, published: false });
+      const [sql, options] = sequelize.query.mock.calls[0];
+      // Admins see every live post: no visibility condition and no actor bound, only the published filter.
+      expect(options.bind).toEqual([[1, 2, 7], 2, false]);
+      expect(sql).toContain('p.published = $3');
+      expect([...byAuthor.entries()].map(([id, entry]) => [id, entry.postCount, entry.posts.map((p) => p.id)])).toEqual([
+        [1, 5, [3, 1]],
+        [2, 1, [2]],
+        [7, 0, []],
+      ]);
+      expect(byAuthor.get(1)?.posts[0]).toEqual({ ...row(3, 1), createdAt: at.toISOString(), updatedAt: at.toISOString() });
+    });
+
+    it("binds a user's id so their own drafts count, and shows anonymous callers published posts only", async () => {
+      const { service, sequelize } = setup();
+      await service.latestByAuthors(user(4), [4, 5], { limit: 10 });
+      expect(sequelize.query.mock.calls[0][1].bind).toEqual([[4, 5], 10, 4]);
+      expect(sequelize.query.mock.calls[0][0]).toContain('(p.published OR p."authorId" = $3)');
+      await service.latestByAuthors(undefined, [4], { limit: 10 });
+      expect(sequelize.query.mock.calls[1][1].bind).toEqual([[4], 10]);
+      expect(sequelize.query.mock.calls[1][0]).toContain('AND p.published');
     });
 
     it('runs no query for an empty page', async () => {
-      const { service, posts } = setup();
-      expect((await service.findByAuthors(admin, [])).size).toBe(0);
-      expect(posts.findAll).not.toHaveBeenCalled();
+      const { service, sequelize } = setup();
+      expect((await service.latestByAuthors(admin, [], { limit: 10 })).size).toBe(0);
+      expect(sequelize.query).not.toHaveBeenCalled();
     });
   });
 

@@ -4,7 +4,7 @@
  */
 import { ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { Op, QueryTypes, Transaction, type FindOptions, type ModelStatic, type WhereOptions } from 'sequelize';
+import { QueryTypes, Transaction, type FindOptions, type ModelStatic } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
@@ -36,6 +36,27 @@ const CREATE_POST_SQL = `
   SELECT $1::varchar, $2::text, $3::boolean, $4::int, $5::timestamptz, $5::timestamptz
   WHERE EXISTS (SELECT 1 FROM users WHERE id = $4::int AND "deletedAt" IS NULL FOR SHARE)
   RETURNING ${POST_COLUMNS}`;
+
+/** What `include=posts` embeds per user. */
+export interface AuthorPosts {
+  postCount: number;
+  posts: PostResponseDto[];
+}
+
+// Per author (a LATERAL subquery each): the count, and the newest posts through posts_author_id_created_at_id_live.
+// `visible` is built from fixed fragments (the policy's condition, the published filter), never from input.
+const LATEST_POST_COLUMNS = POST_PUBLIC_ATTRIBUTES.map((name) => `p."${name}"`).join(', ');
+function latestByAuthorsSql(visible: string): string {
+  const live = `p."authorId" = a.id AND p."deletedAt" IS NULL AND ${visible}`;
+  return `
+  SELECT a.id AS "ownerId", c."postCount", latest.*
+  FROM unnest($1::int[]) AS a(id)
+  CROSS JOIN LATERAL (SELECT count(*)::int AS "postCount" FROM posts p WHERE ${live}) c
+  LEFT JOIN LATERAL (
+    SELECT ${LATEST_POST_COLUMNS} FROM posts p WHERE ${live} ORDER BY p."createdAt" DESC, p.id DESC LIMIT $2
+  ) latest ON TRUE
+  ORDER BY a.id, latest."createdAt" DESC, latest.id DESC`;
+}
 
 @Injectable()
 export class PostsService {
@@ -148,33 +169,35 @@ export class PostsService {
     });
   }
 
-  /** Live posts of the given authors that the actor may see, newest first: one statement whatever the number of authors. */
-  async findByAuthors(actor: Actor | undefined, authorIds: number[], published?: boolean): Promise<Map<number, PostResponseDto[]>> {
-    const byAuthor = new Map<number, PostResponseDto[]>(authorIds.map((id) => [id, []]));
-    if (authorIds.length === 0) return byAuthor;
-    const scopes: ScopeList = [{ method: ['byAuthors', authorIds] }];
-    if (published !== undefined) scopes.push(published ? 'published' : 'drafts');
-    const rows = (await this.posts.scope(scopes).findAll({
-      where: PostsPolicy.readableWhere(actor),
-      attributes: [...POST_PUBLIC_ATTRIBUTES],
-      order: [
-        ['createdAt', 'DESC'],
-        ['id', 'DESC'],
-      ],
-      raw: true,
-    })) as unknown as PostRow[];
-    for (const row of rows) byAuthor.get(row.authorId)?.push(toPostResponse(row));
-    return byAuthor;
-  }
-
   /**
-   * The filter for another module's join on posts (GET /users/:id?include=posts): what the actor may see, and
-   * only the posts with the given published flag when there is one.
+   * For each author, how many live posts the actor may see and the newest `limit` of them: one statement whatever
+   * the number of authors, and work bounded by `limit` per author (an index range read each), not by their posts.
    */
-  visibleWhere(actor: Actor | undefined, published?: boolean): WhereOptions<PostAttributes> | undefined {
-    const readable = PostsPolicy.readableWhere(actor);
-    if (published === undefined) return readable;
-    return readable ? { [Op.and]: [readable, { published }] } : { published };
+  async latestByAuthors(
+    actor: Actor | undefined,
+    authorIds: number[],
+    options: { limit: number; published?: boolean },
+  ): Promise<Map<number, AuthorPosts>> {
+    const byAuthor = new Map<number, AuthorPosts>(authorIds.map((id) => [id, { postCount: 0, posts: [] }]));
+    if (authorIds.length === 0) return byAuthor;
+    const bind: unknown[] = [authorIds, options.limit];
+    const readable = PostsPolicy.readableSql(actor, { published: 'p.published', author: 'p."authorId"' }, '$3');
+    if (readable.bindsActor) bind.push(actor!.id);
+    let visible = readable.sql;
+    if (options.published !== undefined) {
+      bind.push(options.published);
+      visible += ` AND p.published = $${bind.length}`;
+    }
+    const rows = await this.sequelize.query<PostRow & { ownerId: number; postCount: number }>(latestByAuthorsSql(visible), {
+      bind,
+      type: QueryTypes.SELECT,
+    });
+    for (const row of rows) {
+      const entry = byAuthor.get(row.ownerId)!;
+      entry.postCount = row.postCount;
+      if (row.id !== null) entry.posts.push(toPostResponse(row));
+    }
+    return byAuthor;
   }
 
   /** Soft-deletes an author's live posts with the author's own deletedAt, so restore can tell them apart. */

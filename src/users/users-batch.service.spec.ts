@@ -7,8 +7,10 @@ import { UsersBatchService } from './users-batch.service';
 const at = new Date('2026-11-01T10:00:00.000Z');
 const instance = (values: Record<string, unknown>) => ({ ...values, get: () => ({ createdAt: at, updatedAt: at, ...values }) });
 
-function invalid(values: Record<string, unknown>, message: string): BulkRecordError {
-  return new BulkRecordError(new ValidationError('Validation error', [new ValidationErrorItem(message, 'validation error', 'field', '', null as never, 'rule', 'rule', [])]), instance(values) as never);
+/** A row the model refused, with Sequelize's own wording (which must not reach the client). */
+function invalid(values: Record<string, unknown>, path: string, rule: string, args: unknown[] = []): BulkRecordError {
+  const item = new ValidationErrorItem(`Validation ${rule} on ${path} failed`, 'validation error', path, '', null as never, rule, rule, args);
+  return new BulkRecordError(new ValidationError('Validation error', [item]), instance(values) as never);
 }
 
 function setup() {
@@ -71,7 +73,7 @@ describe('UsersBatchService', () => {
 
     it("turns the model's per-row validation failures into a 400 naming each row's index", async () => {
       const { users, service } = setup();
-      users.bulkCreate.mockRejectedValue(new AggregateError([invalid({ email: 'c@example.com' }, 'Validation len on name failed')]));
+      users.bulkCreate.mockRejectedValue(new AggregateError([invalid({ email: 'c@example.com' }, 'name', 'len', [2, 100])]));
       await expect(
         service.upsertMany(admin, {
           users: [
@@ -80,7 +82,7 @@ describe('UsersBatchService', () => {
             { name: 'Bad', email: 'c@example.com' },
           ],
         }),
-      ).rejects.toMatchObject({ response: { message: ['users.2: Validation len on name failed'] } });
+      ).rejects.toMatchObject({ response: { message: ['users.2.name must be between 2 and 100 characters long'] } });
     });
 
     it('rethrows database errors untouched, for the exception filter', async () => {
@@ -132,10 +134,10 @@ describe('UsersBatchService', () => {
     it("names the failing post's index", async () => {
       const { users, posts, service } = setup();
       users.create.mockResolvedValue(instance({ id: 7, name: 'Writer', email: 'w@example.com', role: 'user' }));
-      posts.bulkCreate.mockRejectedValue(new AggregateError([invalid({ title: 'B', body: 'b' }, 'Validation notEmpty on body failed')]));
+      posts.bulkCreate.mockRejectedValue(new AggregateError([invalid({ title: 'B', body: 'b' }, 'body', 'notEmpty')]));
       await expect(
         service.createWithPosts(admin, { name: 'Writer', email: 'w@example.com', posts: [{ title: 'A', body: 'a' }, { title: 'B', body: 'b' }] }),
-      ).rejects.toMatchObject({ response: { message: ['posts.1: Validation notEmpty on body failed'] } });
+      ).rejects.toMatchObject({ response: { message: ['posts.1.body must not be empty'] } });
     });
   });
 });

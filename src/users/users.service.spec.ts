@@ -34,7 +34,7 @@ function setup() {
   };
   users.scope.mockReturnValue(users);
   const posts = {
-    findByAuthors: jest.fn(),
+    latestByAuthors: jest.fn(),
     softDeleteByAuthor: jest.fn().mockResolvedValue(undefined),
     restoreByAuthor: jest.fn().mockResolvedValue(undefined),
     findAll: jest.fn(),
@@ -79,26 +79,37 @@ describe('UsersService', () => {
       const { service, users, posts } = setup();
       users.count.mockResolvedValue(9);
       users.findAll.mockResolvedValue([row(1), row(2), row(3)]);
-      posts.findByAuthors.mockResolvedValue(
+      posts.latestByAuthors.mockResolvedValue(
         new Map([
-          [1, [post(10, 1), post(11, 1)]],
-          [3, [post(12, 3)]],
+          [1, { postCount: 4, posts: [post(10, 1), post(11, 1)] }],
+          [2, { postCount: 0, posts: [] }],
+          [3, { postCount: 1, posts: [post(12, 3)] }],
         ]),
       );
 
       const page = await service.findAll(admin, query({ include: 'posts', published: true }));
 
-      expect(posts.findByAuthors).toHaveBeenCalledTimes(1);
-      expect(posts.findByAuthors).toHaveBeenCalledWith(admin, [1, 2, 3], true);
+      expect(posts.latestByAuthors).toHaveBeenCalledTimes(1);
+      expect(posts.latestByAuthors).toHaveBeenCalledWith(admin, [1, 2, 3], { limit: 10, published: true });
       expect(page.meta).toEqual({ total: 9, limit: 20, offset: 0 });
-      expect(page.data.map((user) => user.posts?.map((p) => p.id))).toEqual([[10, 11], [], [12]]);
+      expect(page.data.map((user) => [user.postCount, user.posts?.map((p) => p.id)])).toEqual([[4, [10, 11]], [0, []], [1, [12]]]);
+    });
+
+    it('embeds fewer posts per user by default on long pages, and postsLimit when given', async () => {
+      const { service, users, posts } = setup();
+      users.findAll.mockResolvedValue([row(1)]);
+      posts.latestByAuthors.mockResolvedValue(new Map([[1, { postCount: 0, posts: [] }]]));
+      await service.findAll(admin, query({ include: 'posts', limit: 100 }));
+      expect(posts.latestByAuthors).toHaveBeenLastCalledWith(admin, [1], { limit: 5, published: undefined });
+      await service.findAll(admin, query({ include: 'posts', limit: 100, postsLimit: 3 }));
+      expect(posts.latestByAuthors).toHaveBeenLastCalledWith(admin, [1], { limit: 3, published: undefined });
     });
 
     it('does not look up posts without include, and sorts with the id tie-breaker', async () => {
       const { service, users, posts } = setup();
       users.findAll.mockResolvedValue([row(1)]);
       const page = await service.findAll(undefined, query({ sort: 'name' }));
-      expect(posts.findByAuthors).not.toHaveBeenCalled();
+      expect(posts.latestByAuthors).not.toHaveBeenCalled();
       expect(page.data[0]).not.toHaveProperty('posts');
       expect(users.findAll.mock.calls[0][0].order).toEqual([
         ['name', 'ASC'],

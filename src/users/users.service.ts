@@ -12,14 +12,13 @@ import { pooledSelect } from '../common/database/pooled-select';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
 import type { UserPostsQueryDto } from '../posts/dto/post-query.dto';
-import { toPostResponse, type PostResponseDto } from '../posts/dto/post-response.dto';
-import { POST_PUBLIC_ATTRIBUTES } from '../posts/models/post.model';
+import type { PostResponseDto } from '../posts/dto/post-response.dto';
 import { PostsService } from '../posts/posts.service';
 import { SessionsService } from '../sessions/sessions.service';
 import type { CreateAccountDto } from './dto/create-user.dto';
 import type { TopAuthorDto } from './dto/top-author.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
-import { USER_SORT_FIELDS, type ListUsersQueryDto, type UserIncludeQueryDto } from './dto/user-query.dto';
+import { DEFAULT_POSTS_LIMIT, defaultPostsLimit, USER_SORT_FIELDS, type ListUsersQueryDto, type UserIncludeQueryDto } from './dto/user-query.dto';
 import { toUserResponse, type UserResponseDto, type UserRow } from './dto/user-response.dto';
 import { normaliseEmail, User, USER_PUBLIC_ATTRIBUTES, type UserRole } from './models/user.model';
 import { PasswordHasher } from './password-hasher';
@@ -132,44 +131,33 @@ export class UsersService {
       raw: true,
     })) as unknown as UserRow[];
     const data = rows.map((row) => toUserResponse(row, actor));
-
-    if (query.include === 'posts') {
-      // One query for the posts of the whole page, not one per user.
-      const postsByUser = await this.posts.findByAuthors(
-        actor,
-        data.map((user) => user.id),
-        query.published,
-      );
-      for (const user of data) Object.assign(user, { posts: postsByUser.get(user.id) ?? [] });
-    }
-    return toPage(data, total, query);
+    if (query.include !== 'posts') return toPage(data, total, query);
+    return toPage(await this.withPosts(actor, data, query, defaultPostsLimit(query.limit)), total, query);
   }
 
-  /** One statement, with or without the embedded posts. */
+  /** One statement; with include=posts, one more for the posts. */
   async findOne(actor: Actor | undefined, id: number, query: UserIncludeQueryDto = {}): Promise<UserResponseDto> {
-    if (query.include !== 'posts') {
-      const row = await this.findLive(id);
-      if (!row) throw new NotFoundException(`User ${id} not found`);
-      return toUserResponse(row, actor);
-    }
-    // A primary-key lookup adds no LIMIT, so the hasMany join stays a single flat query.
-    const user = await this.users.findByPk(id, {
-      attributes: [...USER_PUBLIC_ATTRIBUTES],
-      include: [
-        {
-          association: 'posts',
-          attributes: [...POST_PUBLIC_ATTRIBUTES],
-          required: false,
-          where: this.posts.visibleWhere(actor, query.published),
-        },
-      ],
-      order: [
-        ['posts', 'createdAt', 'DESC'],
-        ['posts', 'id', 'DESC'],
-      ],
-    });
-    if (!user) throw new NotFoundException(`User ${id} not found`);
-    return { ...toUserResponse(user, actor), posts: (user.posts ?? []).map((post) => toPostResponse(post)) };
+    const row = await this.findLive(id);
+    if (!row) throw new NotFoundException(`User ${id} not found`);
+    const user = toUserResponse(row, actor);
+    if (query.include !== 'posts') return user;
+    const [withPosts] = await this.withPosts(actor, [user], query, DEFAULT_POSTS_LIMIT);
+    return withPosts;
+  }
+
+  /** include=posts: each user's newest posts the actor may see, and how many there are, in one statement for all. */
+  private async withPosts(
+    actor: Actor | undefined,
+    users: UserResponseDto[],
+    query: UserIncludeQueryDto,
+    defaultLimit: number,
+  ): Promise<UserResponseDto[]> {
+    const byUser = await this.posts.latestByAuthors(
+      actor,
+      users.map((user) => user.id),
+      { limit: query.postsLimit ?? defaultLimit, published: query.published },
+    );
+    return users.map((user) => ({ ...user, ...byUser.get(user.id)! }));
   }
 
   async update(actor: Actor | undefined, id: number, dto: UpdateUserDto): Promise<UserResponseDto> {

@@ -315,11 +315,14 @@ export interface components {
     schemas: {
         /** @description A new account; its role is always `user` */
         Register: {
-            /** @example Ada Lovelace */
+            /**
+             * @description Stored trimmed and composed (NFC); no control or invisible characters
+             * @example Ada Lovelace
+             */
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed and lower-cased
+             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -343,7 +346,7 @@ export interface components {
             /** @description Present with include=author */
             author?: components["schemas"]["User"];
         };
-        /** @description A user. `email` is present only for the user themselves and for admins; `posts` only with include=posts. */
+        /** @description A user. `email` is present only for the user themselves and for admins; `posts` and `postCount` only with include=posts. */
         User: {
             id: number;
             name: string;
@@ -358,8 +361,10 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
-            /** @description Present with include=posts: the posts the caller may see */
+            /** @description Present with include=posts: the newest of the posts the caller may see, at most postsLimit of them */
             posts?: components["schemas"]["Post"][];
+            /** @description Present with include=posts: how many posts the caller may see (with the published filter, if any) */
+            postCount?: number;
         };
         /** @description The tokens of a login session, and who they belong to */
         Tokens: {
@@ -378,7 +383,7 @@ export interface components {
         Login: {
             /**
              * Format: email
-             * @description Stored trimmed and lower-cased
+             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -398,11 +403,14 @@ export interface components {
         };
         /** @description A new user, created by an admin */
         CreateUser: {
-            /** @example Ada Lovelace */
+            /**
+             * @description Stored trimmed and composed (NFC); no control or invisible characters
+             * @example Ada Lovelace
+             */
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed and lower-cased
+             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -447,11 +455,14 @@ export interface components {
         };
         /** @description The fields to change; absent fields keep their value */
         UpdateUser: {
-            /** @example Ada Lovelace */
+            /**
+             * @description Stored trimmed and composed (NFC); no control or invisible characters
+             * @example Ada Lovelace
+             */
             name?: string;
             /**
              * Format: email
-             * @description Stored trimmed and lower-cased
+             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email?: string;
@@ -481,9 +492,15 @@ export interface components {
         };
         /** @description A post of the user being created */
         NewUserPost: {
-            /** @example Hello, world */
+            /**
+             * @description Stored trimmed and composed (NFC); no control or invisible characters
+             * @example Hello, world
+             */
             title: string;
-            /** @example My first post. */
+            /**
+             * @description Characters (code points); tabs and line breaks allowed, other control characters not
+             * @example My first post.
+             */
             body: string;
             /**
              * @default false
@@ -493,11 +510,14 @@ export interface components {
         };
         /** @description A new user and its posts, created together or not at all */
         CreateUserWithPosts: {
-            /** @example Ada Lovelace */
+            /**
+             * @description Stored trimmed and composed (NFC); no control or invisible characters
+             * @example Ada Lovelace
+             */
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed and lower-cased
+             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -529,16 +549,21 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description Present with include=posts: how many posts the caller may see (with the published filter, if any) */
+            postCount?: number;
             /** @description In the order they were sent */
             posts: components["schemas"]["Post"][];
         };
         /** @description A user to create or update by email */
         NewUser: {
-            /** @example Ada Lovelace */
+            /**
+             * @description Stored trimmed and composed (NFC); no control or invisible characters
+             * @example Ada Lovelace
+             */
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed and lower-cased
+             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -561,9 +586,15 @@ export interface components {
         };
         /** @description A new post, by the caller unless an admin names another author */
         CreatePost: {
-            /** @example Hello, world */
+            /**
+             * @description Stored trimmed and composed (NFC); no control or invisible characters
+             * @example Hello, world
+             */
             title: string;
-            /** @example My first post. */
+            /**
+             * @description Characters (code points); tabs and line breaks allowed, other control characters not
+             * @example My first post.
+             */
             body: string;
             /**
              * @default false
@@ -578,9 +609,15 @@ export interface components {
         };
         /** @description The fields to change; absent fields keep their value */
         UpdatePost: {
-            /** @example Hello, world */
+            /**
+             * @description Stored trimmed and composed (NFC); no control or invisible characters
+             * @example Hello, world
+             */
             title?: string;
-            /** @example My first post. */
+            /**
+             * @description Characters (code points); tabs and line breaks allowed, other control characters not
+             * @example My first post.
+             */
             body?: string;
             /**
              * @default false
@@ -685,6 +722,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description Invalid query string or path parameter */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid query string or path parameter"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The access token sent is invalid, expired, or of an ended session (send none to read anonymously) */
             401: {
                 headers: {
@@ -702,6 +756,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
+            };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A dependency (the database) did not answer in time */
             503: {
@@ -781,6 +842,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Email already used by a live user */
             409: {
                 headers: {
@@ -815,7 +883,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Body not sent as application/json */
+            /** @description Body not sent as UTF-8 application/json */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -826,7 +894,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Body not sent as application/json"
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -928,6 +996,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -945,7 +1020,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Body not sent as application/json */
+            /** @description Body not sent as UTF-8 application/json */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -956,7 +1031,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Body not sent as application/json"
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1058,6 +1133,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -1075,7 +1157,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Body not sent as application/json */
+            /** @description Body not sent as UTF-8 application/json */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1086,7 +1168,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Body not sent as application/json"
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1147,6 +1229,23 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Invalid query string or path parameter */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid query string or path parameter"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No access token, or an invalid, expired one, or one of an ended session */
             401: {
                 headers: {
@@ -1177,6 +1276,47 @@ export interface operations {
                      *       "statusCode": 403,
                      *       "error": "Forbidden",
                      *       "message": "Authenticated, but not allowed to do this"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "Body over 1 MiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body not sent as UTF-8 application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1239,6 +1379,23 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description Invalid query string or path parameter */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Invalid query string or path parameter"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No access token, or an invalid, expired one, or one of an ended session */
             401: {
                 headers: {
@@ -1273,6 +1430,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
+            };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Too many requests from this client: retry after Retry-After seconds */
             429: {
@@ -1323,8 +1487,10 @@ export interface operations {
                 include?: "posts";
                 /** @description With include=posts: embed only the posts with this published flag (users are listed either way) */
                 published?: boolean;
+                /** @description With include=posts: embed at most this many posts per user, newest first (`postCount` says how many there are). Default 10; in a list, limit × postsLimit may not exceed 500, and the default shrinks to stay within it (10 up to limit=50). */
+                postsLimit?: number;
                 role?: "user" | "admin";
-                /** @description Exact match, case-insensitive */
+                /** @description Exact match on the normalised address (admins only) */
                 email?: string;
             };
             header?: never;
@@ -1394,6 +1560,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
+            };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Too many requests from this client: retry after Retry-After seconds */
             429: {
@@ -1508,6 +1681,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Email already used by a live user (case-insensitively) */
             409: {
                 headers: {
@@ -1542,7 +1722,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Body not sent as application/json */
+            /** @description Body not sent as UTF-8 application/json */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1553,7 +1733,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Body not sent as application/json"
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1653,6 +1833,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Too many requests from this client: retry after Retry-After seconds */
             429: {
                 headers: {
@@ -1698,6 +1885,8 @@ export interface operations {
                 include?: "posts";
                 /** @description With include=posts: embed only the posts with this published flag (users are listed either way) */
                 published?: boolean;
+                /** @description With include=posts: embed at most this many posts per user, newest first (`postCount` says how many there are). Default 10; in a list, limit × postsLimit may not exceed 500, and the default shrinks to stay within it (10 up to limit=50). */
+                postsLimit?: number;
             };
             header?: never;
             path: {
@@ -1768,6 +1957,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
+            };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A path parameter longer than 100 characters (the router's limit) */
             414: {
@@ -1912,6 +2108,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "Body over 1 MiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A path parameter longer than 100 characters (the router's limit) */
             414: {
                 headers: {
@@ -1924,6 +2144,23 @@ export interface operations {
                      *       "statusCode": 414,
                      *       "error": "URI Too Long",
                      *       "message": "A path parameter longer than 100 characters (the router's limit)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body not sent as UTF-8 application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2061,6 +2298,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Email already used by another live user */
             409: {
                 headers: {
@@ -2112,7 +2356,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Body not sent as application/json */
+            /** @description Body not sent as UTF-8 application/json */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2123,7 +2367,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Body not sent as application/json"
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2257,6 +2501,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The user's email has been taken by another user since */
             409: {
                 headers: {
@@ -2274,6 +2525,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "Body over 1 MiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A path parameter longer than 100 characters (the router's limit) */
             414: {
                 headers: {
@@ -2286,6 +2554,23 @@ export interface operations {
                      *       "statusCode": 414,
                      *       "error": "URI Too Long",
                      *       "message": "A path parameter longer than 100 characters (the router's limit)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body not sent as UTF-8 application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2339,7 +2624,7 @@ export interface operations {
                 /** @description Embed each post's author */
                 include?: "author";
                 published?: boolean;
-                /** @description Case-insensitive substring of the title or the body; %, _ and \ match themselves */
+                /** @description Case-insensitive substring of the title or the body, at least 3 characters (served by trigram indexes); %, _ and \ match themselves */
                 q?: string;
             };
             header?: never;
@@ -2411,6 +2696,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
+            };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A path parameter longer than 100 characters (the router's limit) */
             414: {
@@ -2542,6 +2834,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Email already used by a live user (case-insensitively); nothing created */
             409: {
                 headers: {
@@ -2576,7 +2875,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Body not sent as application/json */
+            /** @description Body not sent as UTF-8 application/json */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2587,7 +2886,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Body not sent as application/json"
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2706,6 +3005,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -2723,7 +3029,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Body not sent as application/json */
+            /** @description Body not sent as UTF-8 application/json */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2734,7 +3040,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Body not sent as application/json"
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2789,7 +3095,7 @@ export interface operations {
                 include?: "author";
                 authorId?: number;
                 published?: boolean;
-                /** @description Case-insensitive substring of the title or the body; %, _ and \ match themselves */
+                /** @description Case-insensitive substring of the title or the body, at least 3 characters (served by trigram indexes); %, _ and \ match themselves */
                 q?: string;
             };
             header?: never;
@@ -2842,6 +3148,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
+            };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Too many requests from this client: retry after Retry-After seconds */
             429: {
@@ -2956,6 +3269,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -2973,7 +3293,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Body not sent as application/json */
+            /** @description Body not sent as UTF-8 application/json */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2984,7 +3304,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Body not sent as application/json"
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3120,6 +3440,13 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
+            };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A path parameter longer than 100 characters (the router's limit) */
             414: {
@@ -3264,6 +3591,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "Body over 1 MiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A path parameter longer than 100 characters (the router's limit) */
             414: {
                 headers: {
@@ -3276,6 +3627,23 @@ export interface operations {
                      *       "statusCode": 414,
                      *       "error": "URI Too Long",
                      *       "message": "A path parameter longer than 100 characters (the router's limit)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body not sent as UTF-8 application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3413,6 +3781,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -3447,7 +3822,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Body not sent as application/json */
+            /** @description Body not sent as UTF-8 application/json */
             415: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3458,7 +3833,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
-                     *       "message": "Body not sent as application/json"
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3609,6 +3984,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description The post's author is deleted: restore the author first */
             409: {
                 headers: {
@@ -3626,6 +4008,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Body over 1 MiB */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "Body over 1 MiB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A path parameter longer than 100 characters (the router's limit) */
             414: {
                 headers: {
@@ -3638,6 +4037,23 @@ export interface operations {
                      *       "statusCode": 414,
                      *       "error": "URI Too Long",
                      *       "message": "A path parameter longer than 100 characters (the router's limit)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body not sent as UTF-8 application/json */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Body not sent as UTF-8 application/json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

@@ -85,8 +85,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     builder.overrideProvider(ConfigService).useValue(new ConfigService({ _PROCESS_ENV_VALIDATED: validateEnvironment(environment) }));
   }
   const moduleRef = await builder.compile();
+  const validated = validateEnvironment(environment);
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
-    createHttpAdapter({ trustProxy: validateEnvironment(environment).trustProxy }),
+    createHttpAdapter({ trustProxy: validated.trustProxy, limits: validated.httpLimits }),
     NEST_APP_OPTIONS,
   );
   configureApp(app);

@@ -3,6 +3,7 @@
  */
 import { BadRequestException } from '@nestjs/common';
 import { AggregateError, BulkRecordError, ValidationError } from 'sequelize';
+import { validationMessage } from './validation-messages';
 
 /**
  * bulkCreate's `validate: true` reports every invalid row in one AggregateError of BulkRecordErrors, which name
@@ -12,10 +13,10 @@ import { AggregateError, BulkRecordError, ValidationError } from 'sequelize';
 export function badBulkRows(error: unknown, field: string, indexOf: (record: Record<string, unknown>) => number): unknown {
   if (!(error instanceof AggregateError)) return error;
   const messages = error.errors.flatMap((item) => {
-    if (!(item instanceof BulkRecordError)) return [String(item.message)];
+    if (!(item instanceof BulkRecordError)) return [`${field}: a row is invalid`];
     const index = indexOf((item.record as unknown as { get(): Record<string, unknown> }).get());
-    const details = item.errors instanceof ValidationError ? item.errors.errors.map((detail) => detail.message) : [item.message];
-    return details.map((message) => `${field}.${index}: ${message}`);
+    if (!(item.errors instanceof ValidationError)) return [`${field}.${index} is invalid`];
+    return item.errors.errors.map((detail) => validationMessage(detail, `${field}.${index}.`));
   });
   return new BadRequestException(messages);
 }

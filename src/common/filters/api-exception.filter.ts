@@ -5,6 +5,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidTokenException } from '../access/access';
+import { validationMessage } from '../database/validation-messages';
 import { STATUS_CODES } from 'node:http';
 import {
   BaseError,
@@ -94,7 +95,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return { status: HttpStatus.UNPROCESSABLE_ENTITY, message: 'A referenced resource does not exist' };
     }
     if (exception instanceof ValidationError) {
-      return { status: HttpStatus.BAD_REQUEST, message: exception.errors.map((item) => item.message) };
+      return { status: HttpStatus.BAD_REQUEST, message: exception.errors.map((item) => validationMessage(item)) };
     }
     if (exception instanceof ConnectionError || exception instanceof TimeoutError) {
       return { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'Database unavailable, retry later', retryAfterSeconds: RETRY_AFTER_SECONDS };

@@ -7,6 +7,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BEARER_SCHEME } from '../access/actor';
 import { DocumentBuilder, type OpenAPIObject, type ResponseObject, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
 
+const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+
 export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Users and Posts API')
@@ -81,11 +83,16 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
       };
       if (!isPublic) responses['403'] ??= { description: 'Authenticated, but not allowed to do this' };
       if (path !== '/health') responses['429'] ??= { description: 'Too many requests from this client: retry after Retry-After seconds' };
-      if (operation.requestBody) {
-        responses['400'] ??= { description: 'Invalid or malformed body' };
+      // Every request may carry a malformed query string; Fastify parses a body sent with any of these methods, an
+      // operation that takes none included (a form posted to one is a 415).
+      responses['400'] ??= { description: operation.requestBody ? 'Invalid or malformed body or query string' : 'Invalid query string or path parameter' };
+      if (operation.requestBody || BODY_METHODS.has(method)) {
         responses['413'] ??= { description: `Body over ${limits.bodyLimit / 1024 / 1024} MiB` };
-        responses['415'] ??= { description: 'Body not sent as application/json' };
+        responses['415'] ??= { description: 'Body not sent as UTF-8 application/json' };
       }
+      responses['408'] ??= {
+        description: 'The request was not received in time (headers, or headers and body, too slow); the connection is closed',
+      };
       if (path.includes('{')) {
         responses['414'] ??= { description: `A path parameter longer than ${limits.maxParamLength} characters (the router's limit)` };
       }
@@ -93,6 +100,8 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
 
       for (const [status, response] of Object.entries(responses)) {
         response.description ||= STATUS_CODES[Number(status)] ?? status;
+        // Node's HTTP server answers 408 itself, before Fastify sees the request: no body, no request id.
+        if (status === '408') continue;
         response.headers = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...response.headers };
         if (Number(status) >= 400) {
           response.content ??= {

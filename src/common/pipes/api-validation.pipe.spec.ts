@@ -79,11 +79,11 @@ describe('ApiValidationPipe', () => {
     it('a body field of the wrong type gets the type message only; other fields keep all of theirs', async () => {
       await expect(messagesFor({ name: 5, email: 'not-an-email', role: 'boss' }, body(CreateUserDto))).resolves.toEqual([
         'name must be a string',
-        'email must be an email',
+        'email must be an email address',
         'role must be one of the following values: user, admin',
       ]);
       await expect(messagesFor({ name: 'x', email: 'a@example.com' }, body(CreateUserDto))).resolves.toEqual([
-        'name must be longer than or equal to 2 characters',
+        'name must be between 2 and 100 characters long',
       ]);
     });
 

@@ -16,7 +16,7 @@ import { type ArgumentMetadata, type Type, ValidationPipe } from '@nestjs/common
 import type { ValidationError, ValidatorOptions } from 'class-validator';
 
 /** class-validator constraint names that check what kind of value a property holds. */
-const TYPE_CONSTRAINTS = new Set(['isDefined', 'isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject', 'nestedValidation']);
+const TYPE_CONSTRAINTS = new Set(['isDefined', 'isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isArrayOfObjects', 'isObject', 'nestedValidation']);
 
 export class ApiValidationPipe extends ValidationPipe {
   /** Query DTO classes for which an empty query has passed validation. */

@@ -3,7 +3,7 @@
  * because ids and text also arrive as query parameters.
  */
 import { applyDecorators } from '@nestjs/common';
-import { IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
 
 /** Ids are Postgres `serial` (int4) values. */
 export const MAX_ID = 2_147_483_647;
@@ -23,4 +23,23 @@ export const PASSWORD_MAX_LENGTH = 128;
 export function IsPassword(options: { checkLength?: boolean } = {}): PropertyDecorator {
   const length = options.checkLength === false ? MaxLength(PASSWORD_MAX_LENGTH) : Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH);
   return applyDecorators(IsString(), length, HasNoNul());
+}
+
+const isObjectItem = (item: unknown): boolean => item !== null && typeof item === 'object' && !Array.isArray(item);
+
+/**
+ * An array whose items are JSON objects, for arrays of nested DTOs: `[[]]`, `[1]` or `[null]` is a 400 that names
+ * the first bad item instead of reaching a service as something that is not the DTO.
+ */
+export function IsArrayOfObjects(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isArrayOfObjects',
+    validator: {
+      validate: (value: unknown) => Array.isArray(value) && value.every(isObjectItem),
+      defaultMessage: (args) => {
+        if (!Array.isArray(args?.value)) return `${args?.property} must be an array`;
+        return `${args.property}.${args.value.findIndex((item) => !isObjectItem(item))} must be an object`;
+      },
+    },
+  });
 }

@@ -1,21 +1,30 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
-import { HasNoNul, MAX_ID } from '../../common/validation/input-rules';
+import { IsBoolean, IsInt, Max, Min, ValidateIf } from 'class-validator';
+import { MAX_ID } from '../../common/validation/input-rules';
+import { IsProse, IsSingleLineText } from '../../common/validation/text';
 
-export const MAX_BODY_LENGTH = 100_000;
+/** Bounds every post in a response (see the README's worst-case sizes). */
+export const MAX_BODY_LENGTH = 20_000;
+export const MAX_TITLE_LENGTH = 255;
 
 @ApiSchema({ name: 'CreatePost', description: 'A new post, by the caller unless an admin names another author' })
 export class CreatePostDto {
-  @ApiProperty({ minLength: 1, maxLength: 255, example: 'Hello, world' })
-  @IsString()
-  @Length(1, 255)
-  @HasNoNul()
+  @ApiProperty({
+    minLength: 1,
+    maxLength: MAX_TITLE_LENGTH,
+    example: 'Hello, world',
+    description: 'Stored trimmed and composed (NFC); no control or invisible characters',
+  })
+  @IsSingleLineText(1, MAX_TITLE_LENGTH)
   readonly title!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: MAX_BODY_LENGTH, example: 'My first post.' })
-  @IsString()
-  @Length(1, MAX_BODY_LENGTH)
-  @HasNoNul()
+  @ApiProperty({
+    minLength: 1,
+    maxLength: MAX_BODY_LENGTH,
+    example: 'My first post.',
+    description: 'Characters (code points); tabs and line breaks allowed, other control characters not',
+  })
+  @IsProse(1, MAX_BODY_LENGTH)
   readonly body!: string;
 
   @ApiPropertyOptional({ default: false, example: false })

@@ -12,6 +12,8 @@ import { toBoolean, toInteger } from '../../common/pagination/query-transforms';
 export const POST_SORT_FIELDS = ['id', 'title', 'createdAt', 'updatedAt'] as const;
 export type PostSortField = (typeof POST_SORT_FIELDS)[number];
 export const MAX_SEARCH_LENGTH = 200;
+/** Three characters make a trigram: shorter patterns could not use the search indexes and would read every post. */
+export const MIN_SEARCH_LENGTH = 3;
 
 export class PostIncludeQueryDto {
   @ApiPropertyOptional({ enum: ['author'], description: "Embed each post's author" })
@@ -36,13 +38,13 @@ export class ListPostsQueryDto extends IntersectionType(ListQueryDto(POST_SORT_F
   readonly published?: boolean;
 
   @ApiPropertyOptional({
-    minLength: 1,
+    minLength: MIN_SEARCH_LENGTH,
     maxLength: MAX_SEARCH_LENGTH,
-    description: 'Case-insensitive substring of the title or the body; %, _ and \\ match themselves',
+    description: 'Case-insensitive substring of the title or the body, at least 3 characters (served by trigram indexes); %, _ and \\ match themselves',
   })
   @IsOptional()
   @IsString()
-  @Length(1, MAX_SEARCH_LENGTH)
+  @Length(MIN_SEARCH_LENGTH, MAX_SEARCH_LENGTH)
   @HasNoNul()
   readonly q?: string;
 }

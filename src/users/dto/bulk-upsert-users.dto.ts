@@ -1,6 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ValidateNested } from 'class-validator';
+import { IsArrayOfObjects } from '../../common/validation/input-rules';
 import { CreateUserDto } from './create-user.dto';
 import { UserResponseDto } from './user-response.dto';
 
@@ -14,7 +15,7 @@ export class BulkUpsertUsersDto {
     maxItems: MAX_BULK_USERS,
     description: 'Emails must be distinct (compared trimmed and lower-cased). A live user with the same email gets its name updated and keeps its role.',
   })
-  @IsArray()
+  @IsArrayOfObjects()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BULK_USERS)
   @ValidateNested({ each: true })

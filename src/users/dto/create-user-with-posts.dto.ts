@@ -1,6 +1,7 @@
 import { ApiProperty, ApiSchema, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ValidateNested } from 'class-validator';
+import { IsArrayOfObjects } from '../../common/validation/input-rules';
 import { CreatePostDto } from '../../posts/dto/create-post.dto';
 import { PostResponseDto } from '../../posts/dto/post-response.dto';
 import { CreateAccountDto } from './create-user.dto';
@@ -15,7 +16,7 @@ export class NewUserPostDto extends OmitType(CreatePostDto, ['authorId'] as cons
 @ApiSchema({ name: 'CreateUserWithPosts', description: 'A new user and its posts, created together or not at all' })
 export class CreateUserWithPostsDto extends CreateAccountDto {
   @ApiProperty({ type: () => [NewUserPostDto], minItems: 0, maxItems: MAX_POSTS_PER_NEW_USER })
-  @IsArray()
+  @IsArrayOfObjects()
   @ArrayMaxSize(MAX_POSTS_PER_NEW_USER)
   @ValidateNested({ each: true })
   @Type(() => NewUserPostDto)

@@ -1,23 +1,30 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
-import { IsEmailAddress } from '../../common/validation/email';
-import { HasNoNul, IsPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/validation/input-rules';
+import { IsIn, ValidateIf } from 'class-validator';
+import { EMAIL_MAX_LENGTH, IsEmailAddress } from '../../common/validation/email';
+import { IsPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/validation/input-rules';
+import { IsSingleLineText } from '../../common/validation/text';
 import { USER_ROLES, type UserRole } from '../models/user.model';
 
 /** A user's profile fields: what every way of creating users takes (bulk rows carry no password). */
 @ApiSchema({ name: 'NewUser', description: 'A user to create or update by email' })
 export class CreateUserDto {
-  @ApiProperty({ minLength: 2, maxLength: 100, example: 'Ada Lovelace' })
-  @IsString()
-  @Length(2, 100)
-  @HasNoNul()
+  @ApiProperty({
+    minLength: 2,
+    maxLength: 100,
+    example: 'Ada Lovelace',
+    description: 'Stored trimmed and composed (NFC); no control or invisible characters',
+  })
+  @IsSingleLineText(2, 100)
   readonly name!: string;
 
-  @ApiProperty({ format: 'email', maxLength: 255, example: 'ada@example.com', description: 'Stored trimmed and lower-cased' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString()
-  @MaxLength(255)
+  @ApiProperty({
+    format: 'email',
+    maxLength: EMAIL_MAX_LENGTH,
+    example: 'ada@example.com',
+    description:
+      'Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters ' +
+      'or mixed writing systems within one part are refused',
+  })
   @IsEmailAddress()
   readonly email!: string;
 

@@ -4,8 +4,8 @@
  */
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
-import { IsEmailAddress } from '../../common/validation/email';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
+import { EMAIL_MAX_LENGTH, IsEmailAddress } from '../../common/validation/email';
 import { ListQueryDto } from '../../common/pagination/list-query.dto';
 import { toBoolean, toInteger } from '../../common/pagination/query-transforms';
 import { USER_ROLES, type UserRole } from '../models/user.model';
@@ -13,11 +13,31 @@ import { USER_ROLES, type UserRole } from '../models/user.model';
 export const USER_SORT_FIELDS = ['id', 'name', 'email', 'createdAt', 'updatedAt'] as const;
 export type UserSortField = (typeof USER_SORT_FIELDS)[number];
 
-const RequiresIncludePosts = ValidateBy({
-  name: 'requiresIncludePosts',
+export const DEFAULT_POSTS_LIMIT = 10;
+export const MAX_POSTS_LIMIT = 50;
+/** The most posts one page of users embeds (limit × postsLimit): bounds the response, see the README. */
+export const MAX_EMBEDDED_POSTS = 500;
+
+/** `postsLimit` when the query leaves it out: 10, or fewer on a page so long that 10 each would exceed the budget. */
+export function defaultPostsLimit(limit: number): number {
+  return Math.min(DEFAULT_POSTS_LIMIT, Math.floor(MAX_EMBEDDED_POSTS / limit));
+}
+
+function RequiresIncludePosts(what: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'requiresIncludePosts',
+    validator: {
+      validate: (_value, args) => (args?.object as { include?: string }).include === 'posts',
+      defaultMessage: () => `${what}, so it requires include=posts`,
+    },
+  });
+}
+
+const WithinEmbeddedPostsBudget = ValidateBy({
+  name: 'withinEmbeddedPostsBudget',
   validator: {
-    validate: (_value, args) => (args?.object as { include?: string }).include === 'posts',
-    defaultMessage: () => 'published filters the included posts, so it requires include=posts',
+    validate: (value, args) => typeof value !== 'number' || value * (args?.object as { limit: number }).limit <= MAX_EMBEDDED_POSTS,
+    defaultMessage: () => `limit × postsLimit must not exceed ${MAX_EMBEDDED_POSTS} (the posts one page may embed)`,
   },
 });
 
@@ -34,8 +54,25 @@ export class UserIncludeQueryDto {
   @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()
-  @RequiresIncludePosts
+  @RequiresIncludePosts('published filters the included posts')
   readonly published?: boolean;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_POSTS_LIMIT,
+    description:
+      `With include=posts: embed at most this many posts per user, newest first (\`postCount\` says how many there are). ` +
+      `Default ${DEFAULT_POSTS_LIMIT}; in a list, limit × postsLimit may not exceed ${MAX_EMBEDDED_POSTS}, and the default ` +
+      `shrinks to stay within it (${DEFAULT_POSTS_LIMIT} up to limit=${MAX_EMBEDDED_POSTS / DEFAULT_POSTS_LIMIT}).`,
+  })
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_POSTS_LIMIT)
+  @RequiresIncludePosts('postsLimit bounds the included posts')
+  readonly postsLimit?: number;
 }
 
 export class ListUsersQueryDto extends IntersectionType(ListQueryDto(USER_SORT_FIELDS), UserIncludeQueryDto) {
@@ -44,13 +81,14 @@ export class ListUsersQueryDto extends IntersectionType(ListQueryDto(USER_SORT_F
   @IsIn(USER_ROLES)
   readonly role?: UserRole;
 
-  @ApiPropertyOptional({ format: 'email', maxLength: 255, description: 'Exact match, case-insensitive' })
+  @ApiPropertyOptional({ format: 'email', maxLength: EMAIL_MAX_LENGTH, description: 'Exact match on the normalised address (admins only)' })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString()
-  @MaxLength(255)
   @IsEmailAddress()
   readonly email?: string;
+
+  @IsOptional()
+  @WithinEmbeddedPostsBudget
+  declare readonly postsLimit?: number;
 }
 
 export const DEFAULT_TOP_AUTHORS = 10;

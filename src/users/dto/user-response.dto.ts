@@ -6,7 +6,7 @@ import { UsersPolicy } from '../users.policy';
 
 @ApiSchema({
   name: 'User',
-  description: 'A user. `email` is present only for the user themselves and for admins; `posts` only with include=posts.',
+  description: 'A user. `email` is present only for the user themselves and for admins; `posts` and `postCount` only with include=posts.',
 })
 export class UserResponseDto {
   @ApiProperty({ type: 'integer', minimum: 1 })
@@ -27,8 +27,18 @@ export class UserResponseDto {
   @ApiProperty({ type: 'string', format: 'date-time' })
   readonly updatedAt!: string;
 
-  @ApiPropertyOptional({ type: () => [PostResponseDto], description: 'Present with include=posts: the posts the caller may see' })
+  @ApiPropertyOptional({
+    type: () => [PostResponseDto],
+    description: 'Present with include=posts: the newest of the posts the caller may see, at most postsLimit of them',
+  })
   readonly posts?: PostResponseDto[];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description: 'Present with include=posts: how many posts the caller may see (with the published filter, if any)',
+  })
+  readonly postCount?: number;
 }
 
 export type UserRow = Pick<UserAttributes, 'id' | 'name' | 'email' | 'role' | 'createdAt' | 'updatedAt'>;

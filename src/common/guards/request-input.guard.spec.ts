@@ -1,8 +1,8 @@
 import { BadRequestException, type ExecutionContext } from '@nestjs/common';
-import { BodyLimitsGuard, MAX_BODY_DEPTH, MAX_BODY_FIELDS } from './body-limits.guard';
+import { RequestInputGuard, MAX_BODY_DEPTH, MAX_BODY_FIELDS } from './request-input.guard';
 
 const contextWith = (body: unknown) =>
-  ({ getType: () => 'http', switchToHttp: () => ({ getRequest: () => ({ body }) }) }) as unknown as ExecutionContext;
+  ({ getType: () => 'http', switchToHttp: () => ({ getRequest: () => ({ body, url: '/', query: {} }) }) }) as unknown as ExecutionContext;
 
 function nested(depth: number): unknown {
   let value: unknown = 1;
@@ -10,8 +10,8 @@ function nested(depth: number): unknown {
   return value;
 }
 
-describe('BodyLimitsGuard', () => {
-  const guard = new BodyLimitsGuard();
+describe('RequestInputGuard', () => {
+  const guard = new RequestInputGuard();
 
   it('lets ordinary and empty bodies through', () => {
     expect(guard.canActivate(contextWith(undefined))).toBe(true);

@@ -1,0 +1,78 @@
+/**
+ * What text the API accepts, in one place: lengths counted as PostgreSQL counts them (code points), no lone UTF-16
+ * surrogates anywhere, and for names and titles no control or invisible format characters, which would let two
+ * strings that print the same (or a string that reorders its neighbours on screen) be stored as different values.
+ */
+import { applyDecorators } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { buildMessage, IsString, ValidateBy } from 'class-validator';
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one: not text in any encoding. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Controls, format characters (bidi embeddings, overrides and isolates, zero-width space and joiners, soft hyphen,
+ * BOM), line/paragraph separators and private-use code points. The zero-width joiner is allowed only inside an emoji
+ * sequence (👩‍💻), where it is how the emoji is spelled.
+ */
+const HIDDEN_IN_A_LINE = /(?!(?<=\p{Extended_Pictographic}[\p{Emoji_Modifier}\uFE0F]?)\u200D(?=\p{Extended_Pictographic}))[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}]/u;
+/** In multi-line text (post bodies): controls other than tab, line feed and carriage return. */
+const CONTROL_IN_PROSE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/** Code points, as PostgreSQL's varchar(n) and char_length count them (not UTF-16 units, not graphemes). */
+export function charLength(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
+}
+
+/** Why `value` is not acceptable as a single line of text (a name, a title), or null when it is. */
+export function singleLineProblem(value: string): string | null {
+  if (LONE_SURROGATE.test(value)) return 'must not contain lone UTF-16 surrogates';
+  if (HIDDEN_IN_A_LINE.test(value)) return 'must not contain control or invisible formatting characters';
+  return null;
+}
+
+/** Why `value` is not acceptable as multi-line prose (a post body), or null when it is. */
+export function proseProblem(value: string): string | null {
+  if (LONE_SURROGATE.test(value)) return 'must not contain lone UTF-16 surrogates';
+  if (CONTROL_IN_PROSE.test(value)) return 'must not contain control characters other than tab and line breaks';
+  return null;
+}
+
+/** Trims and composes (NFC) a string; anything else is left for the type check to refuse. */
+export const toTrimmedNfc = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.normalize('NFC').trim() : value);
+
+export function CharLength(min: number, max: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'charLength',
+    constraints: [min, max],
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && charLength(value) >= min && charLength(value) <= max,
+      defaultMessage: buildMessage((each) => `${each}$property must be between ${min} and ${max} characters long`),
+    },
+  });
+}
+
+function TextRule(name: string, problem: (value: string) => string | null): PropertyDecorator {
+  return ValidateBy({
+    name,
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && problem(value) === null,
+      defaultMessage: buildMessage((each, args) => `${each}$property ${problem(String(args?.value)) ?? 'is not valid text'}`),
+    },
+  });
+}
+
+/**
+ * A name or a title: stored composed (NFC) and trimmed, `min`–`max` characters after that, with nothing invisible
+ * in it. Whitespace alone trims to nothing and fails the length.
+ */
+export function IsSingleLineText(min: number, max: number): PropertyDecorator {
+  return applyDecorators(Transform(toTrimmedNfc), IsString(), CharLength(min, max), TextRule('isSingleLineText', singleLineProblem));
+}
+
+/** Prose (a post body), stored as sent: `min`–`max` characters, tabs and line breaks but no other controls. */
+export function IsProse(min: number, max: number): PropertyDecorator {
+  return applyDecorators(IsString(), CharLength(min, max), TextRule('isProse', proseProblem));
+}
