@@ -125,7 +125,7 @@ describe('npm run user:create-admin against DATABASE_URL', () => {
     const invalid = await createAdmin('not-an-email', 'X', { ...env, ADMIN_PASSWORD: PASSWORD });
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/email must be an email/);
-    expect(invalid.stderr).toMatch(/name must be longer than or equal to 2 characters/);
+    expect(invalid.stderr).toMatch(/name must be between 2 and 100 characters long/);
 
     const missing = await npmRun('user:create-admin', ['--email', 'noname@example.com'], { ...env, ADMIN_PASSWORD: PASSWORD });
     expect(missing.code).toBe(1);

@@ -321,9 +321,9 @@ describe('Request transactions (e2e)', () => {
       ['a post with an authorId', { posts: [{ ...post(1), authorId: 1 }] }, /posts\.0\.property authorId should not exist/],
       ['posts missing', { posts: undefined }, /posts must be an array/],
       ['posts not an array', { posts: { title: 'x' } }, /posts must be an array/],
-      ['a post that is not an object', { posts: ['x'] }, /posts/],
+      ['a post that is not an object', { posts: ['x'] }, /posts\.0 must be an object/],
       ['an invalid email', { email: 'nope' }, /email must be an email/],
-      ['a too short name', { name: 'A' }, /name must be longer/],
+      ['a too short name', { name: 'A' }, /name must be between 2 and 100 characters long/],
     ])('400 for %s, nothing created', async (_label, override, message) => {
       const response = await t.request('POST', '/api/v1/users/with-posts', {
         body: { name: 'Valid Name', email: 'valid@example.com', posts: [post(1)], ...override },

@@ -100,7 +100,7 @@ describe('UsersService', () => {
       users.findAll.mockResolvedValue([row(1)]);
       posts.latestByAuthors.mockResolvedValue(new Map([[1, { postCount: 0, posts: [] }]]));
       await service.findAll(admin, query({ include: 'posts', limit: 100 }));
-      expect(posts.latestByAuthors).toHaveBeenLastCalledWith(admin, [1], { limit: 5, published: undefined });
+      expect(posts.latestByAuthors).toHaveBeenLastCalledWith(admin, [1], { limit: 2, published: undefined });
       await service.findAll(admin, query({ include: 'posts', limit: 100, postsLimit: 3 }));
       expect(posts.latestByAuthors).toHaveBeenLastCalledWith(admin, [1], { limit: 3, published: undefined });
     });

@@ -322,7 +322,7 @@ export interface components {
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -383,7 +383,7 @@ export interface components {
         Login: {
             /**
              * Format: email
-             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -410,7 +410,7 @@ export interface components {
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -462,7 +462,7 @@ export interface components {
             name?: string;
             /**
              * Format: email
-             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email?: string;
@@ -517,7 +517,7 @@ export interface components {
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -563,7 +563,7 @@ export interface components {
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed, composed (NFC) and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -1487,7 +1487,7 @@ export interface operations {
                 include?: "posts";
                 /** @description With include=posts: embed only the posts with this published flag (users are listed either way) */
                 published?: boolean;
-                /** @description With include=posts: embed at most this many posts per user, newest first (`postCount` says how many there are). Default 10; in a list, limit × postsLimit may not exceed 500, and the default shrinks to stay within it (10 up to limit=50). */
+                /** @description With include=posts: embed at most this many posts per user, newest first (`postCount` says how many there are). Default 10; in a list, limit × postsLimit may not exceed 200, and the default shrinks to stay within it (10 up to limit=20). */
                 postsLimit?: number;
                 role?: "user" | "admin";
                 /** @description Exact match on the normalised address (admins only) */
@@ -1885,7 +1885,7 @@ export interface operations {
                 include?: "posts";
                 /** @description With include=posts: embed only the posts with this published flag (users are listed either way) */
                 published?: boolean;
-                /** @description With include=posts: embed at most this many posts per user, newest first (`postCount` says how many there are). Default 10; in a list, limit × postsLimit may not exceed 500, and the default shrinks to stay within it (10 up to limit=50). */
+                /** @description With include=posts: embed at most this many posts per user, newest first (`postCount` says how many there are). Default 10; in a list, limit × postsLimit may not exceed 200, and the default shrinks to stay within it (10 up to limit=20). */
                 postsLimit?: number;
             };
             header?: never;

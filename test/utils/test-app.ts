@@ -135,7 +135,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       // Issue 10: no response of the whole e2e run may carry a password hash, whatever the route or status.
       if (PASSWORD_HASH_LEAK.test(text)) throw new Error(`${method} ${path} answered with a password hash: ${text.slice(0, 500)}`);
       const isJson = (response.headers.get('content-type') ?? '').includes('application/json');
-      return { status: response.status, headers: response.headers, body: isJson && text ? JSON.parse(text) : text };
+      const parsed = isJson && text ? JSON.parse(text) : text;
+      // Issue 11: a client's mistake is explained in the API's words, never in the ORM's, the database's or Fastify's.
+      if (response.status >= 400 && response.status < 500) {
+        const leaked = libraryWording(parsed);
+        if (leaked) throw new Error(`${method} ${path} answered ${response.status} in a library's words (${leaked}): ${text.slice(0, 500)}`);
+      }
+      return { status: response.status, headers: response.headers, body: parsed };
     },
     async captureStatements(fn) {
       captured = [];
@@ -189,6 +195,35 @@ async function emptyTables(sequelize: Sequelize, keep: string[]): Promise<void> 
 const HARNESS_ADMIN_NAME = 'Harness Admin';
 /** An argon2 hash, or the hash column as a JSON key (a client's own word echoed in a 400 message is no leak). */
 const PASSWORD_HASH_LEAK = /\$argon2|"passwordHash"\s*:/;
+
+/**
+ * Wording of Sequelize's validators and errors, PostgreSQL's messages and Fastify's error codes, looked for in the
+ * `message` of 4xx bodies only (the one field written for the client; a few regular expressions per refusal).
+ */
+const LIBRARY_WORDING = [
+  /Validation \w+ on \w+ failed/,
+  /cannot be null/,
+  /notNull Violation/i,
+  /Sequelize/i,
+  /must be unique/,
+  /violates .*constraint/,
+  /FST_/,
+  /invalid input syntax/,
+  /value too long for type/,
+  /duplicate key value/,
+];
+
+/** The first library phrase in a 4xx body's `message` (a string or an array of them), or undefined. */
+function libraryWording(body: unknown): string | undefined {
+  const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
+  const texts = Array.isArray(message) ? message : [message];
+  for (const text of texts) {
+    if (typeof text !== 'string') continue;
+    const found = LIBRARY_WORDING.find((pattern) => pattern.test(text));
+    if (found) return `${found} in "${text.slice(0, 200)}"`;
+  }
+  return undefined;
+}
 
 async function createHarnessAdmin(sequelize: Sequelize, tokenFor: TestApp['tokenFor']): Promise<TestAccount> {
   // Inserted directly: no password (it never logs in), a unique email so that several apps may share a database.

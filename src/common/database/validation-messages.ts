@@ -17,6 +17,8 @@ export function validationMessage(item: ValidationErrorItem, prefix = ''): strin
       return `${field} must be an email address`;
     case 'notEmpty':
       return `${field} must not be empty`;
+    case 'charLength':
+      return `${field} ${item.message}`;
     case 'len':
       return `${field} must be between ${String(args[0])} and ${String(args[1])} characters long`;
     case 'isIn':

@@ -69,7 +69,8 @@ function measure(root: object): string | undefined {
     if (fields > MAX_BODY_FIELDS) return `Request body has more than ${MAX_BODY_FIELDS} fields`;
     for (const [key, child] of entries) {
       const childPath = path + key;
-      if (!Array.isArray(value) && PROTOTYPE_KEYS.has(key)) return `property ${childPath} should not exist`;
+      // Worded as the ValidationPipe words any unknown key (`posts.0.property authorId should not exist`).
+      if (!Array.isArray(value) && PROTOTYPE_KEYS.has(key)) return `${path}property ${key} should not exist`;
       if (LONE_SURROGATE.test(key)) return `A key in ${path ? path.slice(0, -1) : 'the body'} contains a lone UTF-16 surrogate`;
       if (typeof child === 'string' && LONE_SURROGATE.test(child)) return `${childPath} must not contain lone UTF-16 surrogates`;
       if (child !== null && typeof child === 'object') stack.push([child, depth + 1, `${childPath}.`]);

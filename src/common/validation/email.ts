@@ -6,7 +6,7 @@
  * Addresses that would print like another one are refused rather than stored as a second account: invisible
  * characters, a combining mark left on a plain letter (a Turkish dotted İ lower-cases to "i" + U+0307), and labels
  * that mix scripts (a Cyrillic "а" among Latin letters), following the "highly restrictive" level of Unicode
- * TS #39. Two spellings of one address (é precomposed or e + U+0301) are composed to one by NFC.
+ * TS #39. Two spellings of one address (é precomposed or e + U+0301, full-width ａ or a) become one by NFKC.
  */
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
@@ -15,16 +15,19 @@ import { CharLength, LONE_SURROGATE } from './text';
 
 export const EMAIL_MAX_LENGTH = 255;
 
-/** The one form in which emails are stored, compared and looked up: trimmed, composed (NFC) and lower-cased. */
+/**
+ * The one form in which emails are stored, compared and looked up: trimmed, NFKC and lower-cased. NFKC rather than
+ * plain NFC: it also folds compatibility look-alikes (full-width ａｄａ, the ligature ﬁ) into the letters they show.
+ */
 export function normaliseEmail(email: string): string {
-  // Lower-casing can decompose (İ → i + U+0307), so compose again after it.
-  return email.trim().normalize('NFC').toLowerCase().normalize('NFC');
+  // Lower-casing can decompose (İ → i + U+0307), so normalise again after it.
+  return email.trim().normalize('NFKC').toLowerCase().normalize('NFKC');
 }
 
 /** For @Transform on an email property: normalises strings, leaves anything else for the type check. */
 export const toNormalisedEmail = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? normaliseEmail(value) : value);
 
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}\p{Co}]/u;
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}\p{Co}\p{Default_Ignorable_Code_Point}]/u;
 const MARK_ON_PLAIN_LETTER = /[\u0000-\u007F]\p{M}/u;
 const SCRIPTS = [
   'Latin', 'Greek', 'Cyrillic', 'Armenian', 'Georgian', 'Cherokee', 'Hebrew', 'Arabic', 'Syriac', 'Thaana',

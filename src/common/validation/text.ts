@@ -12,10 +12,13 @@ export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\u
 
 /**
  * Controls, format characters (bidi embeddings, overrides and isolates, zero-width space and joiners, soft hyphen,
- * BOM), line/paragraph separators and private-use code points. The zero-width joiner is allowed only inside an emoji
- * sequence (👩‍💻), where it is how the emoji is spelled.
+ * BOM), line/paragraph separators, private-use code points, and everything else Unicode says renders as nothing
+ * (Default_Ignorable_Code_Point: Hangul fillers, the combining grapheme joiner, …). Two exceptions, which are how
+ * emoji are spelled: a zero-width joiner inside an emoji sequence (👩‍💻), and a variation selector right after a
+ * visible character (☺️).
  */
-const HIDDEN_IN_A_LINE = /(?!(?<=\p{Extended_Pictographic}[\p{Emoji_Modifier}\uFE0F]?)\u200D(?=\p{Extended_Pictographic}))[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}]/u;
+const HIDDEN_IN_A_LINE =
+  /(?!(?<=\p{Extended_Pictographic}[\p{Emoji_Modifier}\uFE0F]?)\u200D(?=\p{Extended_Pictographic}))(?!(?<=[^\s\p{Default_Ignorable_Code_Point}])[\uFE00-\uFE0F\u{E0100}-\u{E01EF}])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Default_Ignorable_Code_Point}]/u;
 /** In multi-line text (post bodies): controls other than tab, line feed and carriage return. */
 const CONTROL_IN_PROSE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
@@ -24,6 +27,18 @@ export function charLength(value: string): number {
   let count = 0;
   for (const _ of value) count++;
   return count;
+}
+
+/**
+ * The DTOs' length rule for a model's `validate` (Sequelize's `len` uses validator.js, which does not count
+ * variation selectors: `☺️` would be 1 there and 2 in the DTO and in PostgreSQL).
+ */
+export function lengthInCharacters(min: number, max: number): (value: unknown) => void {
+  return (value: unknown) => {
+    if (typeof value === 'string' && (charLength(value) < min || charLength(value) > max)) {
+      throw new Error(`must be between ${min} and ${max} characters long`);
+    }
+  };
 }
 
 /** Why `value` is not acceptable as a single line of text (a name, a title), or null when it is. */

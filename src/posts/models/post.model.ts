@@ -15,6 +15,7 @@ import {
   Table,
   UpdatedAt,
 } from 'sequelize-typescript';
+import { lengthInCharacters } from '../../common/validation/text';
 import { User, USER_PUBLIC_ATTRIBUTES } from '../../users/models/user.model';
 
 export interface PostAttributes {
@@ -67,7 +68,7 @@ export class Post extends Model<PostAttributes, PostCreationAttributes> {
   @Column({ type: DataType.INTEGER, primaryKey: true, autoIncrement: true })
   declare id: number;
 
-  @Column({ type: DataType.STRING(255), allowNull: false, validate: { len: [1, 255] } })
+  @Column({ type: DataType.STRING(255), allowNull: false, validate: { charLength: lengthInCharacters(1, 255) } })
   declare title: string;
 
   @Column({ type: DataType.TEXT, allowNull: false, validate: { notEmpty: true } })

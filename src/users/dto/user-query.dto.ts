@@ -16,7 +16,7 @@ export type UserSortField = (typeof USER_SORT_FIELDS)[number];
 export const DEFAULT_POSTS_LIMIT = 10;
 export const MAX_POSTS_LIMIT = 50;
 /** The most posts one page of users embeds (limit × postsLimit): bounds the response, see the README. */
-export const MAX_EMBEDDED_POSTS = 500;
+export const MAX_EMBEDDED_POSTS = 200;
 
 /** `postsLimit` when the query leaves it out: 10, or fewer on a page so long that 10 each would exceed the budget. */
 export function defaultPostsLimit(limit: number): number {
@@ -33,10 +33,15 @@ function RequiresIncludePosts(what: string): PropertyDecorator {
   });
 }
 
+// On a list (the only query with a `limit`): the page's posts within the budget. Declared here rather than on the
+// list's own `postsLimit`: class-validator drops a parent's rules for a property the subclass re-declares.
 const WithinEmbeddedPostsBudget = ValidateBy({
   name: 'withinEmbeddedPostsBudget',
   validator: {
-    validate: (value, args) => typeof value !== 'number' || value * (args?.object as { limit: number }).limit <= MAX_EMBEDDED_POSTS,
+    validate: (value, args) => {
+      const limit = (args?.object as { limit?: unknown }).limit;
+      return typeof value !== 'number' || typeof limit !== 'number' || value * limit <= MAX_EMBEDDED_POSTS;
+    },
     defaultMessage: () => `limit × postsLimit must not exceed ${MAX_EMBEDDED_POSTS} (the posts one page may embed)`,
   },
 });
@@ -72,6 +77,7 @@ export class UserIncludeQueryDto {
   @Min(1)
   @Max(MAX_POSTS_LIMIT)
   @RequiresIncludePosts('postsLimit bounds the included posts')
+  @WithinEmbeddedPostsBudget
   readonly postsLimit?: number;
 }
 
@@ -85,10 +91,6 @@ export class ListUsersQueryDto extends IntersectionType(ListQueryDto(USER_SORT_F
   @IsOptional()
   @IsEmailAddress()
   readonly email?: string;
-
-  @IsOptional()
-  @WithinEmbeddedPostsBudget
-  declare readonly postsLimit?: number;
 }
 
 export const DEFAULT_TOP_AUTHORS = 10;

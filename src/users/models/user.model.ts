@@ -23,6 +23,7 @@ import {
 } from 'sequelize-typescript';
 import { ROLES, type Role } from '../../common/access/actor';
 import { normaliseEmail } from '../../common/validation/email';
+import { lengthInCharacters } from '../../common/validation/text';
 import { Post } from '../../posts/models/post.model';
 
 export const USER_ROLES = ROLES;
@@ -67,10 +68,10 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
   @Column({ type: DataType.INTEGER, primaryKey: true, autoIncrement: true })
   declare id: number;
 
-  @Column({ type: DataType.STRING(100), allowNull: false, validate: { len: [2, 100] } })
+  @Column({ type: DataType.STRING(100), allowNull: false, validate: { charLength: lengthInCharacters(2, 100) } })
   declare name: string;
 
-  @Column({ type: DataType.STRING(255), allowNull: false, validate: { isEmail: true, len: [3, 255] } })
+  @Column({ type: DataType.STRING(255), allowNull: false, validate: { isEmail: true, charLength: lengthInCharacters(3, 255) } })
   declare email: string;
 
   @Column({ type: DataType.ENUM(...USER_ROLES), allowNull: false, defaultValue: 'user' })
