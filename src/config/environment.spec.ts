@@ -93,3 +93,63 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ DB_POOL_MIN: '30', DB_POOL_MAX: '10' })).toThrow(/DB_POOL_MIN \(30\) must not exceed DB_POOL_MAX \(10\)/);
   });
 });
+
+describe('validateEnvironment: HTTP server limits', () => {
+  it('defaults: 10 s for headers, 30 s for a whole request, 72 s idle keep-alive, 10,000 connections', () => {
+    const environment = validateEnvironment({});
+    expect(environment.httpLimits).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: 10_000 });
+  });
+
+  it('reads each variable from its string form into httpLimits', () => {
+    const environment = validateEnvironment({
+      HTTP_HEADERS_TIMEOUT_MS: '500',
+      HTTP_REQUEST_TIMEOUT_MS: '1500',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '700',
+      HTTP_MAX_CONNECTIONS: '3',
+    });
+    expect(environment.httpLimits).toEqual({ headersTimeoutMs: 500, requestTimeoutMs: 1500, keepAliveTimeoutMs: 700, maxConnections: 3 });
+  });
+
+  it.each([
+    ['HTTP_HEADERS_TIMEOUT_MS', '100', { HTTP_REQUEST_TIMEOUT_MS: '100' }],
+    ['HTTP_HEADERS_TIMEOUT_MS', '600000', { HTTP_REQUEST_TIMEOUT_MS: '600000' }],
+    ['HTTP_REQUEST_TIMEOUT_MS', '100', { HTTP_HEADERS_TIMEOUT_MS: '100' }],
+    ['HTTP_REQUEST_TIMEOUT_MS', '3600000', {}],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '100', {}],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '3600000', {}],
+    ['HTTP_MAX_CONNECTIONS', '1', {}],
+    ['HTTP_MAX_CONNECTIONS', '1000000', {}],
+  ])('accepts %s=%s, a bound of its range', (name, value, others) => {
+    const environment = validateEnvironment({ ...others, [name]: value }) as unknown as Record<string, number>;
+    expect(environment[name]).toBe(Number(value));
+  });
+
+  it.each([
+    ['HTTP_HEADERS_TIMEOUT_MS', '99'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '600001'],
+    ['HTTP_HEADERS_TIMEOUT_MS', 'abc'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '99'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '3600001'],
+    ['HTTP_REQUEST_TIMEOUT_MS', '1.5'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '0'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '3600001'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '-1'],
+    ['HTTP_MAX_CONNECTIONS', '0'],
+    ['HTTP_MAX_CONNECTIONS', '1000001'],
+    ['HTTP_MAX_CONNECTIONS', 'many'],
+  ])('rejects %s=%s with a message naming the variable', (name, value) => {
+    expect(() => validateEnvironment({ [name]: value })).toThrow(new RegExp(`Invalid environment configuration:[\\s\\S]*- ${name}=`));
+  });
+
+  it('refuses a headers timeout longer than the request timeout (it could never fire), naming both', () => {
+    expect(() => validateEnvironment({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '15000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS \(20000\) must not exceed HTTP_REQUEST_TIMEOUT_MS \(15000\)/,
+    );
+    // Against the other's default, too: a request timeout below the 10 s default headers timeout needs a shorter one.
+    expect(() => validateEnvironment({ HTTP_REQUEST_TIMEOUT_MS: '5000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS \(10000\) must not exceed HTTP_REQUEST_TIMEOUT_MS \(5000\)/);
+    expect(validateEnvironment({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '5000' }).httpLimits).toMatchObject({
+      headersTimeoutMs: 5000,
+      requestTimeoutMs: 5000,
+    });
+  });
+});

@@ -8,6 +8,7 @@ import { BEARER_SCHEME } from '../access/actor';
 import { DocumentBuilder, type OpenAPIObject, type ResponseObject, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
 
 const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
+const CONNECTION_STATUSES = new Set(['408', '431']);
 
 export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -93,6 +94,7 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
       responses['408'] ??= {
         description: 'The request was not received in time (headers, or headers and body, too slow); the connection is closed',
       };
+      responses['431'] ??= { description: 'Request headers over 16 KiB; the connection is closed' };
       if (path.includes('{')) {
         responses['414'] ??= { description: `A path parameter longer than ${limits.maxParamLength} characters (the router's limit)` };
       }
@@ -100,9 +102,10 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
 
       for (const [status, response] of Object.entries(responses)) {
         response.description ||= STATUS_CODES[Number(status)] ?? status;
-        // Node's HTTP server answers 408 itself, before Fastify sees the request: no body, no request id.
-        if (status === '408') continue;
-        response.headers = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...response.headers };
+        // 408 and 431 are answered for the connection, before there is a request: no request id.
+        if (!CONNECTION_STATUSES.has(status)) {
+          response.headers = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' }, ...response.headers };
+        }
         if (Number(status) >= 400) {
           response.content ??= {
             'application/json': {
@@ -111,8 +114,8 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
             },
           };
         }
-        if (status === '503' || status === '429') response.headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
-        if (status === '401') response.headers['WWW-Authenticate'] = { $ref: '#/components/headers/WWW-Authenticate' };
+        if (status === '503' || status === '429') response.headers!['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
+        if (status === '401') response.headers!['WWW-Authenticate'] = { $ref: '#/components/headers/WWW-Authenticate' };
       }
       operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
     }

@@ -1,4 +1,4 @@
-import { containsPattern } from './post.model';
+import { containsPattern, indexedPiece } from './post.model';
 
 /** LIKE semantics with backslash as escape character (Postgres' default), to check patterns end to end. */
 function like(text: string, pattern: string): boolean {
@@ -34,5 +34,14 @@ describe('containsPattern', () => {
     ['%', 'no percent', false],
   ])('%j matches %j literally: %s', (search, text, expected) => {
     expect(like(text, containsPattern(search))).toBe(expected);
+  });
+});
+
+describe('indexedPiece', () => {
+  it('keeps terms of up to 32 characters whole and cuts longer ones at 32 code points, never inside a surrogate pair', () => {
+    expect(indexedPiece('short term')).toBe('short term');
+    expect(indexedPiece('x'.repeat(32))).toBe('x'.repeat(32));
+    expect(indexedPiece('y'.repeat(200))).toBe('y'.repeat(32));
+    expect(indexedPiece('😀'.repeat(40))).toBe('😀'.repeat(32));
   });
 });
