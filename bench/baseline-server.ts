@@ -23,6 +23,9 @@ import { Pool, type PoolClient } from 'pg';
 
 const MAX_INT = 2_147_483_647;
 const MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_POSTS_LIMIT = 10;
+const MAX_POSTS_LIMIT = 50;
+const MAX_EMBEDDED_POSTS = 200;
 
 // Anonymous readers never see an email, so reads do not fetch it (a user who changed themselves gets theirs).
 const PUBLIC_USER_COLUMNS = 'id, name, role, "createdAt", "updatedAt"';
@@ -35,9 +38,29 @@ const SQL = {
   userById: `SELECT ${PUBLIC_USER_COLUMNS} FROM users WHERE id = $1 AND "deletedAt" IS NULL`,
   countUsers: 'SELECT count(*)::int AS total FROM users WHERE "deletedAt" IS NULL',
   pageUsers: `SELECT ${PUBLIC_USER_COLUMNS} FROM users WHERE "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
-  publishedPostsOfUsers: `SELECT ${POST_COLUMNS} FROM posts WHERE "authorId" = ANY($1::int[]) AND published AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC`,
+  // include=posts (issue 11), the app's statement (src/posts/posts.service.ts latestByAuthors) for an anonymous reader:
+  // per user, how many published posts they have and the newest $2 of them (posts_author_id_created_at_id_live).
+  latestPublishedPostsOfUsers: `SELECT a.id AS "ownerId", c."postCount", latest.*
+    FROM unnest($1::int[]) AS a(id)
+    CROSS JOIN LATERAL (SELECT count(*)::int AS "postCount" FROM posts p WHERE p."authorId" = a.id AND p."deletedAt" IS NULL AND p.published) c
+    LEFT JOIN LATERAL (
+      SELECT ${POST_COLUMNS} FROM posts p WHERE p."authorId" = a.id AND p."deletedAt" IS NULL AND p.published ORDER BY p."createdAt" DESC, p.id DESC LIMIT $2
+    ) latest ON TRUE
+    ORDER BY a.id, latest."createdAt" DESC, latest.id DESC`,
   countPublishedPosts: 'SELECT count(*)::int AS total FROM posts WHERE published AND "deletedAt" IS NULL',
   pagePublishedPosts: `SELECT ${POST_COLUMNS} FROM posts WHERE published AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
+  // q (issue 11): the app's filter, a case-insensitive substring of title or body, which the pg_trgm GIN indexes
+  // posts_title_trgm_live and posts_body_trgm_live serve; $1 is the pattern of containsPattern below.
+  countMatchingPosts: 'SELECT count(*)::int AS total FROM posts WHERE (title ILIKE $1 OR body ILIKE $1) AND published AND "deletedAt" IS NULL',
+  pageMatchingPosts: `SELECT ${POST_COLUMNS} FROM posts WHERE (title ILIKE $1 OR body ILIKE $1) AND published AND "deletedAt" IS NULL
+    ORDER BY "createdAt" DESC, id DESC LIMIT $2 OFFSET $3`,
+  // A term over 32 characters, as the app sends it (the Post model's `matching` scope): the indexes searched with its
+  // first 32 characters ($1), the whole term ($4) rechecked with strpos over lower(), which no index serves.
+  countMatchingLongTerm: `SELECT count(*)::int AS total FROM posts WHERE (title ILIKE $1 OR body ILIKE $1)
+    AND (strpos(lower(title), lower($2)) > 0 OR strpos(lower(body), lower($2)) > 0) AND published AND "deletedAt" IS NULL`,
+  pageMatchingLongTerm: `SELECT ${POST_COLUMNS} FROM posts WHERE (title ILIKE $1 OR body ILIKE $1)
+    AND (strpos(lower(title), lower($4)) > 0 OR strpos(lower(body), lower($4)) > 0) AND published AND "deletedAt" IS NULL
+    ORDER BY "createdAt" DESC, id DESC LIMIT $2 OFFSET $3`,
   // The author check rides on the INSERT itself: no row inserted means no live author (the FK alone
   // would accept a soft-deleted one).
   insertPost: `INSERT INTO posts (title, body, published, "authorId", "createdAt", "updatedAt")
@@ -267,37 +290,74 @@ async function getUser(req: IncomingMessage, res: ServerResponse, rawId: string,
 
 async function listUsers(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
   rejectToken(req);
-  rejectUnknownParams(params, ['limit', 'offset', 'include', 'published']);
+  rejectUnknownParams(params, ['limit', 'offset', 'include', 'published', 'postsLimit']);
   const limit = parseIntParam(params, 'limit', 1, 100, 20);
   const offset = parseIntParam(params, 'offset', 0, MAX_INT, 0);
   const include = params.get('include');
   if (include !== null && include !== 'posts') throw new HttpError(400, 'include must be posts');
   const published = parseBooleanParam(params, 'published');
   if (published !== undefined && include === null) throw new HttpError(400, 'published needs include=posts');
+  // The app's bounds (src/users/dto/user-query.dto.ts): 10 posts per user unless asked, at most 200 per page.
+  const postsLimit = parseIntParam(params, 'postsLimit', 1, MAX_POSTS_LIMIT, Math.min(DEFAULT_POSTS_LIMIT, Math.floor(MAX_EMBEDDED_POSTS / limit)));
+  if (params.has('postsLimit') && include === null) throw new HttpError(400, 'postsLimit needs include=posts');
+  if (postsLimit * limit > MAX_EMBEDDED_POSTS) throw new HttpError(400, `limit × postsLimit must not exceed ${MAX_EMBEDDED_POSTS}`);
 
   const [count, page] = await Promise.all([pool.query(SQL.countUsers), pool.query(SQL.pageUsers, [limit, offset])]);
-  const users = page.rows as Array<Record<string, unknown> & { id: number; posts?: unknown[] }>;
+  const users = page.rows as Array<Record<string, unknown> & { id: number; postCount?: number; posts?: unknown[] }>;
   if (include === 'posts' && users.length > 0) {
-    const byAuthor = new Map<number, unknown[]>();
-    for (const user of users) byAuthor.set(user.id, (user.posts = []));
+    const byAuthor = new Map<number, (typeof users)[number]>();
+    for (const user of users) {
+      user.postCount = 0;
+      user.posts = [];
+      byAuthor.set(user.id, user);
+    }
     // published=false asks an anonymous caller's question with a known answer: no drafts are visible.
     if (published !== false) {
-      const posts = await pool.query(SQL.publishedPostsOfUsers, [users.map((user) => user.id)]);
-      for (const post of posts.rows) byAuthor.get(post.authorId)?.push(post);
+      const { rows } = await pool.query(SQL.latestPublishedPostsOfUsers, [users.map((user) => user.id), postsLimit]);
+      for (const { ownerId, postCount, ...post } of rows) {
+        const user = byAuthor.get(ownerId)!;
+        user.postCount = postCount;
+        if (post.id !== null) user.posts!.push(post);
+      }
     }
   }
   send(res, 200, { data: users, meta: { total: count.rows[0].total, limit, offset } });
 }
 
+/** The app's `q` bounds (src/posts/dto/post-query.dto.ts): 3 characters make a trigram; at most 200. */
+function parseSearchParam(params: URLSearchParams): string | undefined {
+  const q = params.get('q');
+  if (q === null) return undefined;
+  if (q.length < 3 || q.length > 200 || q.includes('\0')) throw new HttpError(400, 'q must be 3 to 200 characters');
+  return q;
+}
+
+/** The app's indexedPiece: how much of a term the trigram indexes are searched with. */
+const INDEXED_SEARCH_CHARS = 32;
+
+/** A LIKE pattern matching `text` literally anywhere (the app's containsPattern): `%`, `_` and `\` lose their meaning. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
 async function listPosts(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
   rejectToken(req);
-  rejectUnknownParams(params, ['limit', 'offset', 'published']);
+  rejectUnknownParams(params, ['limit', 'offset', 'published', 'q']);
   const limit = parseIntParam(params, 'limit', 1, 100, 20);
   const offset = parseIntParam(params, 'offset', 0, MAX_INT, 0);
+  const q = parseSearchParam(params);
   // Anonymous callers see published posts only, whether they ask for published=true or not; published=false
   // has a known answer (no drafts are visible).
   if (parseBooleanParam(params, 'published') === false) return send(res, 200, { data: [], meta: { total: 0, limit, offset } });
-  const [count, page] = await Promise.all([pool.query(SQL.countPublishedPosts), pool.query(SQL.pagePublishedPosts, [limit, offset])]);
+  const piece = q === undefined ? undefined : [...q].slice(0, INDEXED_SEARCH_CHARS).join('');
+  const pattern = piece === undefined ? undefined : containsPattern(piece);
+  const [count, page] = await Promise.all(
+    pattern === undefined
+      ? [pool.query(SQL.countPublishedPosts), pool.query(SQL.pagePublishedPosts, [limit, offset])]
+      : piece === q
+        ? [pool.query(SQL.countMatchingPosts, [pattern]), pool.query(SQL.pageMatchingPosts, [pattern, limit, offset])]
+        : [pool.query(SQL.countMatchingLongTerm, [pattern, q]), pool.query(SQL.pageMatchingLongTerm, [pattern, limit, offset, q])],
+  );
   send(res, 200, { data: page.rows, meta: { total: count.rows[0].total, limit, offset } });
 }
 

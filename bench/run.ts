@@ -14,7 +14,7 @@ import ts from 'typescript';
 import { AccessTokens, authEnvironment, authSettings } from './lib/auth';
 import { checkContract } from './lib/contract';
 import { freePort } from '../test/utils/app-process';
-import { migrate, provisionDatabase, seed, Monitor, restore, type BenchDatabase } from './lib/database';
+import { migrate, provisionDatabase, searchPlans, seed, Monitor, restore, type BenchDatabase, type SearchPlan } from './lib/database';
 import { runLoad, type LoadResult } from './lib/load';
 import { SCENARIOS, type Scenario, type ScenarioContext } from './lib/scenarios';
 import { ServerHandle } from './lib/servers';
@@ -340,6 +340,11 @@ async function main(): Promise<number> {
     `seeded ${userIds.length} users, ${options.posts} posts (${published} published) and login sessions for ${sessions.length} users ` +
       `(${admins} admins) in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`,
   );
+  const terms = [...new Set(scenarios.flatMap((scenario) => scenario.searchTerms ?? []))];
+  const plans: SearchPlan[] = terms.length > 0 ? await searchPlans(db.url, terms) : [];
+  const offIndex = plans.filter((plan) => !plan.trigram);
+  if (plans.length > 0 && offIndex.length === 0) log(`search plans: the count and the page of all ${plans.length} terms read the trigram indexes`);
+  for (const plan of offIndex) log(`search plan of ${JSON.stringify(plan.term.slice(0, 40))} leaves the trigram indexes: count ${plan.count}; page ${plan.page}`);
   const monitor = await Monitor.open(db.url, db.statStatements);
   cleanups.push(() => monitor.close());
   if (!db.statStatements) log('pg_stat_statements is not available on this server: server-side statement counts are skipped');
@@ -419,6 +424,7 @@ async function main(): Promise<number> {
         machine: machine(db),
         options,
         dataset: { users: userIds.length, posts: options.posts, published, sessionUsers: sessions.length, sessionAdmins: admins },
+        searchPlans: plans,
         problems: [...fatal, ...problems],
         scenarios: outcomes.map(({ scenario, summary, detail, ratio }) => ({ name: scenario.name, concurrency: scenario.concurrency, summary, detail, ratio })),
       },

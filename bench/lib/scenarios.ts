@@ -23,6 +23,8 @@ export interface Scenario {
   writes: boolean;
   /** Requests for a load run. */
   generator(context: ScenarioContext): () => RequestSpec;
+  /** The `q` terms it sends, whose plans the harness reports before the run. */
+  searchTerms?: readonly string[];
 }
 
 let sequence = 0;
@@ -35,6 +37,30 @@ function pick<T>(items: readonly T[]): T {
 const getUser = (ctx: ScenarioContext): RequestSpec => ({ method: 'GET', path: `/api/v1/users/${pick(ctx.userIds)}` });
 const listUsers = (): RequestSpec => ({ method: 'GET', path: '/api/v1/users?include=posts&limit=20' });
 const listPosts = (): RequestSpec => ({ method: 'GET', path: '/api/v1/posts?published=true&limit=20' });
+const searchPosts = (term: string): RequestSpec => ({ method: 'GET', path: `/api/v1/posts?q=${encodeURIComponent(term)}` });
+
+/**
+ * The search scenario's terms (issue 11), taken in turn. The seed (lib/database.ts) titles post g `Post g: <first 12
+ * hex digits of md5(g)>` and ends its body with md5(g), so these match a handful of the default 50,000 posts, about 60 %
+ * of them published: hex words (9, 12, 12 and 1 published matches; CAFE in capitals, as ILIKE ignores case), one title
+ * (Post 31337), and two terms that match nothing: a short one with trigrams no post has, and the worst case of the
+ * issue, a long sentence (most of its trigrams are in many posts) that no post contains. Every term is at least the
+ * app's 3 characters.
+ */
+export const SEARCH_TERMS = [
+  'beef',
+  'CAFE',
+  'babe',
+  'decaf',
+  'Post 31337:',
+  'xyzzy',
+  'Looking for a post that explains how to size the connection pool and set a statement timeout for a small service running on two cores next to its PostgreSQL server, with examples',
+] as const;
+
+function searchRotation(): () => RequestSpec {
+  let turn = 0;
+  return () => searchPosts(SEARCH_TERMS[turn++ % SEARCH_TERMS.length]);
+}
 
 /** A unique post; without `authorId` the author is the caller. */
 function newPost(authorId?: number) {
@@ -72,6 +98,8 @@ export const SCENARIOS: Scenario[] = [
   { name: 'GET /users/:id', concurrency: 10, writes: false, generator: (ctx) => () => getUser(ctx) },
   { name: 'GET /users?include=posts', concurrency: 10, writes: false, generator: () => listUsers },
   { name: 'GET /posts?published=true', concurrency: 10, writes: false, generator: () => listPosts },
+  // Before any writing scenario: it runs on the statistics of the seed, whose plans the harness reports.
+  { name: 'GET /posts?q= (search)', concurrency: 10, writes: false, generator: searchRotation, searchTerms: SEARCH_TERMS },
   { name: 'POST /posts', concurrency: 10, writes: true, generator: (ctx) => () => createPost(ctx) },
   { name: 'PATCH /users/:id', concurrency: 10, writes: true, generator: (ctx) => () => patchUser(ctx) },
   { name: 'mix 80/20', concurrency: 10, writes: true, generator: (ctx) => () => mixed(ctx) },
@@ -97,6 +125,12 @@ export const PROBES: Array<{ name: string; expectStatus: number; request(ctx: Sc
   { name: 'GET /users/:id', expectStatus: 200, request: (ctx) => ({ method: 'GET', path: `/api/v1/users/${ctx.userIds[0]}` }) },
   { name: 'GET /users?include=posts', expectStatus: 200, request: listUsers },
   { name: 'GET /posts?published=true', expectStatus: 200, request: listPosts },
+  // Search: a term in every published post (a full page: order, tie-break and total), one of the scenario's, and one
+  // that matches only if % and _ were left as wildcards.
+  { name: 'GET /posts?q= (every post)', expectStatus: 200, request: () => searchPosts('IPSUM dolor') },
+  { name: 'GET /posts?q= (a few posts)', expectStatus: 200, request: () => searchPosts(SEARCH_TERMS[2]) },
+  { name: 'GET /posts?q= (wildcards are literal)', expectStatus: 200, request: () => searchPosts('post_1%') },
+  { name: 'GET /posts?q=ab (too short)', expectStatus: 400, request: () => searchPosts('ab') },
   {
     name: 'POST /posts (author by default)',
     expectStatus: 201,

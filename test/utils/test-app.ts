@@ -79,13 +79,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const environment = { ...process.env, ...options.env };
   await assertHarnessDatabase(environment.DATABASE_URL);
 
+  const validated = validateEnvironment(environment);
   const builder = Test.createTestingModule({ imports: [AppModule, ...(options.imports ?? [])] });
   if (options.env) {
     // Seeded the way ConfigModule seeds it after validation, so these values win over process.env.
-    builder.overrideProvider(ConfigService).useValue(new ConfigService({ _PROCESS_ENV_VALIDATED: validateEnvironment(environment) }));
+    builder.overrideProvider(ConfigService).useValue(new ConfigService({ _PROCESS_ENV_VALIDATED: validated }));
   }
   const moduleRef = await builder.compile();
-  const validated = validateEnvironment(environment);
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     createHttpAdapter({ trustProxy: validated.trustProxy, limits: validated.httpLimits }),
     NEST_APP_OPTIONS,
