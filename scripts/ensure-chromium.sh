@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Swagger UI test drives a real Chromium (test/docs-browser.e2e-spec.ts). Browsers are not an npm
-# download here, so this installs Debian's package when it is missing, as `npm test` runs it: as root with
-# apt-get it installs; otherwise it says what to do and lets the test report the missing browser.
+# download here, so this installs Debian's package when it is missing. CI runs it (.ci/run); `npm test` does not
+# install system packages, and skips that one test, loudly, without a browser. As root with apt-get it installs;
+# otherwise it says what to do.
 set -euo pipefail
 browser="${CHROMIUM_PATH:-/usr/bin/chromium}"
 [ -x "$browser" ] && exit 0
