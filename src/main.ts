@@ -30,7 +30,7 @@ async function start(environment: Environment): Promise<void> {
     abortOnError: false,
   });
   configureApp(running.app);
-  await running.app.listen(environment.PORT, environment.HOST);
+  await running.app.listen(environment.PORT, environment.listenHost);
 
   const url = (await running.app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
   const database = running.embedded

@@ -6,7 +6,6 @@ describe('validateEnvironment', () => {
     expect(environment).toMatchObject({
       NODE_ENV: NodeEnv.Development,
       PORT: 3000,
-      HOST: '0.0.0.0',
       DB_POOL_MAX: 20,
       DB_POOL_MIN: 5,
       DB_POOL_ACQUIRE_MS: 30_000,
@@ -16,6 +15,14 @@ describe('validateEnvironment', () => {
       EMBEDDED_PG_DATA_DIR: '.data/postgres',
     });
     expect(environment.DATABASE_URL).toBeUndefined();
+  });
+
+  it('listens on this machine only unless in production or told otherwise', () => {
+    expect(validateEnvironment({}).listenHost).toBe('127.0.0.1');
+    expect(validateEnvironment({ NODE_ENV: 'test' }).listenHost).toBe('127.0.0.1');
+    expect(validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).listenHost).toBe('0.0.0.0');
+    expect(validateEnvironment({ HOST: '0.0.0.0' }).listenHost).toBe('0.0.0.0');
+    expect(validateEnvironment({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), HOST: '10.0.0.5' }).listenHost).toBe('10.0.0.5');
   });
 
   it('converts numbers and booleans from their string form', () => {

@@ -41,9 +41,11 @@ export class Environment {
   @Max(65535)
   readonly PORT: number = 3000;
 
+  /** Unset: 127.0.0.1 (this machine only) in development and test, every interface in production. */
+  @IsOptional()
   @IsString()
   @MinLength(1)
-  readonly HOST: string = '0.0.0.0';
+  readonly HOST?: string;
 
   /** Unset: an embedded PostgreSQL is started and used. */
   @IsOptional()
@@ -232,6 +234,11 @@ export class Environment {
     };
   }
 
+  /** Where the HTTP server listens. */
+  get listenHost(): string {
+    return this.HOST ?? (this.NODE_ENV === NodeEnv.Production ? '0.0.0.0' : '127.0.0.1');
+  }
+
   /** TRUST_PROXY as Fastify's `trustProxy` option. */
   get trustProxy(): boolean | string {
     if (this.TRUST_PROXY === undefined) return false;
@@ -243,7 +250,7 @@ export class Environment {
   }
 }
 
-const OPTIONAL_VARIABLES = ['DATABASE_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'TRUST_PROXY'];
+const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'TRUST_PROXY'];
 const MIN_SECRET_BYTES = 32;
 
 /** Builds the typed environment or throws one error that names every bad variable. */
