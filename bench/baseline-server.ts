@@ -51,16 +51,13 @@ const SQL = {
   pagePublishedPosts: `SELECT ${POST_COLUMNS} FROM posts WHERE published AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
   // q (issue 11): the app's filter, a case-insensitive substring of title or body, which the pg_trgm GIN indexes
   // posts_title_trgm_live and posts_body_trgm_live serve; $1 is the pattern of containsPattern below.
-  countMatchingPosts: 'SELECT count(*)::int AS total FROM posts WHERE (title ILIKE $1 OR body ILIKE $1) AND published AND "deletedAt" IS NULL',
-  pageMatchingPosts: `SELECT ${POST_COLUMNS} FROM posts WHERE (title ILIKE $1 OR body ILIKE $1) AND published AND "deletedAt" IS NULL
-    ORDER BY "createdAt" DESC, id DESC LIMIT $2 OFFSET $3`,
-  // A term over 32 characters, as the app sends it (the Post model's `matching` scope): the indexes searched with its
-  // first 32 characters ($1), the whole term ($4) rechecked with strpos over lower(), which no index serves.
-  countMatchingLongTerm: `SELECT count(*)::int AS total FROM posts WHERE (title ILIKE $1 OR body ILIKE $1)
-    AND (strpos(lower(title), lower($2)) > 0 OR strpos(lower(body), lower($2)) > 0) AND published AND "deletedAt" IS NULL`,
-  pageMatchingLongTerm: `SELECT ${POST_COLUMNS} FROM posts WHERE (title ILIKE $1 OR body ILIKE $1)
-    AND (strpos(lower(title), lower($4)) > 0 OR strpos(lower(body), lower($4)) > 0) AND published AND "deletedAt" IS NULL
-    ORDER BY "createdAt" DESC, id DESC LIMIT $2 OFFSET $3`,
+  // As the app sends it (the Post model's `matching` scope): the indexes searched with the term's first 32 characters
+  // ($1, a LIKE pattern), the whole term ($2) rechecked by posts_text_contains (see the migration for its cost).
+  countMatchingPosts: `SELECT count(*)::int AS total FROM posts WHERE (title ILIKE $1 OR body ILIKE $1)
+    AND posts_text_contains(title, body, $2) = true AND published AND "deletedAt" IS NULL`,
+  pageMatchingPosts: `SELECT ${POST_COLUMNS} FROM posts WHERE (title ILIKE $1 OR body ILIKE $1)
+    AND posts_text_contains(title, body, $2) = true AND published AND "deletedAt" IS NULL
+    ORDER BY "createdAt" DESC, id DESC LIMIT $3 OFFSET $4`,
   // The author check rides on the INSERT itself: no row inserted means no live author (the FK alone
   // would accept a soft-deleted one).
   insertPost: `INSERT INTO posts (title, body, published, "authorId", "createdAt", "updatedAt")
@@ -324,11 +321,13 @@ async function listUsers(req: IncomingMessage, res: ServerResponse, params: URLS
   send(res, 200, { data: users, meta: { total: count.rows[0].total, limit, offset } });
 }
 
-/** The app's `q` bounds (src/posts/dto/post-query.dto.ts): 3 characters make a trigram; at most 200. */
+/** The app's `q` bounds (src/posts/dto/post-query.dto.ts): 3–200 characters with a trigram (3 letters or digits in a row) to look up. */
 function parseSearchParam(params: URLSearchParams): string | undefined {
   const q = params.get('q');
   if (q === null) return undefined;
-  if (q.length < 3 || q.length > 200 || q.includes('\0')) throw new HttpError(400, 'q must be 3 to 200 characters');
+  if (q.length < 3 || q.length > 200 || q.includes('\0') || !/[\p{L}\p{N}]{3}/u.test(q)) {
+    throw new HttpError(400, 'q must be 3 to 200 characters, with 3 letters or digits in a row');
+  }
   return q;
 }
 
@@ -354,9 +353,7 @@ async function listPosts(req: IncomingMessage, res: ServerResponse, params: URLS
   const [count, page] = await Promise.all(
     pattern === undefined
       ? [pool.query(SQL.countPublishedPosts), pool.query(SQL.pagePublishedPosts, [limit, offset])]
-      : piece === q
-        ? [pool.query(SQL.countMatchingPosts, [pattern]), pool.query(SQL.pageMatchingPosts, [pattern, limit, offset])]
-        : [pool.query(SQL.countMatchingLongTerm, [pattern, q]), pool.query(SQL.pageMatchingLongTerm, [pattern, limit, offset, q])],
+      : [pool.query(SQL.countMatchingPosts, [pattern, q]), pool.query(SQL.pageMatchingPosts, [pattern, q, limit, offset])],
   );
   send(res, 200, { data: page.rows, meta: { total: count.rows[0].total, limit, offset } });
 }

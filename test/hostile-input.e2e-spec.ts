@@ -13,6 +13,7 @@ import { expectApiError } from './utils/fixtures';
 import { createTestApp, type RequestOptions, type TestApp, type TestResponse } from './utils/test-app';
 
 const INVISIBLE_MESSAGE = 'must not contain control or invisible formatting characters';
+const CHARSET_MESSAGE = 'Request bodies must be JSON in UTF-8: send charset=utf-8 or no charset';
 
 /** `message` of an error body as a list, whether the API sent one string or several. */
 function messages(response: TestResponse): string[] {
@@ -102,6 +103,29 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
       expect(messages(response)).toContain(`posts.${index} must be an object`);
     });
 
+    // The item's own message and nothing else: class-validator's "each value in nested property users must be either
+    // object or array" (prefixed with the path) used to come with it.
+    it.each([
+      ['[1]', [1], 0],
+      ['[null]', [null], 0],
+      ['["x"]', ['x'], 0],
+      ['[[]]', [[]], 0],
+      ['[valid, 1]', [{ name: 'Valid User', email: 'valid@example.com' }, 1], 1],
+    ])('POST /users/bulk with users %s: the message list is exactly ["users.<i> must be an object"]', async (_case, users, index) => {
+      const response = await refused(400, 'POST', '/api/v1/users/bulk', { body: { users } });
+      expect(response.body.message).toEqual([`users.${index} must be an object`]);
+    });
+
+    it.each([
+      ['[1]', [1], 0],
+      ['[null]', [null], 0],
+      ['["x"]', ['x'], 0],
+      ['[valid, 1]', [{ title: 'Fine', body: 'Fine' }, 1], 1],
+    ])('POST /users/with-posts with posts %s: the message list is exactly ["posts.<i> must be an object"]', async (_case, posts, index) => {
+      const response = await refused(400, 'POST', '/api/v1/users/with-posts', { body: { name: 'With Posts', email: 'with-posts@example.com', posts } });
+      expect(response.body.message).toEqual([`posts.${index} must be an object`]);
+    });
+
     it.each([
       ['an object', { users: { 0: { name: 'Ada', email: 'ada@example.com' } } }, 'users must be an array'],
       ['a string', { users: 'Ada' }, 'users must be an array'],
@@ -112,7 +136,7 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
   });
 
   describe('keys named like Object.prototype members', () => {
-    const prototypeKeys = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupSetter__'];
+    const prototypeKeys = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupSetter__', 'prototype'];
 
     it.each(prototypeKeys)('%s at the top of a POST /users body is a 400 naming it', async (key) => {
       const response = await refused(400, 'POST', '/api/v1/users', { body: { name: 'Ada Lovelace', email: 'ada@example.com', [key]: 1 } });
@@ -133,6 +157,33 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
       // The same words the ValidationPipe uses for any other unknown key there.
       const unknown = await refused(400, 'POST', '/api/v1/users/bulk', { body: { users: [{ name: 'Bob', email: 'bob@example.com', isAdmin: true }] } });
       expect(messages(unknown)).toEqual(['users.0.property isAdmin should not exist']);
+    });
+
+    it('prototype nested in a bulk row and in a post of with-posts, worded as any unknown nested key', async () => {
+      const bulk = await refused(400, 'POST', '/api/v1/users/bulk', {
+        body: { users: [{ name: 'Ada', email: 'ada@example.com' }, { name: 'Bob', email: 'bob@example.com', prototype: { role: 'admin' } }] },
+      });
+      expect(bulk.body.message).toBe('users.1.property prototype should not exist');
+      const withPosts = await refused(400, 'POST', '/api/v1/users/with-posts', {
+        body: { name: 'Ada', email: 'ada@example.com', posts: [{ title: 'T', body: 'B', prototype: 1 }] },
+      });
+      expect(withPosts.body.message).toBe('posts.0.property prototype should not exist');
+    });
+
+    it('prototype on every other write: PATCH /users/:id, POST and PATCH /posts, register and login', async () => {
+      const user = await createUser({ name: 'Target', email: 'target@example.com' });
+      const post = await createPost(user.id);
+      const cases: Array<[string, string, Record<string, unknown>, string | null]> = [
+        ['PATCH', `/api/v1/users/${user.id}`, { name: 'Renamed', prototype: 1 }, t.admin.token],
+        ['POST', '/api/v1/posts', { title: 'T', body: 'B', authorId: user.id, prototype: {} }, t.admin.token],
+        ['PATCH', `/api/v1/posts/${post.id}`, { title: 'Renamed', prototype: 'x' }, t.admin.token],
+        ['POST', '/api/v1/auth/register', { name: 'New', email: 'new@example.com', password, prototype: 1 }, null],
+        ['POST', '/api/v1/auth/login', { email: 'target@example.com', password, prototype: 1 }, null],
+      ];
+      for (const [method, path, body, as] of cases) {
+        const response = await refused(400, method, path, { body, as });
+        expect([path, response.body.message]).toEqual([path, 'property prototype should not exist']);
+      }
     });
 
     it('nested in a post of with-posts, and with an object value', async () => {
@@ -165,6 +216,34 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
       expect(({} as Record<string, unknown>).role).toBeUndefined();
     });
 
+    // The JSON parser keeps such keys as plain own properties (JSON.parse never sets a prototype), so they are refused
+    // by name like any unknown key, not answered "Body is not valid JSON".
+    it.each([
+      ['POST', '/api/v1/users', '{"name":"Ada","email":"proto@example.com","__proto__":{"role":"admin"}}', 'property __proto__ should not exist'],
+      ['POST', '/api/v1/users', '{"__proto__":{}}', 'property __proto__ should not exist'],
+      ['POST', '/api/v1/users', '{"constructor":{"prototype":{}}}', 'property constructor should not exist'],
+      ['POST', '/api/v1/users', '{"name":"Ada","email":"proto@example.com","constructor":{"prototype":{"role":"admin"}}}', 'property constructor should not exist'],
+      ['POST', '/api/v1/users', '{"name":"Ada","email":"proto@example.com","prototype":{"role":"admin"}}', 'property prototype should not exist'],
+      ['POST', '/api/v1/users/bulk', '{"users":[{"name":"Ada","email":"proto@example.com","__proto__":{"role":"admin"}}]}', 'users.0.property __proto__ should not exist'],
+      ['POST', '/api/v1/users/with-posts', '{"name":"Ada","email":"proto@example.com","posts":[{"title":"T","body":"B","__proto__":{"published":true}}]}', 'posts.0.property __proto__ should not exist'],
+      ['POST', '/api/v1/auth/register', '{"name":"Ada","email":"proto@example.com","password":"a passphrase long enough","__proto__":{"role":"admin"}}', 'property __proto__ should not exist'],
+      ['POST', '/api/v1/auth/login', '{"email":"proto@example.com","password":"a passphrase long enough","__proto__":{}}', 'property __proto__ should not exist'],
+    ])('%s %s with %s is a 400 naming the key', async (method, path, rawBody, message) => {
+      const response = await refused(400, method, path, { rawBody, headers: json, as: path.startsWith('/api/v1/auth/') ? null : undefined });
+      expect(response.body.message).toBe(message);
+      expect(({} as Record<string, unknown>).role).toBeUndefined();
+    });
+
+    it('__proto__ and constructor.prototype in PATCH bodies are refused by name, the row unchanged', async () => {
+      const user = await createUser({ name: 'Target', email: 'target@example.com' });
+      const post = await createPost(user.id);
+      const patchUser = await refused(400, 'PATCH', `/api/v1/users/${user.id}`, { rawBody: '{"name":"Renamed","__proto__":{"role":"admin"}}', headers: json });
+      expect(patchUser.body.message).toBe('property __proto__ should not exist');
+      const patchPost = await refused(400, 'PATCH', `/api/v1/posts/${post.id}`, { rawBody: '{"constructor":{"prototype":{"published":true}}}', headers: json });
+      expect(patchPost.body.message).toBe('property constructor should not exist');
+      expect((await t.request('GET', `/api/v1/users/${user.id}`)).body).toMatchObject({ name: 'Target', role: 'user' });
+    });
+
     it.each([
       ['/api/v1/users', 'toString=1', 'toString'],
       ['/api/v1/users', 'constructor=x', 'constructor'],
@@ -173,6 +252,11 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
       ['/api/v1/users/stats/top-authors', '__defineGetter__=1', '__defineGetter__'],
       ['/health', 'constructor=x', 'constructor'],
       ['/health', 'toString=1', 'toString'],
+      ['/api/v1/users', 'prototype=1', 'prototype'],
+      ['/api/v1/posts', 'limit=5&prototype=1', 'prototype'],
+      ['/api/v1/users/stats/top-authors', 'prototype=x', 'prototype'],
+      ['/health', 'prototype=1', 'prototype'],
+      ['/api/v1/users', '__proto__=x', '__proto__'],
     ])('GET %s?%s is a 400 naming the key', async (path, query, key) => {
       const response = await t.request('GET', `${path}?${query}`);
       expectApiError(response, 400);
@@ -183,6 +267,8 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
       const user = await createUser({ name: 'Target', email: 'target@example.com' });
       await refused(400, 'PATCH', `/api/v1/users/${user.id}?constructor=1`, { body: { name: 'Renamed' } });
       await refused(400, 'DELETE', `/api/v1/users/${user.id}?toString=1`);
+      await refused(400, 'PATCH', `/api/v1/users/${user.id}?prototype=1`, { body: { name: 'Renamed' } });
+      await refused(400, 'DELETE', `/api/v1/users/${user.id}?prototype=1`);
     });
 
     it('?__proto__=x is a 400 like any unknown key, not silently dropped', async () => {
@@ -234,11 +320,30 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
         const user = await createUser({ name: 'Author', email: 'author@example.com' });
         const headers = { 'content-type': contentType };
         const response = await refused(415, 'POST', '/api/v1/users', { rawBody: JSON.stringify({ name: 'Zoë', email: 'zoe@example.com' }), headers });
-        expect(response.body.message).toMatch(/^Request bodies must be UTF-8 JSON; charset=.+ is not supported$/);
+        expect(response.body.message).toBe(CHARSET_MESSAGE);
         await refused(415, 'POST', '/api/v1/posts', { rawBody: JSON.stringify({ title: 'Café', body: 'B', authorId: user.id }), headers });
         await refused(415, 'POST', '/api/v1/auth/register', { as: null, rawBody: JSON.stringify({ name: 'Zoë', email: 'zoe@example.com', password }), headers });
       },
     );
+
+    it.each([
+      ['application/json; charset=utf-8; charset=latin1', CHARSET_MESSAGE],
+      ['application/json; charset=latin1; charset=utf-8', CHARSET_MESSAGE],
+      ['application/json; charset=utf-8; charset=utf-8', CHARSET_MESSAGE],
+      ['application/json;charset=utf-8;charset=iso-8859-1', CHARSET_MESSAGE],
+      ['application/json; charset', CHARSET_MESSAGE],
+      ['application/json; charset=', CHARSET_MESSAGE],
+      ['application/json; charset=""', CHARSET_MESSAGE],
+      // Not a JSON media type at all (it starts with "charset=utf-8,"): refused before any parser, in the filter's words.
+      ['charset=utf-8, application/json; charset=latin1', 'Unsupported Media Type'],
+    ])('%s (several charsets, or none named) is a 415 on POST /users, POST /posts and register, writing nothing', async (contentType, message) => {
+      const user = await createUser({ name: 'Author', email: 'author@example.com' });
+      const headers = { 'content-type': contentType };
+      const response = await refused(415, 'POST', '/api/v1/users', { rawBody: JSON.stringify({ name: 'Zoë', email: 'zoe@example.com' }), headers });
+      expect(response.body.message).toBe(message);
+      await refused(415, 'POST', '/api/v1/posts', { rawBody: JSON.stringify({ title: 'Café', body: 'B', authorId: user.id }), headers });
+      await refused(415, 'POST', '/api/v1/auth/register', { as: null, rawBody: JSON.stringify({ name: 'Zoë', email: 'zoe@example.com', password }), headers });
+    });
 
     it('a Latin-1 encoded body declared as Latin-1 is a 415, not re-read as something else', async () => {
       const before = await snapshot();
@@ -251,7 +356,16 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
       expect(await snapshot()).toBe(before);
     });
 
-    it.each(['application/json; charset=utf-8', 'application/json; charset=UTF-8', 'application/json;charset=utf8', 'application/json; charset="utf-8"', 'application/json'])(
+    it.each([
+      'application/json; charset=utf-8',
+      'application/json; charset=UTF-8',
+      'application/json;charset=utf8',
+      'application/json; charset=UTF8',
+      'application/json; charset="utf-8"',
+      'application/json; charset="UTF-8"',
+      'application/json ; charset = utf-8',
+      'application/json',
+    ])(
       '%s is accepted, and non-ASCII text arrives intact',
       async (contentType) => {
         const name = 'Zoë Ωmega 東京 😀';
@@ -315,6 +429,11 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
       ['U+200D zero-width joiner between letters', '\u200d'],
       ['U+0085 next line (C1)', '\u0085'],
       ['U+E000 private use', '\ue000'],
+      ['U+2800 braille pattern blank', '\u2800'],
+      ['U+FFFC object replacement character', '\ufffc'],
+      ['U+0378 (unassigned)', '\u0378'],
+      ['U+FFFF (a noncharacter)', '\uffff'],
+      ['U+FDD0 (a noncharacter)', '\ufdd0'],
     ];
 
     it.each(hidden)('%s inside a name or a title is a 400 on every path that takes one', async (_case, char) => {
@@ -339,6 +458,30 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
     });
 
     it.each([
+      ['two combining marks alone', '\u0301\u0301'],
+      ['a combining mark before a letter', '\u0301x'],
+      ['a combining mark after leading spaces (trimmed first)', '  \u0301xy'],
+    ])('a name or a title that starts with %s is a 400 on every path that takes one', async (_case, text) => {
+      const user = await createUser({ name: 'Author', email: 'author@example.com' });
+      const post = await createPost(user.id);
+      const message = 'must not start with a combining mark';
+      const cases: Array<[string, string, unknown, string | null, string]> = [
+        ['POST', '/api/v1/users', { name: text, email: 'new@example.com' }, t.admin.token, `name ${message}`],
+        ['PATCH', `/api/v1/users/${user.id}`, { name: text }, t.admin.token, `name ${message}`],
+        ['POST', '/api/v1/users/bulk', { users: [{ name: text, email: 'new@example.com' }] }, t.admin.token, `users.0.name ${message}`],
+        ['POST', '/api/v1/users/with-posts', { name: text, email: 'new@example.com', posts: [] }, t.admin.token, `name ${message}`],
+        ['POST', '/api/v1/users/with-posts', { name: 'Ada', email: 'new@example.com', posts: [{ title: text, body: 'B' }] }, t.admin.token, `posts.0.title ${message}`],
+        ['POST', '/api/v1/auth/register', { name: text, email: 'new@example.com', password }, null, `name ${message}`],
+        ['POST', '/api/v1/posts', { title: text, body: 'B', authorId: user.id }, t.admin.token, `title ${message}`],
+        ['PATCH', `/api/v1/posts/${post.id}`, { title: text }, t.admin.token, `title ${message}`],
+      ];
+      for (const [method, path, body, as, expected] of cases) {
+        const response = await refused(400, method, path, { body, as });
+        expect([path, messages(response)]).toEqual([path, [expected]]);
+      }
+    });
+
+    it.each([
       ['precomposed accents', 'José García', 'José García'],
       ['decomposed accents, composed on the way in', 'Jose\u0301 Garci\u0301a', 'José García'],
       ['surrounding spaces, trimmed', '  \u00a0Zoë Ångström\u3000 ', 'Zoë Ångström'],
@@ -349,6 +492,8 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
       ['Arabic', 'محمد علي', 'محمد علي'],
       ['Hebrew with combining points', 'שָׁלוֹם', 'שָׁלוֹם'.normalize('NFC')],
       ['Devanagari', 'देवनागरी नाम', 'देवनागरी नाम'],
+      ['an emoji with a variation selector', '☺️ Smile', '☺️ Smile'],
+      ['a combining mark on a letter that has no composed form', 'Ŋ\u0301ada', 'Ŋ\u0301ada'],
     ])('a name and a title with %s are accepted, trimmed and composed (NFC)', async (_case, sent, stored) => {
       const created = await t.request('POST', '/api/v1/users', { body: { name: sent, email: 'text@example.com' } });
       expect(created.status).toBe(201);
@@ -486,6 +631,12 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
       ['a Turkish dotted İ (lower-cases to i + U+0307)', '\u0130da@example.com', /^(users\.0\.)?email must not put combining marks on plain letters$/],
       ['a combining mark that composes with nothing (a + U+0332)', 'ada\u0332@example.com', /^(users\.0\.)?email must not put combining marks on plain letters$/],
       ['a no-break space', 'ada\u00a0@example.com', /^(users\.0\.)?email must not contain spaces, control or invisible characters$/],
+      // A mark on a Latin letter (not only an ASCII one), or on nothing at the start of a part, only draws a look-alike.
+      ['a dotless ı with a combining dot above (prints as i)', '\u0131\u0307stanbul@x.test', /^(users\.0\.)?email must not put combining marks on plain letters$/],
+      ['a dotless ȷ with a combining dot above (prints as j)', '\u0237\u0307ohn@x.test', /^(users\.0\.)?email must not put combining marks on plain letters$/],
+      ['a combining mark at the start of the address', '\u0301user@x.test', /^(users\.0\.)?email must not put combining marks on plain letters$/],
+      ['a dotless ı with a combining long solidus overlay', '\u0131\u0338stanbul@x.test', /^(users\.0\.)?email must not put combining marks on plain letters$/],
+      ['a quoted local part', '"ada"@example.com', /^(users\.0\.)?email must not be a quoted address$/],
     ];
 
     it('the stored form is composed: created as e + U+0301, stored and returned as é', async () => {
@@ -532,6 +683,17 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
       expect(messages(response)).toContain('users.1.email duplicates users.0.email');
     });
 
+    it.each([
+      ['ß and ss', 'straße@x.test', 'STRASSE@x.test'],
+      ['capital ẞ and ss', 'STRA\u1e9eE@x.test', 'strasse@x.test'],
+      ['capital ẞ and ß', 'STRA\u1e9eE@x.test', 'straße@x.test'],
+      ['dotless ı and i', '\u0131stanbul@x.test', 'istanbul@x.test'],
+      ['final ς and σ', 'λόγο\u03c2@x.test', 'λόγο\u03c3@x.test'],
+    ])('POST /users/bulk with %s in one batch is a 400 (a repeated email)', async (_case, one, other) => {
+      const response = await refused(400, 'POST', '/api/v1/users/bulk', { body: { users: [{ name: 'One', email: one }, { name: 'Two', email: other }] } });
+      expect(messages(response)).toEqual(['users.1.email duplicates users.0.email']);
+    });
+
     it.each(confusable)('POST /users/bulk with %s is a 400 naming the row', async (_case, email, message) => {
       const response = await refused(400, 'POST', '/api/v1/users/bulk', { body: { users: [{ name: 'Twin', email }] } });
       expect(messages(response)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(message.source.replace('^(users\\.0\\.)?', '^users\\.0\\.')))]));
@@ -563,6 +725,67 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
         expect(login.body.user.id).toBe(registered.body.user.id);
         expect(login.body.user.email).toBe('zo\u00e9@example.com');
       }
+    });
+
+    /**
+     * Spellings that lower-casing alone kept apart and case folding makes one: [first, second, the stored form].
+     * Each pair is one account whichever spelling comes first.
+     */
+    const folded: Array<[string, string, string, string]> = [
+      ['ß, then ss', 'straße@x.test', 'strasse@x.test', 'strasse@x.test'],
+      ['ss, then ß', 'strasse@x.test', 'Straße@x.test', 'strasse@x.test'],
+      ['dotless ı, then i', '\u0131stanbul@x.test', 'istanbul@x.test', 'istanbul@x.test'],
+      ['i, then dotless ı', 'Istanbul@x.test', '\u0131stanbul@x.test', 'istanbul@x.test'],
+      ['final ς, then σ', 'λόγο\u03c2@x.test', 'λόγο\u03c3@x.test', 'λόγο\u03c2@x.test'],
+      ['σ, then upper case', 'λόγο\u03c3@x.test', 'ΛΌΓΟΣ@X.TEST', 'λόγο\u03c2@x.test'],
+      ['capital ẞ, then ss', 'STRA\u1e9eE@x.test', 'strasse@x.test', 'strasse@x.test'],
+      ['ß, then capital ẞ', 'straße@x.test', 'stra\u1e9ee@x.test', 'strasse@x.test'],
+    ];
+
+    it.each(folded)('%s: one account (the second spelling is a 409 on create, register and patch, and logs in)', async (_case, first, second, stored) => {
+      const account = await t.request('POST', '/api/v1/auth/register', { as: null, body: { name: 'First', email: first, password } });
+      expect(account.status).toBe(201);
+      expect(account.body.user.email).toBe(stored);
+      expect(await t.rows('SELECT email FROM users WHERE id = $1', [account.body.user.id])).toEqual([{ email: stored }]);
+      await refused(409, 'POST', '/api/v1/users', { body: { name: 'Second', email: second } });
+      await refused(409, 'POST', '/api/v1/auth/register', { as: null, body: { name: 'Second', email: second, password } });
+      await refused(409, 'PATCH', `/api/v1/users/${ada.id}`, { body: { email: second } });
+      for (const email of [first, second, stored]) {
+        const login = await t.request('POST', '/api/v1/auth/login', { as: null, body: { email, password } });
+        expect([email, login.status, login.body.user?.id]).toEqual([email, 200, account.body.user.id]);
+      }
+      const found = await t.request('GET', `/api/v1/users?email=${encodeURIComponent(second)}`);
+      expect(found.body.data.map((user: any) => user.id)).toEqual([account.body.user.id]);
+    });
+
+    it('a Devanagari address, whose vowel signs are combining marks, is accepted: created, registered, logged in', async () => {
+      const created = await createUser({ name: 'Namaste', email: 'नमस्ते@example.com' });
+      expect(created.email).toBe('नमस्ते@example.com');
+      const registered = await t.request('POST', '/api/v1/auth/register', { as: null, body: { name: 'Svagat', email: 'स्वागत@example.com', password } });
+      expect(registered.status).toBe(201);
+      const login = await t.request('POST', '/api/v1/auth/login', { as: null, body: { email: 'स्वागत@example.com', password } });
+      expect([login.status, login.body.user.id]).toEqual([200, registered.body.user.id]);
+    });
+
+    it('an address of 254 characters is accepted and stored whole; one of 255 is a 400 on create, patch and register', async () => {
+      const address = (length: number) => `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(length - 64 - 1 - 128 - 4)}.com`;
+      expect([address(254).length, address(255).length]).toEqual([254, 255]);
+      const created = await createUser({ name: 'Longest', email: address(254) });
+      expect(created.email).toBe(address(254));
+      expect(await t.rows('SELECT char_length(email) AS n FROM users WHERE id = $1', [created.id])).toEqual([{ n: 254 }]);
+      const message = 'email must be between 1 and 254 characters long';
+      expect(messages(await refused(400, 'POST', '/api/v1/users', { body: { name: 'Too Long', email: address(255) } }))).toContain(message);
+      expect(messages(await refused(400, 'PATCH', `/api/v1/users/${ada.id}`, { body: { email: address(255) } }))).toContain(message);
+      expect(messages(await refused(400, 'POST', '/api/v1/auth/register', { as: null, body: { name: 'Too Long', email: address(255), password } }))).toContain(message);
+    });
+
+    it('the served OpenAPI document gives every email the app takes a maxLength of 254', async () => {
+      const document = (await t.request('GET', '/docs-json')).body;
+      const schemas: Record<string, { properties?: Record<string, { maxLength?: number }> }> = document.components.schemas;
+      const taken = ['CreateUser', 'UpdateUser', 'NewUser', 'CreateUserWithPosts', 'Register', 'Login'];
+      expect(Object.fromEntries(taken.map((name) => [name, schemas[name]?.properties?.email?.maxLength]))).toEqual(Object.fromEntries(taken.map((name) => [name, 254])));
+      const filter = document.paths['/api/v1/users'].get.parameters.find((parameter: { name: string }) => parameter.name === 'email');
+      expect(filter.schema.maxLength).toBe(254);
     });
 
     it.each(confusable)('POST /auth/login with %s is a 400, opening no session', async (_case, email) => {

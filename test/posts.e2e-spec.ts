@@ -190,14 +190,13 @@ describe('Posts API (e2e)', () => {
         expect(response.status).toBe(200);
         return response.body.data.map((post: any) => post.id);
       }
+      // Each term holds 3 letters or digits in a row (the trigram the index looks up); were %, _ or \ patterns, each
+      // would also match the decoy post.
       expect(await search('hello')).toEqual([inTitle.id, inBody.id]);
-      expect(await search('00% ')).toEqual([percent.id]);
-      expect(await search('0% s')).toEqual([percent.id]);
-      expect(await search('e_c')).toEqual([underscore.id]);
-      expect(await search('e_ca')).toEqual([underscore.id]);
-      expect(await search(':\\t')).toEqual([backslash.id]);
-      expect(await search('C:\\')).toEqual([backslash.id]);
-      expect(await search("' OR 1=1 --")).toEqual([]);
+      expect(await search('100% s')).toEqual([percent.id]);
+      expect(await search('ake_cas')).toEqual([underscore.id]);
+      expect(await search('C:\\tem')).toEqual([backslash.id]);
+      expect(await search("' OR 'abc'='abc' --")).toEqual([]);
     });
 
     // Counted after the guard's session check of the harness admin's token; the admin sees these drafts.

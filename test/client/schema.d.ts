@@ -322,7 +322,7 @@ export interface components {
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and case-folded (ß → ss); addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -383,7 +383,7 @@ export interface components {
         Login: {
             /**
              * Format: email
-             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and case-folded (ß → ss); addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -410,7 +410,7 @@ export interface components {
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and case-folded (ß → ss); addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -462,7 +462,7 @@ export interface components {
             name?: string;
             /**
              * Format: email
-             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and case-folded (ß → ss); addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email?: string;
@@ -517,7 +517,7 @@ export interface components {
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and case-folded (ß → ss); addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -563,7 +563,7 @@ export interface components {
             name: string;
             /**
              * Format: email
-             * @description Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
+             * @description Stored trimmed, NFKC-normalised and case-folded (ß → ss); addresses with invisible characters, marks on plain letters or mixed writing systems within one part are refused
              * @example ada@example.com
              */
             email: string;
@@ -2949,7 +2949,7 @@ export interface operations {
                 /** @description Embed each post's author */
                 include?: "author";
                 published?: boolean;
-                /** @description Case-insensitive substring of the title or the body, at least 3 characters (served by trigram indexes); %, _ and \ match themselves */
+                /** @description Case-insensitive substring of the title or the body, 3–200 characters with at least 3 letters or digits in a row (served by trigram indexes); %, _ and \ match themselves */
                 q?: string;
             };
             header?: never;
@@ -3495,7 +3495,7 @@ export interface operations {
                 include?: "author";
                 authorId?: number;
                 published?: boolean;
-                /** @description Case-insensitive substring of the title or the body, at least 3 characters (served by trigram indexes); %, _ and \ match themselves */
+                /** @description Case-insensitive substring of the title or the body, 3–200 characters with at least 3 letters or digits in a row (served by trigram indexes); %, _ and \ match themselves */
                 q?: string;
             };
             header?: never;

@@ -5,7 +5,7 @@
  * - A JSON body is an object, of bounded size and depth. The 1 MiB size limit alone still lets a body hold ~100 000
  *   keys (class-transformer and class-validator then spend seconds on it, answering with a megabyte of messages) or
  *   nest tens of thousands of levels deep (which overflows their recursion: a 500).
- * - No key, in the body or the query, is named like an `Object.prototype` member (`constructor`, `toString`, …):
+ * - No key, in the body or the query, is named like an `Object.prototype` member (`constructor`, `toString`, `__proto__`, …) or `prototype`:
  *   class-validator's whitelist looks keys up in a plain object, where those names are always "known", so
  *   `forbidNonWhitelisted` let them through. They are refused here as any unknown key would be.
  * - No string in the body, key or value, holds a lone UTF-16 surrogate (valid JSON as an escape, but no text).
@@ -20,7 +20,8 @@ import { LONE_SURROGATE } from '../validation/text';
 export const MAX_BODY_FIELDS = 5_000;
 export const MAX_BODY_DEPTH = 8;
 
-const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+// `prototype` too: class-validator's whitelist lets it through as well.
+const PROTOTYPE_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
 
 @Injectable()
 export class RequestInputGuard implements CanActivate {

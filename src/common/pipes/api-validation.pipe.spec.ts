@@ -2,6 +2,8 @@ import { BadRequestException, type ArgumentMetadata, type Type, ValidationPipe, 
 import { IsInt } from 'class-validator';
 import { ListPostsQueryDto, PostIncludeQueryDto, UserPostsQueryDto } from '../../posts/dto/post-query.dto';
 import { CreateUserWithPostsDto } from '../../users/dto/create-user-with-posts.dto';
+// After the module above, which loads the user and post response DTOs (they import each other) in the order that works.
+import { BulkUpsertUsersDto } from '../../users/dto/bulk-upsert-users.dto';
 import { CreateUserDto } from '../../users/dto/create-user.dto';
 import { ListUsersQueryDto, TopAuthorsQueryDto, UserIncludeQueryDto } from '../../users/dto/user-query.dto';
 import { ApiValidationPipe } from './api-validation.pipe';
@@ -84,6 +86,32 @@ describe('ApiValidationPipe', () => {
       ]);
       await expect(messagesFor({ name: 'x', email: 'a@example.com' }, body(CreateUserDto))).resolves.toEqual([
         'name must be between 2 and 100 characters long',
+      ]);
+    });
+
+    it.each([
+      ['1', [1], 0],
+      ['null', [null], 0],
+      ['"x"', ['x'], 0],
+      ['[]', [[]], 0],
+      ['true', [true], 0],
+      ['a valid row, then 1', [{ name: 'Ada', email: 'ada@example.com' }, 1], 1],
+    ])('bulk users [%s]: only the item\'s own message, none of class-validator\'s "nested property" wording', async (_case, users, index) => {
+      await expect(messagesFor({ users }, body(BulkUpsertUsersDto))).resolves.toEqual([`users.${index} must be an object`]);
+    });
+
+    it.each([
+      ['1', [1], 0],
+      ['null', [null], 0],
+      ['"x"', ['x'], 0],
+      ['a valid post, then 1', [{ title: 'T', body: 'B' }, 1], 1],
+    ])('with-posts posts [%s]: only the item\'s own message', async (_case, posts, index) => {
+      await expect(messagesFor({ name: 'Ada', email: 'ada@example.com', posts }, body(CreateUserWithPostsDto))).resolves.toEqual([`posts.${index} must be an object`]);
+    });
+
+    it('an array of objects keeps its items\' nested messages', async () => {
+      await expect(messagesFor({ users: [{ name: 'Ada', email: 'ada@example.com' }, { name: 'B', email: 'b@example.com' }] }, body(BulkUpsertUsersDto))).resolves.toEqual([
+        'users.1.name must be between 2 and 100 characters long',
       ]);
     });
 

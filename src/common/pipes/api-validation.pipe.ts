@@ -45,7 +45,12 @@ export class ApiValidationPipe extends ValidationPipe {
 function keepTypeErrorsOnly(error: ValidationError): void {
   const { constraints } = error;
   if (constraints) {
-    const typeFailures = Object.keys(constraints).filter((name) => TYPE_CONSTRAINTS.has(name));
+    let typeFailures = Object.keys(constraints).filter((name) => TYPE_CONSTRAINTS.has(name));
+    // An array of non-objects also fails the nested validation, in class-validator's words: the item's own message says it.
+    if (typeFailures.includes('isArrayOfObjects')) {
+      typeFailures = typeFailures.filter((name) => name !== 'nestedValidation');
+      error.children = error.children?.filter((child) => Object.keys(child.constraints ?? {}).some((name) => name !== 'nestedValidation'));
+    }
     if (typeFailures.length > 0) error.constraints = Object.fromEntries(typeFailures.map((name) => [name, constraints[name]]));
   }
   error.children?.forEach(keepTypeErrorsOnly);

@@ -1,10 +1,11 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { emailProblem, IsEmailAddress, normaliseEmail, toNormalisedEmail } from './email';
+import { EMAIL_MAX_LENGTH, emailProblem, IsEmailAddress, normaliseEmail, toNormalisedEmail } from './email';
 
 const MIXED = 'must not mix writing systems (such as Latin and Cyrillic) within one part';
 const INVISIBLE = 'must not contain spaces, control or invisible characters';
 const MARK = 'must not put combining marks on plain letters';
+const QUOTED = 'must not be a quoted address';
 
 describe('normaliseEmail', () => {
   it.each([
@@ -31,9 +32,31 @@ describe('normaliseEmail', () => {
   });
 
   it('is idempotent', () => {
-    for (const value of [' ADA@Example.COM', 'JOSE\u0301@x.io', '\u0130da@example.com', 'ΑΒΓ@EXAMPLE.com']) {
+    for (const value of [' ADA@Example.COM', 'JOSE\u0301@x.io', '\u0130da@example.com', 'ΑΒΓ@EXAMPLE.com', 'straße@x.test', '\u0131stanbul@x.test', 'ΛΌΓΟΣ@x.test', 'λόγοσ@x.test', 'ǰ@x.test']) {
       expect(normaliseEmail(normaliseEmail(value))).toBe(normaliseEmail(value));
     }
+  });
+
+  // Lower-casing alone kept these apart: each pair was two accounts that print (nearly) alike.
+  it.each([
+    ['ß and ss', 'straße@x.test', 'strasse@x.test', 'strasse@x.test'],
+    ['ß and upper-case SS', 'straße@x.test', 'STRASSE@X.TEST', 'strasse@x.test'],
+    ['dotless ı and i', '\u0131stanbul@x.test', 'istanbul@x.test', 'istanbul@x.test'],
+    ['dotless ı and I', '\u0131stanbul@x.test', 'ISTANBUL@x.test', 'istanbul@x.test'],
+    ['final ς and σ', 'λόγο\u03c2@x.test', 'λόγο\u03c3@x.test', 'λόγο\u03c2@x.test'],
+    ['final ς and capital Σ', 'λόγο\u03c2@x.test', 'ΛΌΓΟΣ@x.test', 'λόγο\u03c2@x.test'],
+    ['long ſ and s', '\u017ftar@x.test', 'star@x.test', 'star@x.test'],
+  ])('gives %s one form: %j and %j both become %j', (_case, one, other, expected) => {
+    expect([normaliseEmail(one), normaliseEmail(other)]).toEqual([expected, expected]);
+    expect(emailProblem(expected)).toBeNull();
+  });
+
+  it('folds the capital sharp s ẞ (U+1E9E) as it folds ß: STRAẞE is strasse, and normalising again changes nothing', () => {
+    // Upper-casing leaves ẞ as it is and lower-casing makes it ß, which only a second pass would fold to ss: stored as
+    // straße, the account would be another than strasse, and one that `straße` (which normalises to strasse) cannot reach.
+    expect(normaliseEmail('STRA\u1e9eE@x.test')).toBe('strasse@x.test');
+    expect(normaliseEmail('stra\u1e9ee@x.test')).toBe(normaliseEmail('straße@x.test'));
+    expect(normaliseEmail(normaliseEmail('\u1e9e@x.test'))).toBe(normaliseEmail('\u1e9e@x.test'));
   });
 
   it('toNormalisedEmail normalises strings and leaves anything else for the type check', () => {
@@ -55,6 +78,9 @@ describe('emailProblem', () => {
     ['Latin with Hangul and Han', 'kim김金@example.kr'],
     ['Latin with Hiragana and Katakana', 'sato\u3055\u30c8\u30a6@example.jp'],
     ['a punycode domain', 'ada@xn--80ak6aa92e.com'],
+    ['Devanagari, whose vowel signs are combining marks', 'नमस्ते@example.com'],
+    ['Thai, with its combining vowels and tone marks', 'สวัสดี@example.com'],
+    ['Hebrew with points', 'שָׁלוֹם@example.com'.normalize('NFKC')],
   ])('accepts %s', (_case, value) => {
     expect(emailProblem(value)).toBeNull();
   });
@@ -79,6 +105,17 @@ describe('emailProblem', () => {
     ['i + U+0307 (a lower-cased Turkish İ)', 'i\u0307da@example.com', MARK],
     ['a decomposed é (not normalised first)', 'jose\u0301@example.com', MARK],
     ['a combining mark after a digit', 'ada1\u0332@example.com', MARK],
+    ['a mark on a Latin letter outside ASCII: dotless ı + U+0307 (prints as i)', '\u0131\u0307stanbul@x.test', MARK],
+    ['a mark on a Latin letter outside ASCII: dotless ȷ + U+0307 (prints as j)', '\u0237\u0307ohn@x.test', MARK],
+    ['a mark on a Latin letter outside ASCII: ŋ + U+0301 (no composed form)', '\u014b\u0301@x.test', MARK],
+    ['dotless ı + U+0338 (prints as a struck-through i)', '\u0131\u0338stanbul@x.test', MARK],
+    ['a mark at the start of the local part', '\u0301user@x.test', MARK],
+    ['a mark at the start of the domain', 'user@\u0301x.test', MARK],
+    ['a mark at the start of a dot-separated part', 'ada.\u0301x@x.test', MARK],
+    ['a mark at the start of a Devanagari part', '\u093fनम@example.com', MARK],
+    ['a quoted local part', '"user"@x.test', QUOTED],
+    ['a quoted local part with an @ inside', '"ada@home"@example.com', QUOTED],
+    ['a quoted local part with escaped quotes', '"\\"\\""@example.com', QUOTED],
     ['no @', 'ada.example.com', 'must be an email address'],
     ['no top-level domain', 'ada@example', 'must be an email address'],
     ['two @', 'ada@@example.com', 'must be an email address'],
@@ -90,6 +127,12 @@ describe('emailProblem', () => {
   it('refuses a lone surrogate before anything else looks at the string', () => {
     expect(emailProblem('a\ud800@example.com')).toBe('must not contain lone UTF-16 surrogates');
     expect(emailProblem('\udc00')).toBe('must not contain lone UTF-16 surrogates');
+  });
+
+  it('refuses after normalising what only normalising reveals: ı + U+0307 becomes i + U+0307', () => {
+    for (const value of ['\u0131\u0307stanbul@x.test', '\u0130stanbul@x.test', '\u0131\u0338stanbul@x.test', '\u0237\u0307ohn@x.test', '\u0301user@x.test']) {
+      expect([value, emailProblem(normaliseEmail(value))]).toEqual([value, MARK]);
+    }
   });
 
   it('every look-alike of ada@example.com is either refused or normalised to it', () => {
@@ -124,7 +167,26 @@ describe('IsEmailAddress on a DTO', () => {
     expect(check('ad\u0430@example.com').errors).toEqual([`email ${MIXED}`]);
     expect(check('ad\u200ba@example.com').errors).toEqual([`email ${INVISIBLE}`]);
     expect(check('not-an-email').errors).toEqual(['email must be an email address']);
-    expect(check(`${'a'.repeat(250)}@example.com`).errors).toEqual(expect.arrayContaining(['email must be between 1 and 255 characters long']));
+    expect(check(`${'a'.repeat(250)}@example.com`).errors).toEqual(expect.arrayContaining(['email must be between 1 and 254 characters long']));
     expect(check(42).errors).toEqual(expect.arrayContaining(['email must be a string']));
+  });
+
+  it(`accepts an address of ${EMAIL_MAX_LENGTH} characters (254, what the address format allows) and refuses one of 255`, () => {
+    expect(EMAIL_MAX_LENGTH).toBe(254);
+    const address = (length: number) => `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(length - 64 - 1 - 128 - 4)}.com`;
+    expect(address(254)).toHaveLength(254);
+    expect(check(address(254))).toEqual({ email: address(254), errors: [] });
+    expect(address(255)).toHaveLength(255);
+    expect(check(address(255)).errors).toEqual(expect.arrayContaining(['email must be between 1 and 254 characters long']));
+  });
+
+  it('refuses a quoted local part in its own words', () => {
+    expect(check('"user"@x.test').errors).toEqual([`email ${QUOTED}`]);
+  });
+
+  it('stores ß, ı and a final σ folded, and validates the folded form', () => {
+    expect(check('Straße@X.test')).toEqual({ email: 'strasse@x.test', errors: [] });
+    expect(check('\u0131stanbul@x.test')).toEqual({ email: 'istanbul@x.test', errors: [] });
+    expect(check('\u0131\u0307stanbul@x.test')).toEqual({ email: 'i\u0307stanbul@x.test', errors: [`email ${MARK}`] });
   });
 });

@@ -13,22 +13,27 @@ import { Transform } from 'class-transformer';
 import { buildMessage, isEmail, IsString, ValidateBy } from 'class-validator';
 import { CharLength, LONE_SURROGATE } from './text';
 
-export const EMAIL_MAX_LENGTH = 255;
+/** What the address format allows (RFC 5321's path limit, as class-validator's isEmail checks it). */
+export const EMAIL_MAX_LENGTH = 254;
 
 /**
- * The one form in which emails are stored, compared and looked up: trimmed, NFKC and lower-cased. NFKC rather than
+ * The one form in which emails are stored, compared and looked up: trimmed, NFKC and case-folded. NFKC rather than
  * plain NFC: it also folds compatibility look-alikes (full-width ａｄａ, the ligature ﬁ) into the letters they show.
  */
 export function normaliseEmail(email: string): string {
-  // Lower-casing can decompose (İ → i + U+0307), so normalise again after it.
-  return email.trim().normalize('NFKC').toLowerCase().normalize('NFKC');
+  // Lower, upper, lower again folds what lower-casing alone keeps apart (ẞ and ß → ss, dotless ı → i, final ς → σ,
+  // ſ → s), and is idempotent over every code point (checked: twice gives what once gives). Casing can decompose
+  // (İ → i + U+0307), so normalise again after it.
+  return email.trim().normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC');
 }
 
 /** For @Transform on an email property: normalises strings, leaves anything else for the type check. */
 export const toNormalisedEmail = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? normaliseEmail(value) : value);
 
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}\p{Co}\p{Default_Ignorable_Code_Point}]/u;
-const MARK_ON_PLAIN_LETTER = /[\u0000-\u007F]\p{M}/u;
+// After NFKC a Latin letter has no mark left to carry (é is one code point): a mark on one, or on nothing at the
+// start of a part, only draws a look-alike (ı + U+0307 is "i").
+const MARK_ON_PLAIN_LETTER = /(?:^|[@.\u0000-\u007F\p{Script=Latin}])\p{M}/u;
 const SCRIPTS = [
   'Latin', 'Greek', 'Cyrillic', 'Armenian', 'Georgian', 'Cherokee', 'Hebrew', 'Arabic', 'Syriac', 'Thaana',
   'Devanagari', 'Bengali', 'Gurmukhi', 'Gujarati', 'Oriya', 'Tamil', 'Telugu', 'Kannada', 'Malayalam', 'Sinhala',
@@ -57,6 +62,7 @@ export function emailProblem(value: string): string | null {
   if (LONE_SURROGATE.test(value)) return 'must not contain lone UTF-16 surrogates';
   if (INVISIBLE.test(value)) return 'must not contain spaces, control or invisible characters';
   if (MARK_ON_PLAIN_LETTER.test(value)) return 'must not put combining marks on plain letters';
+  if (value.includes('"')) return 'must not be a quoted address';
   if (!isEmail(value)) return 'must be an email address';
   if (value.split(/[@.]/).some(mixesScripts)) return 'must not mix writing systems (such as Latin and Cyrillic) within one part';
   return null;
@@ -72,7 +78,7 @@ function EmailRule(): PropertyDecorator {
   });
 }
 
-/** An email property: normalised (`normaliseEmail`), then at most 255 characters and an acceptable address. */
+/** An email property: normalised (`normaliseEmail`), then at most 254 characters and an acceptable address. */
 export function IsEmailAddress(): PropertyDecorator {
   return applyDecorators(Transform(toNormalisedEmail), IsString(), CharLength(1, EMAIL_MAX_LENGTH), EmailRule());
 }

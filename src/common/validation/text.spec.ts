@@ -53,6 +53,12 @@ describe('singleLineProblem', () => {
     ['a skin-tone modifier', '👍🏽'],
     ['a skin-tone modifier before a joiner', '👩🏽‍💻'],
     ['punctuation and symbols', "O'Brien & Sons — 100% <b>"],
+    ['an emoji with a variation selector (☺️, 2 code points)', '\u263a\ufe0f'],
+    ['an emoji with a variation selector, then text', '\u263a\ufe0f Ada'],
+    ['a combining mark after a letter', 'x\u0301'],
+    ['Devanagari, whose vowel signs are combining marks', 'नमस्ते'],
+    ['Thai with combining vowels', 'สวัสดี'],
+    ['the last assigned characters of a plane (U+1FBF9, a digit)', 'Ada \u{1fbf9}'],
   ])('accepts %s', (_case, value) => {
     expect(singleLineProblem(value)).toBeNull();
   });
@@ -83,6 +89,17 @@ describe('singleLineProblem', () => {
     ['U+E000 private use', '\ue000'],
     ['U+F0000 supplementary private use', '\u{f0000}'],
     ['U+E0001 language tag', '\u{e0001}'],
+    // Not default-ignorable, but print as nothing (or as a box standing for nothing).
+    ['U+2800 braille pattern blank', '\u2800'],
+    ['U+FFFC object replacement character', '\ufffc'],
+    ['U+0378 (unassigned)', '\u0378'],
+    ['U+0530 (unassigned)', '\u0530'],
+    ['U+2FFFF (a noncharacter, astral)', '\u{2ffff}'],
+    ['U+FFFF (a noncharacter)', '\uffff'],
+    ['U+FFFE (a noncharacter)', '\ufffe'],
+    ['U+FDD0 (a noncharacter)', '\ufdd0'],
+    ['U+FDEF (a noncharacter)', '\ufdef'],
+    ['U+10FFFF (a noncharacter)', '\u{10ffff}'],
   ])('refuses %s inside a name', (_case, char) => {
     expect(singleLineProblem(`Ad${char}a`)).toBe(INVISIBLE);
     expect(singleLineProblem(`${char}Ada`)).toBe(INVISIBLE);
@@ -97,6 +114,17 @@ describe('singleLineProblem', () => {
     ['twice between emoji', '👩\u200d\u200d💻'],
   ])('refuses a zero-width joiner %s (it is allowed only inside an emoji sequence)', (_case, value) => {
     expect(singleLineProblem(value)).toBe(INVISIBLE);
+  });
+
+  it.each([
+    ['two marks alone', '\u0301\u0301'],
+    ['a mark before a letter', '\u0301x'],
+    ['a single mark', '\u0301'],
+    ['an enclosing mark (U+20DD) before a letter', '\u20ddA'],
+    ['a Devanagari vowel sign before its letter', '\u093fन'],
+    ['a spacing mark (U+0903)', '\u0903Ada'],
+  ])('refuses a name that starts with a combining mark: %s', (_case, value) => {
+    expect(singleLineProblem(value)).toBe('must not start with a combining mark');
   });
 
   it('names the lone surrogate first, whatever else is wrong', () => {
@@ -186,8 +214,16 @@ describe('IsSingleLineText and IsProse on a DTO', () => {
     expect(errorsFor({ name: '   \t ' })).toEqual(['name must be between 2 and 5 characters long']);
   });
 
+  it('refuses a name whose first character, once trimmed, is a combining mark', () => {
+    expect(errorsFor({ name: '  \u0301x ' })).toEqual(['name must not start with a combining mark']);
+    expect(errorsFor({ name: '\u0301\u0301' })).toEqual(['name must not start with a combining mark']);
+    // Composed on the way in: e + U+0301 is é, whose mark is no longer a character of its own.
+    expect(errorsFor({ name: 'e\u0301x' })).toEqual([]);
+  });
+
   it('says why the text is refused', () => {
     expect(errorsFor({ name: 'A\u202eb' })).toEqual([`name ${INVISIBLE}`]);
+    expect(errorsFor({ name: 'A\u2800' })).toEqual([`name ${INVISIBLE}`]);
     expect(errorsFor({ body: 'a\u0007' })).toEqual([`body ${PROSE_CONTROL}`]);
     expect(errorsFor({ name: 42 })).toEqual(expect.arrayContaining(['name must be a string']));
   });

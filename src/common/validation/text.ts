@@ -19,6 +19,9 @@ export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\u
  */
 const HIDDEN_IN_A_LINE =
   /(?!(?<=\p{Extended_Pictographic}[\p{Emoji_Modifier}\uFE0F]?)\u200D(?=\p{Extended_Pictographic}))(?!(?<=[^\s\p{Default_Ignorable_Code_Point}])[\uFE00-\uFE0F\u{E0100}-\u{E01EF}])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Default_Ignorable_Code_Point}]/u;
+/** Characters that print as nothing without being default-ignorable: braille blank, object replacement, unassigned and noncharacters. */
+const BLANK_LOOKING = /[\u2800\uFFFC\p{Cn}]/u;
+const LEADING_MARK = /^\p{M}/u;
 /** In multi-line text (post bodies): controls other than tab, line feed and carriage return. */
 const CONTROL_IN_PROSE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
@@ -44,7 +47,8 @@ export function lengthInCharacters(min: number, max: number): (value: unknown) =
 /** Why `value` is not acceptable as a single line of text (a name, a title), or null when it is. */
 export function singleLineProblem(value: string): string | null {
   if (LONE_SURROGATE.test(value)) return 'must not contain lone UTF-16 surrogates';
-  if (HIDDEN_IN_A_LINE.test(value)) return 'must not contain control or invisible formatting characters';
+  if (HIDDEN_IN_A_LINE.test(value) || BLANK_LOOKING.test(value)) return 'must not contain control or invisible formatting characters';
+  if (LEADING_MARK.test(value)) return 'must not start with a combining mark';
   return null;
 }
 

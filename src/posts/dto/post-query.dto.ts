@@ -4,7 +4,7 @@
  */
 import { ApiPropertyOptional, IntersectionType, OmitType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { HasNoNul, MAX_ID } from '../../common/validation/input-rules';
 import { ListQueryDto } from '../../common/pagination/list-query.dto';
 import { toBoolean, toInteger } from '../../common/pagination/query-transforms';
@@ -14,6 +14,8 @@ export type PostSortField = (typeof POST_SORT_FIELDS)[number];
 export const MAX_SEARCH_LENGTH = 200;
 /** Three characters make a trigram: shorter patterns could not use the search indexes and would read every post. */
 export const MIN_SEARCH_LENGTH = 3;
+/** pg_trgm takes trigrams from runs of letters and digits: a term without one (`___`, three spaces) has none. */
+const SEARCHABLE = /[\p{L}\p{N}]{3}/u;
 
 export class PostIncludeQueryDto {
   @ApiPropertyOptional({ enum: ['author'], description: "Embed each post's author" })
@@ -40,11 +42,12 @@ export class ListPostsQueryDto extends IntersectionType(ListQueryDto(POST_SORT_F
   @ApiPropertyOptional({
     minLength: MIN_SEARCH_LENGTH,
     maxLength: MAX_SEARCH_LENGTH,
-    description: 'Case-insensitive substring of the title or the body, at least 3 characters (served by trigram indexes); %, _ and \\ match themselves',
+    description: 'Case-insensitive substring of the title or the body, 3–200 characters with at least 3 letters or digits in a row (served by trigram indexes); %, _ and \\ match themselves',
   })
   @IsOptional()
   @IsString()
   @Length(MIN_SEARCH_LENGTH, MAX_SEARCH_LENGTH)
+  @Matches(SEARCHABLE, { message: 'q must contain at least 3 letters or digits in a row: the search index has nothing to look up otherwise' })
   @HasNoNul()
   readonly q?: string;
 }

@@ -22,7 +22,7 @@ export class CreateUserDto {
     maxLength: EMAIL_MAX_LENGTH,
     example: 'ada@example.com',
     description:
-      'Stored trimmed, NFKC-normalised and lower-cased; addresses with invisible characters, marks on plain letters ' +
+      'Stored trimmed, NFKC-normalised and case-folded (ß → ss); addresses with invisible characters, marks on plain letters ' +
       'or mixed writing systems within one part are refused',
   })
   @IsEmailAddress()
