@@ -58,23 +58,31 @@ function bodyProblem(body: unknown): string | undefined {
   return measure(body);
 }
 
-/** Walks the body iteratively (no recursion to overflow) and stops at the first problem. */
+/** Walks the body iteratively (no recursion to overflow, no copies of its entries) and stops at the first problem. */
 function measure(root: object): string | undefined {
   const stack: Array<[value: object, depth: number, path: string]> = [[root, 1, '']];
   let fields = 0;
   while (stack.length > 0) {
     const [value, depth, path] = stack.pop()!;
     if (depth > MAX_BODY_DEPTH) return `Request body is nested more than ${MAX_BODY_DEPTH} levels deep`;
-    const entries = Array.isArray(value) ? value.map((item, index) => [String(index), item] as const) : Object.entries(value);
-    fields += entries.length;
+    const items = Array.isArray(value) ? (value as unknown[]) : undefined;
+    const keys = items ? undefined : Object.keys(value);
+    const count = items ? items.length : keys!.length;
+    fields += count;
     if (fields > MAX_BODY_FIELDS) return `Request body has more than ${MAX_BODY_FIELDS} fields`;
-    for (const [key, child] of entries) {
-      const childPath = path + key;
-      // Worded as the ValidationPipe words any unknown key (`posts.0.property authorId should not exist`).
-      if (!Array.isArray(value) && PROTOTYPE_KEYS.has(key)) return `${path}property ${key} should not exist`;
-      if (LONE_SURROGATE.test(key)) return `A key in ${path ? path.slice(0, -1) : 'the body'} contains a lone UTF-16 surrogate`;
-      if (typeof child === 'string' && LONE_SURROGATE.test(child)) return `${childPath} must not contain lone UTF-16 surrogates`;
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1, `${childPath}.`]);
+    for (let index = 0; index < count; index++) {
+      const key = items ? String(index) : keys![index];
+      if (!items) {
+        // Worded as the ValidationPipe words any unknown key (`posts.0.property authorId should not exist`).
+        if (PROTOTYPE_KEYS.has(key)) return `${path}property ${key} should not exist`;
+        if (LONE_SURROGATE.test(key)) return `A key in ${path ? path.slice(0, -1) : 'the body'} contains a lone UTF-16 surrogate`;
+      }
+      const child = items ? items[index] : (value as Record<string, unknown>)[key];
+      if (typeof child === 'string') {
+        if (LONE_SURROGATE.test(child)) return `${path}${key} must not contain lone UTF-16 surrogates`;
+      } else if (child !== null && typeof child === 'object') {
+        stack.push([child, depth + 1, `${path}${key}.`]);
+      }
     }
   }
   return undefined;
