@@ -183,6 +183,7 @@ describe('Posts API (e2e)', () => {
       const percent = await createPost(t, author.id, { title: '100% sure', body: 'x' });
       const underscore = await createPost(t, author.id, { title: 'snake_case', body: 'x' });
       const backslash = await createPost(t, author.id, { title: 'C:\\temp', body: 'x' });
+      const dollar = await createPost(t, author.id, { title: 'costs $$5 or ${jndi:ldap://x}', body: 'x' });
       await createPost(t, author.id, { title: '1000 sure', body: 'snakeXcase C:temp 00x' });
 
       async function search(q: string): Promise<number[]> {
@@ -196,6 +197,9 @@ describe('Posts API (e2e)', () => {
       expect(await search('100% s')).toEqual([percent.id]);
       expect(await search('ake_cas')).toEqual([underscore.id]);
       expect(await search('C:\\tem')).toEqual([backslash.id]);
+      // Dollar signs reach the database as sent (Sequelize doubles them in a plain fn() argument).
+      expect(await search('${jndi:ldap://x}')).toEqual([dollar.id]);
+      expect(await search('costs $$5')).toEqual([dollar.id]);
       expect(await search("' OR 'abc'='abc' --")).toEqual([]);
     });
 

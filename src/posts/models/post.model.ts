@@ -2,7 +2,7 @@
  * posts table (see migrations/20261124000002-create-posts.js). The scopes are
  * the filters of the post list endpoints; services combine them and add order/limit.
  */
-import { col, fn, Op, where, type NonAttribute, type Optional } from 'sequelize';
+import { cast, col, fn, Op, where, type NonAttribute, type Optional } from 'sequelize';
 import {
   BelongsTo,
   Column,
@@ -59,8 +59,9 @@ export function indexedPiece(text: string): string {
     const pattern = containsPattern(indexedPiece(text));
     const inIndex = { [Op.or]: [{ title: { [Op.iLike]: pattern } }, { body: { [Op.iLike]: pattern } }] };
     // The whole term, checked on the rows the indexes found (migrations/20261202000001-bounded-post-reads.js says why
-    // it is a function of its own): strpos over lower() is what ILIKE '%…%' means.
-    const whole = where(fn('posts_text_contains', col('title'), col('body'), text), Op.eq, true);
+    // it is a function of its own): strpos over lower() is what ILIKE '%…%' means. The term goes in through cast():
+    // Sequelize 6 doubles every `$` of a plain string argument of fn() (it expects bind parameters to undo it).
+    const whole = where(fn('posts_text_contains', col('title'), col('body'), cast(text, 'text')), Op.eq, true);
     return { where: { [Op.and]: [inIndex, whole] } };
   },
   withAuthor: { include: [{ association: 'author', attributes: [...USER_PUBLIC_ATTRIBUTES] }] },
