@@ -656,7 +656,7 @@ describe('bounded reads (e2e)', () => {
       ['pairs of letters and digits split by punctuation', 'q=ab-12_cd'],
       [`${MAX_SEARCH_LENGTH} characters, none three in a row`, `q=${'ab.'.repeat(67).slice(0, MAX_SEARCH_LENGTH)}`],
     ])('q of %s (no 3 letters or digits in a row) → 400 on GET /posts and GET /users/:id/posts', async (_case, query) => {
-      const message = 'q must contain at least 3 letters or digits in a row: the search index has nothing to look up otherwise';
+      const message = 'q must contain 3 letters or digits in a row: the search index has nothing to look up otherwise';
       const [{ id }] = await t.rows<{ id: number }>('SELECT min(id) AS id FROM users WHERE name LIKE $1', ['Author %']);
       for (const path of ['/api/v1/posts', `/api/v1/users/${id}/posts`]) {
         for (const as of [null, undefined]) {

@@ -47,7 +47,7 @@ export class ListPostsQueryDto extends IntersectionType(ListQueryDto(POST_SORT_F
   @IsOptional()
   @IsString()
   @Length(MIN_SEARCH_LENGTH, MAX_SEARCH_LENGTH)
-  @Matches(SEARCHABLE, { message: 'q must contain at least 3 letters or digits in a row: the search index has nothing to look up otherwise' })
+  @Matches(SEARCHABLE, { message: 'q must contain 3 letters or digits in a row: the search index has nothing to look up otherwise' })
   @HasNoNul()
   readonly q?: string;
 }
