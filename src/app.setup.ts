@@ -57,6 +57,9 @@ function applyResponsePolicy(request: FastifyRequest, reply: FastifyReply): void
   if (!request.url.startsWith('/docs')) void reply.header('Cache-Control', 'no-store');
 }
 
+/** Every `charset` parameter of a Content-Type, with or without a value. */
+const CHARSET = /;\s*charset\s*(?:=\s*"?([^";\s,]*))?/gi;
+
 /**
  * The JSON parser: Fastify's own, fed only UTF-8. A body declared in another charset (or in several) is a 415; bytes
  * that are not UTF-8 are a 400 instead of being silently replaced by U+FFFD. `__proto__` and `constructor` keys are
@@ -83,8 +86,6 @@ function addJsonParser(instance: FastifyInstance): void {
     parseJson(request, text, done);
   });
 }
-const CHARSET = /;\s*charset\s*(?:=\s*"?([^";\s,]*))?/gi;
-
 
 export function createHttpAdapter(options: { trustProxy?: boolean | string; limits?: HttpLimits } = {}): FastifyAdapter {
   // Without limits (the OpenAPI generator): the environment's defaults.

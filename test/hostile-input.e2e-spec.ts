@@ -9,7 +9,7 @@
  */
 import { BadRequestException, Controller, Get, Module, Param } from '@nestjs/common';
 import { User } from '../src/users/models/user.model';
-import { expectApiError } from './utils/fixtures';
+import { createPost as createPostThroughApi, createUser as createUserThroughApi, expectApiError } from './utils/fixtures';
 import { createTestApp, type RequestOptions, type TestApp, type TestResponse } from './utils/test-app';
 
 const INVISIBLE_MESSAGE = 'must not contain control or invisible formatting characters';
@@ -67,17 +67,8 @@ describe('hostile input is answered with a 4xx and changes nothing (e2e)', () =>
     return { status: response.status, body: await response.json() };
   }
 
-  async function createUser(body: Record<string, unknown>): Promise<any> {
-    const response = await t.request('POST', '/api/v1/users', { body });
-    expect([body, response.status]).toEqual([body, 201]);
-    return response.body;
-  }
-
-  async function createPost(authorId: number, body: Record<string, unknown> = {}): Promise<any> {
-    const response = await t.request('POST', '/api/v1/posts', { body: { title: 'A title', body: 'A body', authorId, ...body } });
-    expect(response.status).toBe(201);
-    return response.body;
-  }
+  const createUser = (body: Record<string, unknown>) => createUserThroughApi(t, body);
+  const createPost = (authorId: number, body: Record<string, unknown> = {}) => createPostThroughApi(t, authorId, body);
 
   describe('items that are not objects where objects are expected', () => {
     it.each([

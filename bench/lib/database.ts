@@ -12,6 +12,7 @@ import { Sequelize } from 'sequelize';
 import type { SessionUser } from './auth';
 import { EmbeddedPostgres } from '../../src/database/embedded/embedded-postgres';
 import { createMigrator } from '../../src/database/migrator';
+import { containsPattern, indexedPiece } from '../../src/posts/search-pattern';
 // The e2e harness's small pg and network helpers: one connection per call, a database's URL, a free port.
 import { databaseUrl, withAdmin } from '../../test/setup/test-databases';
 import { freePort } from '../../test/utils/app-process';
@@ -210,16 +211,10 @@ async function settle(client: Client, tables: readonly string[]): Promise<void> 
   }
 }
 
-/** A LIKE pattern matching `text` literally anywhere: the app's containsPattern (src/posts/models/post.model.ts). */
-export function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
-}
-
 // The search statements as both servers send them for an anonymous caller (the baseline's text; the app's differs in
 // aliases and in `published = true` for `published`, not in plan).
 // The indexes are searched with the term's first 32 characters ($1), the whole term ($2) is rechecked.
 const SEARCH_FILTER = '(title ILIKE $1 OR body ILIKE $1) AND posts_text_contains(title, body, $2) = true AND published AND "deletedAt" IS NULL';
-const INDEXED_SEARCH_CHARS = 32;
 const SEARCH_STATEMENTS = {
   count: `SELECT count(*)::int AS total FROM posts WHERE ${SEARCH_FILTER}`,
   page: `SELECT id FROM posts WHERE ${SEARCH_FILTER} ORDER BY "createdAt" DESC, id DESC LIMIT 20 OFFSET 0`,
@@ -267,7 +262,7 @@ export async function searchPlans(url: string, terms: readonly string[]): Promis
     };
     const plans: SearchPlan[] = [];
     for (const term of terms) {
-      const params = [containsPattern([...term].slice(0, INDEXED_SEARCH_CHARS).join('')), term];
+      const params = [containsPattern(indexedPiece(term)), term];
       const count = await explain(SEARCH_STATEMENTS.count, params);
       const page = await explain(SEARCH_STATEMENTS.page, params);
       const trigram = [count, page].every((found) => found.length > 0 && found.every((scan) => /_trgm_live$/.test(scan)));

@@ -13,26 +13,36 @@ import type { PostAttributes } from './models/post.model';
 
 export type PostFacts = Pick<PostAttributes, 'authorId' | 'published' | 'deletedAt'>;
 
+/** The read rule, stated once: admins read every post; anyone else the published ones, and their own when logged in. */
+type Readable = { all: true } | { all: false; ownerId?: number };
+
+function readable(actor: Actor | undefined): Readable {
+  if (actor?.role === 'admin') return { all: true };
+  return { all: false, ownerId: actor?.id };
+}
+
 export const PostsPolicy = {
   /** The rows of `posts` the actor may see, as a filter every read adds; undefined: all of them. */
   readableWhere(actor: Actor | undefined): WhereOptions<PostAttributes> | undefined {
-    if (!actor) return { published: true };
-    if (actor.role === 'admin') return undefined;
-    return { [Op.or]: [{ published: true }, { authorId: actor.id }] };
+    const rule = readable(actor);
+    if (rule.all) return undefined;
+    return rule.ownerId === undefined ? { published: true } : { [Op.or]: [{ published: true }, { authorId: rule.ownerId }] };
   },
 
   /**
    * readableWhere as SQL, for the statements a model query cannot express (the per-author LATERAL read): a condition
-   * on the posts columns `published` and `author`; the actor's id, when needed, is bound as `$actorParam`.
+   * on the given columns, with the values it binds from parameter number `firstParam` on.
    */
-  readableSql(actor: Actor | undefined, columns: { published: string; author: string }, actorParam: string): { sql: string; bindsActor: boolean } {
-    if (!actor) return { sql: columns.published, bindsActor: false };
-    if (actor.role === 'admin') return { sql: 'TRUE', bindsActor: false };
-    return { sql: `(${columns.published} OR ${columns.author} = ${actorParam})`, bindsActor: true };
+  readableSql(actor: Actor | undefined, columns: { published: string; author: string }, firstParam: number): { sql: string; bind: unknown[] } {
+    const rule = readable(actor);
+    if (rule.all) return { sql: 'TRUE', bind: [] };
+    if (rule.ownerId === undefined) return { sql: columns.published, bind: [] };
+    return { sql: `(${columns.published} OR ${columns.author} = $${firstParam})`, bind: [rule.ownerId] };
   },
 
   canRead(actor: Actor | undefined, post: Pick<PostFacts, 'authorId' | 'published'>): boolean {
-    return post.published || actor?.role === 'admin' || actor?.id === post.authorId;
+    const rule = readable(actor);
+    return rule.all || post.published || post.authorId === rule.ownerId;
   },
 
   create(actor: Actor | undefined, authorId: number): Decision {

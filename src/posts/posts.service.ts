@@ -180,9 +180,8 @@ export class PostsService {
   ): Promise<Map<number, AuthorPosts>> {
     const byAuthor = new Map<number, AuthorPosts>(authorIds.map((id) => [id, { postCount: 0, posts: [] }]));
     if (authorIds.length === 0) return byAuthor;
-    const bind: unknown[] = [authorIds, options.limit];
-    const readable = PostsPolicy.readableSql(actor, { published: 'p.published', author: 'p."authorId"' }, '$3');
-    if (readable.bindsActor) bind.push(actor!.id);
+    const readable = PostsPolicy.readableSql(actor, { published: 'p.published', author: 'p."authorId"' }, 3);
+    const bind: unknown[] = [authorIds, options.limit, ...readable.bind];
     let visible = readable.sql;
     if (options.published !== undefined) {
       bind.push(options.published);

@@ -32,15 +32,20 @@ export function charLength(value: string): number {
   return count;
 }
 
+function withinLength(value: string, min: number, max: number): boolean {
+  const length = charLength(value);
+  return length >= min && length <= max;
+}
+
+const lengthMessage = (min: number, max: number): string => `must be between ${min} and ${max} characters long`;
+
 /**
  * The DTOs' length rule for a model's `validate` (Sequelize's `len` uses validator.js, which does not count
  * variation selectors: `☺️` would be 1 there and 2 in the DTO and in PostgreSQL).
  */
 export function lengthInCharacters(min: number, max: number): (value: unknown) => void {
   return (value: unknown) => {
-    if (typeof value === 'string' && (charLength(value) < min || charLength(value) > max)) {
-      throw new Error(`must be between ${min} and ${max} characters long`);
-    }
+    if (typeof value === 'string' && !withinLength(value, min, max)) throw new Error(lengthMessage(min, max));
   };
 }
 
@@ -67,8 +72,8 @@ export function CharLength(min: number, max: number): PropertyDecorator {
     name: 'charLength',
     constraints: [min, max],
     validator: {
-      validate: (value: unknown) => typeof value === 'string' && charLength(value) >= min && charLength(value) <= max,
-      defaultMessage: buildMessage((each) => `${each}$property must be between ${min} and ${max} characters long`),
+      validate: (value: unknown) => typeof value === 'string' && withinLength(value, min, max),
+      defaultMessage: buildMessage((each) => `${each}$property ${lengthMessage(min, max)}`),
     },
   });
 }

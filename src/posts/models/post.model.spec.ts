@@ -1,4 +1,4 @@
-import { containsPattern, indexedPiece } from './post.model';
+import { containsPattern, indexedPiece } from '../search-pattern';
 
 /** LIKE semantics with backslash as escape character (Postgres' default), to check patterns end to end. */
 function like(text: string, pattern: string): boolean {

@@ -17,6 +17,7 @@ import {
 } from 'sequelize-typescript';
 import { lengthInCharacters } from '../../common/validation/text';
 import { User, USER_PUBLIC_ATTRIBUTES } from '../../users/models/user.model';
+import { containsPattern, indexedPiece } from '../search-pattern';
 
 export interface PostAttributes {
   id: number;
@@ -32,23 +33,6 @@ export interface PostAttributes {
 export type PostCreationAttributes = Optional<PostAttributes, 'id' | 'published' | 'createdAt' | 'updatedAt' | 'deletedAt'>;
 
 export const POST_PUBLIC_ATTRIBUTES = ['id', 'title', 'body', 'published', 'authorId', 'createdAt', 'updatedAt'] as const;
-
-/** A LIKE pattern matching `text` literally anywhere: `%`, `_` and `\` lose their meaning. */
-export function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
-}
-
-/**
- * The part of a search term the trigram indexes look up. PostgreSQL prices a trigram index scan by the number of
- * trigrams in the pattern, so past a few dozen characters it prefers reading every post (with long bodies, slowly:
- * they are stored out of line). The first 32 characters are already very selective.
- */
-const INDEXED_SEARCH_CHARS = 32;
-
-export function indexedPiece(text: string): string {
-  const chars = [...text];
-  return chars.length <= INDEXED_SEARCH_CHARS ? text : chars.slice(0, INDEXED_SEARCH_CHARS).join('');
-}
 
 @Scopes(() => ({
   published: { where: { published: true } },

@@ -22,7 +22,7 @@ import {
   UpdatedAt,
 } from 'sequelize-typescript';
 import { ROLES, type Role } from '../../common/access/actor';
-import { normaliseEmail } from '../../common/validation/email';
+import { EMAIL_MAX_LENGTH, normaliseEmail } from '../../common/validation/email';
 import { lengthInCharacters } from '../../common/validation/text';
 import { Post } from '../../posts/models/post.model';
 
@@ -71,7 +71,7 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
   @Column({ type: DataType.STRING(100), allowNull: false, validate: { charLength: lengthInCharacters(2, 100) } })
   declare name: string;
 
-  @Column({ type: DataType.STRING(255), allowNull: false, validate: { isEmail: true, charLength: lengthInCharacters(3, 255) } })
+  @Column({ type: DataType.STRING(255), allowNull: false, validate: { isEmail: true, charLength: lengthInCharacters(3, EMAIL_MAX_LENGTH) } })
   declare email: string;
 
   @Column({ type: DataType.ENUM(...USER_ROLES), allowNull: false, defaultValue: 'user' })
