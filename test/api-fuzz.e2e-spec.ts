@@ -66,7 +66,8 @@ const validName = fc.oneof(
 );
 const invalidName = fc.oneof(
   fc.constantFrom('', 'a', 'x'.repeat(101), 'ok\u0000ok'),
-  fc.string({ unit: 'grapheme-ascii', minLength: 101, maxLength: 400 }),
+  // Names are trimmed before their length is checked: too long means too long after trimming.
+  fc.string({ unit: 'grapheme-ascii', minLength: 101, maxLength: 400 }).filter((name) => name.trim().length > 100),
   hugeNumbers,
   fc.integer(),
   fc.boolean(),
@@ -77,7 +78,7 @@ const invalidEmail = fc.oneof(hostileValue, fc.emailAddress().map((email) => `${
   (value) => typeof value !== 'string' || !isEmail(value.trim()),
 );
 const invalidRole = hostileValue.filter((value) => value !== 'user' && value !== 'admin' && value !== undefined);
-const invalidTitle = fc.oneof(fc.constantFrom('', 't\u0000'), fc.string({ minLength: 256, maxLength: 600 }), hugeNumbers, fc.boolean(), fc.constant(null));
+const invalidTitle = fc.oneof(fc.constantFrom('', 't\u0000'), fc.string({ minLength: 256, maxLength: 600 }).filter((title) => title.trim().length > 255), hugeNumbers, fc.boolean(), fc.constant(null));
 const invalidBody = fc.oneof(fc.constantFrom('', '\u0000'), fc.integer(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }));
 const invalidPublished = hostileValue.filter((value) => typeof value !== 'boolean');
 // Not 'constructor': class-transformer drops that key silently (prototype-pollution guard), so the rest of the body
