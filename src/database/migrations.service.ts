@@ -27,7 +27,7 @@ export class MigrationsService implements OnModuleInit {
     if (!this.config.get('MIGRATE_ON_START', { infer: true })) {
       throw new Error(
         `The database has ${pending.length} pending migration(s): ${pending.join(', ')}. ` +
-          'Run `npm run db:migrate`, or start with MIGRATE_ON_START=true.',
+          'Apply them first (`node dist/migrate.js` in a deployment, `npm run db:migrate` in development), or start with MIGRATE_ON_START=true.',
       );
     }
     await withMigrationLock(this.config.getOrThrow('DATABASE_URL', { infer: true }), () => this.applyPending(), this.logger);

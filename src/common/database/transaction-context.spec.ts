@@ -57,6 +57,9 @@ describe('AsyncLocalNamespace', () => {
     await other;
   });
 
+  // What a continuation that outlives its run sees differs by line: on Node 22 the disabled storage answers
+  // undefined; from Node 24 (AsyncContextFrame) it keeps the store it started with, which Sequelize has emptied by
+  // then (it sets `transaction` to null on commit and rollback). Either way: no transaction.
   it('switches tracking off once every run has settled, and a continuation then sees no transaction', async () => {
     let later: Promise<unknown> | undefined;
     const running = ns.run(async () => {
@@ -64,11 +67,13 @@ describe('AsyncLocalNamespace', () => {
       later = new Promise((resolve) => setTimeout(() => resolve(ns.get('transaction')), 10));
       await new Promise((resolve) => setTimeout(resolve, 1));
       expect(ns.tracking).toBe(true);
-      return ns.get('transaction');
+      const seen = ns.get('transaction');
+      ns.set('transaction', null);
+      return seen;
     });
     await expect(running).resolves.toBe('tx');
     expect(ns.tracking).toBe(false);
-    await expect(later).resolves.toBeUndefined();
+    await expect(later).resolves.toBeFalsy();
     expect(ns.get('transaction')).toBeUndefined();
   });
 

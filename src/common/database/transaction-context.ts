@@ -30,11 +30,13 @@ type TransactionInternals = Transaction & { sequelize: Sequelize; finished?: 'co
 /**
  * The subset of the cls-hooked Namespace API that `Sequelize.useCLS` requires (run, get, set, bind).
  *
- * Tracking is on only while a run() is in flight. On Node 20 an enabled AsyncLocalStorage installs promise hooks
- * that run for every promise of every request (13 % of a GET's CPU, measured in bench/README.md), though only
- * requests inside a transaction ever read the store. So the storage is switched off when the last run() settles and
- * back on by the next one: a GET served while no transaction is open pays nothing. While it is off, `get` answers
+ * Tracking is on only while a run() is in flight. On Node 22 an enabled AsyncLocalStorage installs promise hooks
+ * that run for every promise of every request (13 % of a GET's CPU on Node 20, measured in bench/README.md), though
+ * only requests inside a transaction ever read the store. So the storage is switched off when the last run() settles
+ * and back on by the next one: a GET served while no transaction is open pays nothing. While it is off, `get` answers
  * undefined, which callers read as "no transaction", as they read the `null` Sequelize leaves after a commit.
+ * From Node 24 the storage lives in the async context frame and costs nothing while unused; switching it off is then
+ * harmless, and a continuation that outlives its run keeps the store it started with, which Sequelize has emptied.
  */
 export class AsyncLocalNamespace {
   private readonly storage = new AsyncLocalStorage<Store>();
