@@ -3,7 +3,7 @@
 # empty directory, installed with `npm ci --omit=dev --omit=optional`. Fails if a build, test or development tool
 # came along; prints the install's size; applies the migrations with `node dist/migrate.js` to a new database on
 # DATABASE_URL's server; serves with `node dist/main.js` (NODE_ENV=production); registers and logs in an account
-# (the password hasher's native binary is there); stops it with SIGTERM and expects exit code 0.
+# (the password hasher's native binary is there); creates the first admin with `node dist/create-admin.js`; stops it with SIGTERM and expects exit code 0.
 # Usage: bash scripts/check-production-install.sh   (DATABASE_URL: a server to create a scratch database on,
 # postgres://postgres@127.0.0.1:5432/postgres by default)
 set -euo pipefail
@@ -58,6 +58,10 @@ account='{"name":"Deploy Check","email":"deploy-check@example.com","password":"a
 curl -fsS -o /dev/null -w 'register: %{http_code}\n' -H 'content-type: application/json' -d "$account" "http://127.0.0.1:$port/api/v1/auth/register"
 curl -fsS -o /dev/null -w 'login: %{http_code}\n' -H 'content-type: application/json' \
   -d '{"email":"deploy-check@example.com","password":"a long enough password"}' "http://127.0.0.1:$port/api/v1/auth/login"
+ADMIN_PASSWORD='the first admin password' "$node" dist/create-admin.js --email first-admin@example.com --name 'First Admin'
+curl -fsS -H 'content-type: application/json' -d '{"email":"first-admin@example.com","password":"the first admin password"}' \
+  "http://127.0.0.1:$port/api/v1/auth/login" | grep -q '"role":"admin"'
+echo 'the first admin (node dist/create-admin.js) logs in as an admin'
 kill -TERM "$app_pid"
 status=0
 wait "$app_pid" || status=$?

@@ -4,7 +4,7 @@
  * Usage: tsx scripts/sequelize-cli.ts db:migrate [cli options]
  */
 import { spawn } from 'node:child_process';
-import { withAppDatabase } from './app-database';
+import { withAppDatabase } from '../src/database/app-database';
 
 function main(): Promise<number> {
   return withAppDatabase(async (url) => {

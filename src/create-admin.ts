@@ -1,6 +1,7 @@
 /**
  * Creates an admin account: the way to get the first one, since the API lets only admins make admins.
  * Usage: npm run user:create-admin -- --email ada@example.com --name "Ada Lovelace"
+ * In a deployment (a production install has no tsx): node dist/create-admin.js --email … --name …
  *
  * The password comes from ADMIN_PASSWORD or, when that is unset, from standard input (asked for, without echo,
  * on a terminal; read whole when piped). There is no default password. The input is checked with the rules of the
@@ -12,13 +13,13 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { UniqueConstraintError } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
-import { normaliseEmail } from '../src/common/validation/email';
-import { pendingMigrations } from '../src/database/pending-migrations';
-import { Post } from '../src/posts/models/post.model';
-import { CreateAccountDto } from '../src/users/dto/create-user.dto';
-import { User } from '../src/users/models/user.model';
-import { PasswordHasher } from '../src/users/password-hasher';
-import { withAppDatabase } from './app-database';
+import { normaliseEmail } from './common/validation/email';
+import { pendingMigrations } from './database/pending-migrations';
+import { Post } from './posts/models/post.model';
+import { CreateAccountDto } from './users/dto/create-user.dto';
+import { User } from './users/models/user.model';
+import { PasswordHasher } from './users/password-hasher';
+import { withAppDatabase } from './database/app-database';
 
 const USAGE = 'Usage: npm run user:create-admin -- --email <email> --name <name>  (password from ADMIN_PASSWORD or standard input)';
 
