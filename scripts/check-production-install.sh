@@ -45,6 +45,13 @@ database_url=$("$node" -e 'const u = new URL(process.argv[1]); u.pathname = "/" 
 cd "$target"
 export NODE_ENV=production DATABASE_URL=$database_url JWT_SECRET=$("$node" -e 'console.log(require("crypto").randomBytes(48).toString("base64"))')
 "$node" dist/migrate.js
+# Without DATABASE_URL a production install has no embedded server to fall back on: it must say so and stop.
+if without_database=$(env -u DATABASE_URL PORT=0 "$node" dist/main.js 2>&1); then
+  echo "node dist/main.js started without DATABASE_URL and without the embedded server" >&2
+  exit 1
+fi
+echo "$without_database" | grep -q 'DATABASE_URL is unset and the embedded PostgreSQL' || { echo "$without_database" >&2; exit 1; }
+echo 'without DATABASE_URL: refuses to start, naming it'
 port=$("$node" -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
 PORT=$port HOST=127.0.0.1 RATE_LIMIT=off "$node" dist/main.js &
 app_pid=$!

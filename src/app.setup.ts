@@ -15,6 +15,7 @@ import { createOpenApiDocument } from './common/openapi/openapi-document';
 import { Environment, type HttpLimits } from './config/environment';
 
 export const API_PREFIX = 'api';
+const DOCS_PATH = 'docs';
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -135,13 +136,14 @@ export function createHttpAdapter(options: { trustProxy?: boolean | string; limi
 export function configureApp(app: NestFastifyApplication): OpenAPIObject {
   app.useLogger(app.get(Logger));
   logRequests(app);
+  logRoutes(app);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   enableCors(app);
   const document = createOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, {
-    jsonDocumentUrl: 'docs-json',
-    yamlDocumentUrl: 'docs-yaml',
+  SwaggerModule.setup(DOCS_PATH, app, document, {
+    jsonDocumentUrl: `${DOCS_PATH}-json`,
+    yamlDocumentUrl: `${DOCS_PATH}-yaml`,
     // No call to swagger.io's validator (the CSP would refuse it anyway); Authorize survives a page reload.
     swaggerOptions: { validatorUrl: null, persistAuthorization: true },
   });
@@ -164,8 +166,9 @@ function enableCors(app: NestFastifyApplication): void {
 
 /**
  * One line per finished request at `info` (and below), as pino-http wrote them: `request completed`, or
- * `request errored` with an error for a 5xx; request id, method, path, status and time only. At `warn` and above
- * pino-http never wrote a request line, so no hook is registered at all: requests pay nothing for logging.
+ * `request errored` for a 5xx; request id, method, path, status and time only. A 5xx line carries no error: the
+ * exception filter has logged it, once, at `error`. At `warn` and above pino-http never wrote a request line, so no
+ * hook is registered at all: requests pay nothing for logging.
  */
 function logRequests(app: NestFastifyApplication): void {
   const logger = PinoLogger.root;
@@ -182,9 +185,29 @@ function logRequests(app: NestFastifyApplication): void {
           res: reply.raw,
           responseTime: Math.round(reply.elapsedTime),
         };
-        if (reply.statusCode >= 500) logger.info({ ...entry, err: new Error(`failed with status code ${reply.statusCode}`) }, 'request errored');
-        else logger.info(entry, 'request completed');
+        logger.info(entry, reply.statusCode >= 500 ? 'request errored' : 'request completed');
       }
       done();
     });
+}
+
+/**
+ * One `info` line per route once Fastify is ready, with the path it serves: version and prefix included, `/health`
+ * without the prefix (Nest's own mapping lines show neither and are dropped, see config/logger.config.ts). Left out:
+ * the HEAD route Fastify adds beside each GET, and Swagger UI's routes (the start-up banner names /docs).
+ */
+function logRoutes(app: NestFastifyApplication): void {
+  const logger = PinoLogger.root;
+  if (!logger?.isLevelEnabled('info')) return;
+  const docs = new RegExp(`^/${DOCS_PATH}($|[/-])`);
+  const routes: string[] = [];
+  const instance = app.getHttpAdapter().getInstance();
+  instance.addHook('onRoute', (route) => {
+    if (docs.test(route.url)) return;
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`Mapped {${route.url}, ${method}} route`);
+  });
+  instance.addHook('onReady', (done) => {
+    for (const route of routes) logger.info({ context: 'Routes' }, route);
+    done();
+  });
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Environment, validateEnvironment } from './config/environment';
 import { EMBEDDED_APP_DATABASE, type EmbeddedPostgres, startAppDatabase } from './database/embedded/embedded-postgres';
@@ -6,9 +7,21 @@ import { EMBEDDED_APP_DATABASE, type EmbeddedPostgres, startAppDatabase } from '
 interface Running {
   app?: NestFastifyApplication;
   embedded?: EmbeddedPostgres;
+  /** Set once the app's logger is in place (configureApp): from then on this file logs through it. */
+  logger?: Logger;
 }
 
 const running: Running = {};
+
+/**
+ * This file's own messages: entries of the app's logger once it exists (JSON in production, so every line of the
+ * output parses), plain stdout/stderr before it, e.g. for an invalid environment.
+ */
+function report(level: 'log' | 'error', message: string): void {
+  if (running.logger) running.logger[level](message);
+  else if (level === 'error') console.error(message);
+  else console.log(message);
+}
 
 async function start(environment: Environment): Promise<void> {
   if (!environment.DATABASE_URL) {
@@ -30,13 +43,15 @@ async function start(environment: Environment): Promise<void> {
     abortOnError: false,
   });
   configureApp(running.app);
+  running.logger = new Logger('Main');
   await running.app.listen(environment.PORT, environment.listenHost);
 
   const url = (await running.app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
   const database = running.embedded
     ? `embedded PostgreSQL on 127.0.0.1:${running.embedded.port} (data in ${running.embedded.dataDir})`
     : 'DATABASE_URL';
-  console.log(`API listening on ${url}/api/v1 — docs at ${url}/docs — database: ${database}`);
+  // Last of the start-up entries: everything above it (routes, migrations) has happened by now.
+  report('log', `API listening on ${url}/api/v1 — docs at ${url}/docs — database: ${database}`);
 }
 
 /** Order matters: the HTTP server drains in-flight requests, then Sequelize closes its pool, then PostgreSQL stops. */
@@ -60,26 +75,28 @@ function main(): void {
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal} received: finishing in-flight requests, then closing the pool and the database`);
+    report('log', `${signal} received: finishing in-flight requests, then closing the pool and the database`);
     // A signal during start-up waits for it to settle (every start-up step is bounded), so nothing is left half-open.
     const started = await starting.then(
       () => true,
       () => false,
     );
     setTimeout(() => {
-      console.error(`Shutdown took longer than ${environment.SHUTDOWN_TIMEOUT_MS} ms; exiting`);
+      report('error', `Shutdown took longer than ${environment.SHUTDOWN_TIMEOUT_MS} ms; exiting`);
       process.exit(1);
     }, environment.SHUTDOWN_TIMEOUT_MS).unref();
     await stop();
     process.exit(started ? 0 : 1);
   };
-  // Registered before anything starts: an early signal must not orphan the embedded server.
-  process.once('SIGTERM', (signal) => void shutdown(signal));
-  process.once('SIGINT', (signal) => void shutdown(signal));
+  // Registered before anything starts: an early signal must not orphan the embedded server. `on`, not `once`: a signal
+  // can come twice (Ctrl-C reaches the process group, which `nest start` also signals), and Node's default for the
+  // second would end the process mid-stop, leaving PostgreSQL running.
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+  process.on('SIGINT', (signal) => void shutdown(signal));
 
   starting.catch(async (error: unknown) => {
     if (stopping) return;
-    console.error(error instanceof Error ? error.message : error);
+    report('error', error instanceof Error ? error.message : String(error));
     await stop().catch(() => undefined);
     process.exit(1);
   });

@@ -19,7 +19,7 @@ import { MigrationsService } from './migrations.service';
           autoLoadModels: true,
           // The schema belongs to the migrations: never let the ORM alter it.
           synchronize: false,
-          logging: config.get('sqlLogging', { infer: true }) ? (sql: string) => sqlLogger.debug(sql) : false,
+          logging: config.get('sqlLogging', { infer: true }) ? (sql: string) => sqlLogger.log(sql) : false,
           pool: {
             max: config.get('DB_POOL_MAX', { infer: true }),
             min: config.get('DB_POOL_MIN', { infer: true }),

@@ -13,6 +13,7 @@
  */
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
+import { nextSignal } from '../common/process/next-signal';
 
 /** One key for this service's migrations, shared by every instance (and by tests that hold it). */
 export const MIGRATION_LOCK_SQL_KEY = `hashtext('nest-sequelize-service:migrations')`;
@@ -66,21 +67,6 @@ async function acquire(client: Client, logger: Logger): Promise<void> {
   } finally {
     signal.dispose();
   }
-}
-
-/** Resolves true at the next SIGTERM or SIGINT (main.ts handles the shutdown itself; this only ends the wait). */
-function nextSignal(): { received: Promise<true>; dispose(): void } {
-  let onSignal!: () => void;
-  const received = new Promise<true>((resolve) => (onSignal = () => resolve(true)));
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  return {
-    received,
-    dispose: () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    },
-  };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -54,13 +54,17 @@ export class AppProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** Spawns the app with `env` on a clean base: nothing of the test worker's own configuration leaks in. */
+  /**
+   * Spawns the app with `env` on a clean base: nothing of the test worker's own configuration leaks in. It logs at
+   * `info`, the app's default, so a test sees what an operator would (the start-up banner among it); an empty value
+   * means unset, as for the app (`LOG_LEVEL: ''` gives the app's own default).
+   */
   static spawn(env: Record<string, string>, port: number): AppProcess {
     const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: process.env.TMPDIR ?? '' };
     const child = spawn(process.execPath, [buildOnce()], {
       cwd: ROOT,
       // Production needs a signing secret; this one exists only for the child's lifetime.
-      env: { ...base, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT: 'off', ...env },
+      env: { ...base, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(port), JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT: 'off', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new AppProcess(child, port);
@@ -69,7 +73,7 @@ export class AppProcess {
   /** Spawns the app and resolves once it serves HTTP. */
   static async start(env: Record<string, string>): Promise<AppProcess> {
     const app = AppProcess.spawn(env, await freePort());
-    await app.waitForOutput(/API listening/, 60_000);
+    await app.waitForHttp(60_000);
     return app;
   }
 
@@ -86,6 +90,25 @@ export class AppProcess {
     while (!pattern.test(this.output)) {
       if (this.child.exitCode !== null) throw new Error(`App exited (${this.child.exitCode}) before ${pattern}:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`Timed out waiting for ${pattern}:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * Resolves once `GET /health` answers, whatever its status: the server listens. Not a log line, which depends on
+   * LOG_LEVEL and on the log format.
+   */
+  async waitForHttp(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.child.exitCode !== null) throw new Error(`App exited (${this.child.exitCode}) before serving HTTP:\n${this.output}`);
+      const answered = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(2_000) }).then(
+        async (response) => (await response.arrayBuffer(), true),
+        () => false,
+      );
+      // Alive too: an answer from a process that took the port first is no answer from this one.
+      if (answered && this.child.exitCode === null) return;
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for GET /health to answer:\n${this.output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -44,7 +44,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const mapped = this.map(exception);
     if (mapped.status >= 500) {
-      // The request id is named here: no per-request logger context exists (see config/logger.config.ts).
+      // The request id is named here: no per-request logger context exists (see config/logger.config.ts, which also
+      // trims a Sequelize error to its statement, once, without the bound values).
       const reqId = http.getRequest<FastifyRequest | undefined>()?.id;
       this.logger.error(exception instanceof Error ? { reqId, err: exception } : { reqId, thrown: String(exception) });
     }
