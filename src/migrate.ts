@@ -9,8 +9,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import pino from 'pino';
 import { Sequelize } from 'sequelize';
 import { withMigrationLock } from './database/migration-lock';
-import { createMigrator } from './database/migrator';
-import { pendingMigrations } from './database/pending-migrations';
+import { applyPendingMigrations } from './database/migrator';
 
 async function migrate(databaseUrl: string, logger: Logger): Promise<void> {
   const sequelize = new Sequelize(databaseUrl, { dialect: 'postgres', logging: false });
@@ -18,13 +17,8 @@ async function migrate(databaseUrl: string, logger: Logger): Promise<void> {
     await withMigrationLock(
       databaseUrl,
       async () => {
-        const pending = await pendingMigrations(sequelize);
-        if (pending.length === 0) {
-          logger.log('No pending migrations: the schema is current');
-          return;
-        }
-        await createMigrator(sequelize).up();
-        logger.log(`Applied ${pending.length} migration(s): ${pending.join(', ')}`);
+        const applied = await applyPendingMigrations(sequelize, logger);
+        if (applied.length === 0) logger.log('No pending migrations: the schema is current');
       },
       logger,
     );

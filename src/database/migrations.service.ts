@@ -34,12 +34,8 @@ export class MigrationsService implements OnModuleInit {
   }
 
   private async applyPending(): Promise<void> {
-    // Read again under the lock: an instance that held it before us may have applied everything.
-    const pending = await pendingMigrations(this.sequelize);
-    if (pending.length === 0) return;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createMigrator } = require('./migrator') as typeof MigratorModule;
-    await createMigrator(this.sequelize).up();
-    this.logger.log(`Applied ${pending.length} migration(s): ${pending.join(', ')}`);
+    const { applyPendingMigrations } = require('./migrator') as typeof MigratorModule;
+    await applyPendingMigrations(this.sequelize, this.logger);
   }
 }

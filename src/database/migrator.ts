@@ -3,10 +3,11 @@
  * recording them in the same `SequelizeMeta` table, so the CLI and the app always agree on what has run.
  * The app loads this module only when pending-migrations.ts finds something to apply.
  */
+import type { Logger } from '@nestjs/common';
 import { Sequelize as SequelizeStatic } from 'sequelize';
 import type { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
-import { MIGRATIONS_DIR } from './pending-migrations';
+import { MIGRATIONS_DIR, pendingMigrations } from './pending-migrations';
 
 export { MIGRATIONS_DIR };
 
@@ -36,4 +37,16 @@ export function createMigrator(sequelize: Sequelize) {
     storage: new SequelizeStorage({ sequelize }),
     logger: undefined,
   });
+}
+
+/**
+ * Applies what is pending and says what it applied. Callers hold the migration lock: the list is read here, under
+ * it, because an instance that held the lock before may have applied everything.
+ */
+export async function applyPendingMigrations(sequelize: Sequelize, logger: Logger): Promise<string[]> {
+  const pending = await pendingMigrations(sequelize);
+  if (pending.length === 0) return pending;
+  await createMigrator(sequelize).up();
+  logger.log(`Applied ${pending.length} migration(s): ${pending.join(', ')}`);
+  return pending;
 }
