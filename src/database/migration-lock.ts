@@ -61,7 +61,7 @@ async function acquire(client: Client, logger: Logger): Promise<void> {
     const deadline = Date.now() + MAX_WAIT_MS;
     do {
       if (Date.now() > deadline) throw new Error(`Gave up after waiting ${MAX_WAIT_MS / 60_000} minutes for another instance's migrations`);
-      const interrupted = await Promise.race([signal.received, sleep(POLL_MS).then(() => false)]);
+      const interrupted = await signal.pause(POLL_MS);
       if (interrupted) throw new Error('Start-up interrupted while waiting for another instance to finish applying migrations');
     } while (!(await tryLock()));
   } finally {
@@ -69,4 +69,3 @@ async function acquire(client: Client, logger: Logger): Promise<void> {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

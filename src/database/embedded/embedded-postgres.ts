@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { nextSignal } from '../../common/process/next-signal';
 
@@ -233,7 +234,7 @@ async function waitForOwner(dataDir: string, owner: number, log: (message: strin
             'or give this one its own EMBEDDED_PG_DATA_DIR and EMBEDDED_PG_PORT',
         );
       }
-      if (await Promise.race([signal.received, sleep(100).then(() => false)])) {
+      if (await signal.pause(100)) {
         throw new Error(`Start-up interrupted while waiting for process ${owner} to stop PostgreSQL in ${dataDir}`);
       }
     }
@@ -344,8 +345,6 @@ async function allExited(servers: ServerProcess[], timeoutMs: number): Promise<b
   }
   return true;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function run(command: string, args: string[], runAs: RunAs, timeout: number): Promise<string> {
   return new Promise((resolve, reject) => {
