@@ -31,6 +31,15 @@ export interface HttpLimits {
   readonly maxConnections: number;
 }
 
+export interface DatabaseLimits {
+  readonly connectTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly lockTimeoutMs: number;
+  readonly idleInTransactionTimeoutMs: number;
+  readonly queryTimeoutMs: number;
+  readonly keepAliveIdleMs: number;
+}
+
 export class Environment {
   @IsEnum(NodeEnv)
   readonly NODE_ENV: NodeEnv = NodeEnv.Development;
@@ -224,6 +233,105 @@ export class Environment {
   @Max(1_000_000)
   readonly HTTP_MAX_CONNECTIONS: number = 10_000;
 
+  /** Time to open a database connection (TCP and authentication); beyond it the attempt fails and the request gets a 503. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  readonly DB_CONNECT_TIMEOUT_MS: number = 3_000;
+
+  /** PostgreSQL's statement_timeout on every pool connection: the server cancels a statement running longer. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  readonly DB_STATEMENT_TIMEOUT_MS: number = 5_000;
+
+  /** PostgreSQL's lock_timeout: a statement waiting this long for a lock is cancelled instead of queueing behind it. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  readonly DB_LOCK_TIMEOUT_MS: number = 2_000;
+
+  /** PostgreSQL's idle_in_transaction_session_timeout: a transaction left open and idle this long is ended by the server. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  readonly DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: number = 10_000;
+
+  /**
+   * The client's own bound on one round trip (pg's query_timeout): covers what the server cannot, a network that
+   * drops packets silently. Above DB_STATEMENT_TIMEOUT_MS, so a slow statement is the server's to cancel first.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  readonly DB_QUERY_TIMEOUT_MS: number = 6_000;
+
+  /** Idle time before TCP keepalive probes start on a database connection. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  readonly DB_KEEPALIVE_IDLE_MS: number = 10_000;
+
+  /** Requests served at once; a request beyond it is answered 503 + Retry-After at once (load shedding). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  readonly MAX_IN_FLIGHT_REQUESTS: number = 300;
+
+  /** How long /health/ready waits for the database before answering 503. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  readonly HEALTH_DB_TIMEOUT_MS: number = 1_000;
+
+  /**
+   * After SIGTERM: how long readiness answers 503 while the server keeps serving, so a load balancer stops sending
+   * before the listener closes. Unset: 5000 in production, 0 otherwise.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  readonly SHUTDOWN_GRACE_MS?: number;
+
+  /**
+   * Set: Prometheus metrics at /metrics for callers sending `Authorization: Bearer <token>`. Unset: metrics are off in
+   * production (404, nothing collected) and open in development and test.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  @MaxLength(1024)
+  readonly METRICS_TOKEN?: string;
+
+  /** A request taking longer is logged at warn with its route and time; 0 turns the line off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  readonly SLOW_REQUEST_MS: number = 1_000;
+
+  /** A SQL statement taking longer is logged at warn with its kind, time and request id; 0 turns the line off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  readonly SLOW_QUERY_MS: number = 500;
+
+  /** OpenTelemetry's own variable: set, traces are exported over OTLP/HTTP there; unset, tracing is off. */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })
+  readonly OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
   /** The HTTP server's time and connection limits, for `createHttpAdapter`. */
   get httpLimits(): HttpLimits {
     return {
@@ -232,6 +340,27 @@ export class Environment {
       keepAliveTimeoutMs: this.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       maxConnections: this.HTTP_MAX_CONNECTIONS,
     };
+  }
+
+  /** Bounds on every database round trip, for the connection options. */
+  get databaseLimits(): DatabaseLimits {
+    return {
+      connectTimeoutMs: this.DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: this.DB_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: this.DB_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: this.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      queryTimeoutMs: this.DB_QUERY_TIMEOUT_MS,
+      keepAliveIdleMs: this.DB_KEEPALIVE_IDLE_MS,
+    };
+  }
+
+  get shutdownGraceMs(): number {
+    return this.SHUTDOWN_GRACE_MS ?? (this.NODE_ENV === NodeEnv.Production ? 5_000 : 0);
+  }
+
+  /** Metrics are collected and served: with a token anywhere, without one outside production. */
+  get metricsEnabled(): boolean {
+    return this.METRICS_TOKEN !== undefined || this.NODE_ENV !== NodeEnv.Production;
   }
 
   /** Where the HTTP server listens. */
@@ -250,7 +379,7 @@ export class Environment {
   }
 }
 
-const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'TRUST_PROXY'];
+const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'TRUST_PROXY', 'SHUTDOWN_GRACE_MS', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
 const MIN_SECRET_BYTES = 32;
 
 /** Builds the typed environment or throws one error that names every bad variable. */
@@ -269,6 +398,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (environment.HTTP_HEADERS_TIMEOUT_MS > environment.HTTP_REQUEST_TIMEOUT_MS) {
     throw new Error(
       `Invalid environment configuration:\n  - HTTP_HEADERS_TIMEOUT_MS (${environment.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${environment.HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
+  if (environment.DB_STATEMENT_TIMEOUT_MS > environment.DB_QUERY_TIMEOUT_MS) {
+    throw new Error(
+      `Invalid environment configuration:\n  - DB_STATEMENT_TIMEOUT_MS (${environment.DB_STATEMENT_TIMEOUT_MS}) must not exceed DB_QUERY_TIMEOUT_MS (${environment.DB_QUERY_TIMEOUT_MS})`,
     );
   }
   if (environment.DB_POOL_MIN > environment.DB_POOL_MAX) {
