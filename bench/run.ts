@@ -162,8 +162,10 @@ interface ScenarioOutcome {
 function productionNodeFlags(): string[] {
   const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
   const words = start.trim().split(/\s+/);
+  // `exec` lets the shell npm starts hand its process to node, so signals reach the server (issue 12).
+  if (words[0] === 'exec') words.shift();
   if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js' || !words.slice(1, -1).every((word) => word.startsWith('--'))) {
-    throw new Error(`package.json "start" must be \`node [--flags] dist/main.js\` for the bench to start the app the same way; it is \`${start}\``);
+    throw new Error(`package.json "start" must be \`[exec] node [--flags] dist/main.js\` for the bench to start the app the same way; it is \`${start}\``);
   }
   return words.slice(1, -1);
 }

@@ -137,7 +137,7 @@ export function configureApp(app: NestFastifyApplication): OpenAPIObject {
   app.useLogger(app.get(Logger));
   logRequests(app);
   logRoutes(app);
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/*path', 'metrics'] });
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   enableCors(app);
   const document = createOpenApiDocument(app);
@@ -178,7 +178,7 @@ function logRequests(app: NestFastifyApplication): void {
     .getInstance()
     .addHook('onResponse', (request, reply, done) => {
       // Health probes arrive every few seconds and say nothing worth keeping.
-      if (request.routeOptions.url !== '/health') {
+      if (!request.routeOptions.url?.startsWith('/health')) {
         const entry = {
           reqId: request.id,
           req: { id: request.id, method: request.method, url: request.url },
