@@ -6,6 +6,7 @@
  * See bench/README.md for the method.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +19,7 @@ import { migrate, provisionDatabase, searchPlans, seed, Monitor, restore, type B
 import { runLoad, type LoadResult } from './lib/load';
 import { SCENARIOS, type Scenario, type ScenarioContext } from './lib/scenarios';
 import { ServerHandle } from './lib/servers';
+import { scrape, soak, soakTable } from './lib/soak';
 import { startCpuMeter, type CpuUse } from './lib/cpu';
 import { concat, median, percentile, round } from './lib/stats';
 
@@ -39,7 +41,13 @@ interface Options {
   filter?: string;
   build: boolean;
   cpuProf: boolean;
+  /** Metrics on in the app (METRICS_TOKEN set) and scraped every METRICS_SCRAPE_MS, as Prometheus would. */
+  metrics: boolean;
+  /** Minutes of the soak run instead of the scenarios; undefined: no soak. */
+  soakMinutes?: number;
 }
+
+const METRICS_SCRAPE_MS = 5_000;
 
 function parseOptions(): Options {
   const { values } = parseArgs({
@@ -55,6 +63,9 @@ function parseOptions(): Options {
       scenario: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      metrics: { type: 'boolean', default: false },
+      soak: { type: 'boolean', default: false },
+      'soak-minutes': { type: 'string' },
     },
   });
   const smoke = values.smoke ?? false;
@@ -78,6 +89,8 @@ function parseOptions(): Options {
     filter: values.scenario,
     build: !values['no-build'],
     cpuProf: values['cpu-prof'] ?? false,
+    metrics: (values.metrics ?? false) || (values.soak ?? false),
+    soakMinutes: values.soak ? number(values['soak-minutes'], 3, 'soak-minutes') : undefined,
   };
 }
 
@@ -313,7 +326,7 @@ function machine(db: BenchDatabase): Record<string, unknown> {
 async function main(): Promise<number> {
   const options = parseOptions();
   const started = Date.now();
-  const limitMs = options.smoke ? 8 * 60_000 : 25 * 60_000;
+  const limitMs = options.soakMinutes !== undefined ? (options.soakMinutes + 15) * 60_000 : options.smoke ? 8 * 60_000 : 25 * 60_000;
   setTimeout(() => {
     console.error(`[bench] time limit of ${limitMs / 60_000} min reached: aborting`);
     void cleanup().finally(() => process.exit(2));
@@ -322,9 +335,15 @@ async function main(): Promise<number> {
   // --scenario picks one scenario by its exact label ("GET /users/:id c=10"), or every label containing it.
   const label = (scenario: Scenario) => `${scenario.name} c=${scenario.concurrency}`;
   const exact = SCENARIOS.filter((scenario) => label(scenario) === options.filter);
-  const scenarios = exact.length > 0 ? exact : SCENARIOS.filter((scenario) => !options.filter || label(scenario).includes(options.filter));
+  const soaking = options.soakMinutes !== undefined;
+  // A soak drives the app alone with the mixed load.
+  const scenarios = soaking
+    ? SCENARIOS.filter((scenario) => scenario.name === 'mix 80/20')
+    : exact.length > 0
+      ? exact
+      : SCENARIOS.filter((scenario) => !options.filter || label(scenario).includes(options.filter));
   if (scenarios.length === 0) throw new Error(`no scenario matches ${options.filter}`);
-  const targets: Target[] = options.only ? [options.only] : ['app', 'baseline'];
+  const targets: Target[] = soaking ? ['app'] : options.only ? [options.only] : ['app', 'baseline'];
 
   if (targets.includes('app') && options.build) buildApp();
   const baselineScript = transpileBaseline();
@@ -360,6 +379,8 @@ async function main(): Promise<number> {
     // The same signing key, issuer and audience for both; rate limiting off.
     ...authEnvironment(auth),
   };
+  const metricsToken = randomBytes(24).toString('base64url');
+  const appEnv = options.metrics ? { ...env, METRICS_TOKEN: metricsToken } : env;
   const servers: Server[] = [];
   for (const target of targets) {
     const profileDir = path.join(RESULTS, 'profiles', target);
@@ -368,7 +389,7 @@ async function main(): Promise<number> {
       script: target === 'app' ? path.join(ROOT, 'dist', 'main.js') : baselineScript,
       cwd: ROOT,
       port: await freePort(),
-      env,
+      env: target === 'app' ? appEnv : env,
       nodeArgs: [...(target === 'app' ? productionNodeFlags() : []), ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
     });
     cleanups.push(() => handle.stop());
@@ -377,11 +398,36 @@ async function main(): Promise<number> {
   }
 
   const ctx: ScenarioContext = { userIds, sessions, endedSession, tokens: new AccessTokens(auth) };
+  const app = servers.find((server) => server.target === 'app');
+  const baseline = servers.find((server) => server.target === 'baseline');
+
+  if (soaking && app) {
+    const report = await soak({
+      baseUrl: app.handle.baseUrl,
+      metricsToken,
+      minutes: options.soakMinutes!,
+      sliceSeconds: 10,
+      concurrency: scenarios[0].concurrency,
+      next: scenarios[0].generator(ctx),
+      rssMb: () => app.handle.rssMb(),
+      log,
+    });
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(path.join(RESULTS, 'soak.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: machine(db), ...report }, null, 2)}\n`);
+    writeFileSync(path.join(RESULTS, 'soak.md'), `${soakTable(report)}\n`);
+    console.log(`\n${soakTable(report)}\n`);
+    log('wrote bench/results/soak.json and soak.md');
+    // A soak fails only when the app failed requests or died; a rising trend is reported, not judged here.
+    return report.failures > 0 || app.handle.exited ? 1 : 0;
+  }
+  if (options.metrics && app) {
+    log(`metrics on in the app, scraped every ${METRICS_SCRAPE_MS / 1000} s`);
+    const scraper = setInterval(() => void scrape(app.handle.baseUrl, metricsToken).catch((error) => log(`metrics scrape: ${(error as Error).message}`)), METRICS_SCRAPE_MS);
+    cleanups.push(async () => clearInterval(scraper));
+  }
   /** Problems that make the numbers meaningless (fail every run) vs. findings (fail only the smoke run). */
   const problems: string[] = [];
   const fatal: string[] = [];
-  const app = servers.find((server) => server.target === 'app');
-  const baseline = servers.find((server) => server.target === 'baseline');
   if (app && baseline) {
     const contract = await checkContract(app.handle.baseUrl, baseline.handle.baseUrl, ctx);
     for (const problem of contract) log(`contract: ${problem}`);
@@ -416,7 +462,7 @@ async function main(): Promise<number> {
   }));
   mkdirSync(RESULTS, { recursive: true });
   // A partial run (one server, some scenarios) never overwrites the full results.
-  const base = options.smoke ? 'smoke' : options.only || options.filter ? 'partial' : 'latest';
+  const base = options.smoke ? 'smoke' : options.only || options.filter ? 'partial' : options.metrics ? 'latest-metrics' : 'latest';
   writeFileSync(path.join(RESULTS, `${base}.json`), `${JSON.stringify({ scenarios: scenariosJson }, null, 2)}\n`);
   writeFileSync(
     path.join(RESULTS, `${base}-detail.json`),

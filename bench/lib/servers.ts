@@ -147,6 +147,11 @@ export class ServerHandle {
     this.sampler.unref();
   }
 
+  /** Resident memory in MB now. */
+  rssMb(): number {
+    return (this.status('VmRSS') ?? 0) / 1024;
+  }
+
   /** Peak resident memory in MB since startPeakWindow(). */
   peakRssMb(): number {
     const hwm = this.hwmReset ? (this.status('VmHWM') ?? 0) : 0;
