@@ -684,8 +684,8 @@ describe('API under hostile input (fast-check, e2e)', () => {
           const [method, path, body, as, prefix] = cases[route];
           const response = await rejectedWithoutChange(method, path, body, as);
           expect(response.status).toBe(400);
-          // "__proto__" never reaches the app: Fastify's parser refuses prototype poisoning with its own 400.
-          if (key !== '__proto__') expect(response.body.message).toBe(`${prefix}property ${key} should not exist`);
+          // "__proto__" is kept by the JSON parser as a plain key and refused by name, like every other one.
+          expect(response.body.message).toBe(`${prefix}property ${key} should not exist`);
         }),
         { numRuns: SHAPE_RUNS },
       );
