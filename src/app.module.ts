@@ -14,6 +14,7 @@ import { type Environment, validateEnvironment } from './config/environment';
 import { loggerParams } from './config/logger.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { PostsModule } from './posts/posts.module';
 import { UsersModule } from './users/users.module';
 
@@ -29,6 +30,7 @@ import { UsersModule } from './users/users.module';
     ThrottlerModule.forRootAsync({ inject: [ConfigService], useFactory: throttlerOptions }),
     DiscoveryModule,
     DatabaseModule,
+    ObservabilityModule,
     HealthModule,
     AuthModule,
     UsersModule,

@@ -11,6 +11,7 @@ import { type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import { Logger, PinoLogger } from 'nestjs-pino';
+import { registerLoadShedding } from './common/http/load-shedding';
 import { createOpenApiDocument } from './common/openapi/openapi-document';
 import { Environment, type HttpLimits } from './config/environment';
 
@@ -88,9 +89,12 @@ function addJsonParser(instance: FastifyInstance): void {
   });
 }
 
-export function createHttpAdapter(options: { trustProxy?: boolean | string; limits?: HttpLimits } = {}): FastifyAdapter {
+export function createHttpAdapter(
+  options: { trustProxy?: boolean | string; limits?: HttpLimits; maxInFlightRequests?: number } = {},
+): FastifyAdapter {
   // Without limits (the OpenAPI generator): the environment's defaults.
   const limits = options.limits ?? new Environment().httpLimits;
+  const maxInFlightRequests = options.maxInFlightRequests ?? new Environment().MAX_IN_FLIGHT_REQUESTS;
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // Node answers 408 itself when headers, or the whole request, take longer than these; it checks every
@@ -130,6 +134,8 @@ export function createHttpAdapter(options: { trustProxy?: boolean | string; limi
     applyResponsePolicy(request, reply);
     done();
   });
+  // After the hook above, so a shed request still carries its request id and the security headers.
+  registerLoadShedding(adapter.getInstance(), maxInFlightRequests);
   return adapter;
 }
 

@@ -3,10 +3,18 @@ import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Environment, validateEnvironment } from './config/environment';
 import { EMBEDDED_APP_DATABASE, type EmbeddedPostgres, startAppDatabase } from './database/embedded/embedded-postgres';
+import type { Draining } from './health/draining';
+import { startTracing, type Tracing } from './observability/tracing';
 
 interface Running {
   app?: NestFastifyApplication;
   embedded?: EmbeddedPostgres;
+  /** Readiness and keep-alive while shutting down (see health/draining.ts). */
+  draining?: Draining;
+  /** Set once the server accepts connections: only then can a load balancer have been sending traffic here. */
+  listening?: boolean;
+  /** Started before the app is loaded (it patches http and pg as they load); flushed last on stop. */
+  tracing?: Tracing;
   /** Set once the app's logger is in place (configureApp): from then on this file logs through it. */
   logger?: Logger;
 }
@@ -36,15 +44,22 @@ async function start(environment: Environment): Promise<void> {
   const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
   const { AppModule } = require('./app.module') as typeof import('./app.module');
   const { configureApp, createHttpAdapter, NEST_APP_OPTIONS } = require('./app.setup') as typeof import('./app.setup');
+  const { Draining } = require('./health/draining') as typeof import('./health/draining');
   /* eslint-enable @typescript-eslint/no-require-imports */
-  running.app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter({ trustProxy: environment.trustProxy, limits: environment.httpLimits }), {
+  running.app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter({
+      trustProxy: environment.trustProxy,
+      limits: environment.httpLimits,
+      maxInFlightRequests: environment.MAX_IN_FLIGHT_REQUESTS,
+    }), {
     ...NEST_APP_OPTIONS,
     bufferLogs: true,
     abortOnError: false,
   });
+  running.draining = running.app.get(Draining);
   configureApp(running.app);
   running.logger = new Logger('Main');
   await running.app.listen(environment.PORT, environment.listenHost);
+  running.listening = true;
 
   const url = (await running.app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
   const database = running.embedded
@@ -54,10 +69,16 @@ async function start(environment: Environment): Promise<void> {
   report('log', `API listening on ${url}/api/v1 — docs at ${url}/docs — database: ${database}`);
 }
 
-/** Order matters: the HTTP server drains in-flight requests, then Sequelize closes its pool, then PostgreSQL stops. */
+/**
+ * Order matters: the HTTP server stops accepting and finishes in-flight requests (closeServer, so that no connection
+ * is left for Fastify's own 503 without Retry-After), then Sequelize closes its pool, then PostgreSQL stops.
+ */
 async function stop(): Promise<void> {
+  await running.draining?.closeServer();
   await running.app?.close();
   await running.embedded?.stop();
+  // Spans of the last requests are exported before exit; an unreachable collector must not fail the shutdown.
+  await running.tracing?.shutdown().catch(() => undefined);
 }
 
 function main(): void {
@@ -70,17 +91,30 @@ function main(): void {
     process.exit(1);
   }
 
+  running.tracing = startTracing();
   const starting = start(environment);
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    report('log', `${signal} received: finishing in-flight requests, then closing the pool and the database`);
+    // At once, before anything is awaited: readiness answers 503 from now on (a no-op before the app exists).
+    running.draining?.start();
+    const grace = running.listening ? environment.shutdownGraceMs : 0;
+    report(
+      'log',
+      `${signal} received: finishing in-flight requests, then closing the pool and the database` +
+        (grace > 0 ? `, after serving ${grace} ms more with readiness failing (SHUTDOWN_GRACE_MS) so that load balancers stop sending` : ''),
+    );
     // A signal during start-up waits for it to settle (every start-up step is bounded), so nothing is left half-open.
     const started = await starting.then(
       () => true,
       () => false,
     );
+    // An app that finished starting only now is marked too; no grace for it: nothing was routed to it yet.
+    running.draining?.start();
+    // The grace period serves normally: load balancers see readiness fail and deregister this instance meanwhile.
+    if (started && grace > 0) await new Promise((resolve) => setTimeout(resolve, grace));
+    // SHUTDOWN_TIMEOUT_MS bounds what follows the grace period: closing the server, the pool and the database.
     setTimeout(() => {
       report('error', `Shutdown took longer than ${environment.SHUTDOWN_TIMEOUT_MS} ms; exiting`);
       process.exit(1);

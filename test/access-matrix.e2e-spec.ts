@@ -121,6 +121,8 @@ const MATRIX: readonly Rule[] = [
 
   // Probes
   rule('GET    /health',                         'liveness and database',                        200, 200, 200, 200, () => to('/health')),
+  rule('GET    /health/live',                    'liveness',                                     200, 200, 200, 200, () => to('/health/live')),
+  rule('GET    /health/ready',                   'readiness',                                    200, 200, 200, 200, () => to('/health/ready')),
 ];
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;

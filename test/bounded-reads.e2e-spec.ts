@@ -43,7 +43,9 @@ describe('bounded reads (e2e)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // The search block seeds 50,000 posts through the app's connection in one statement, which on a loaded CI core
+    // can outlast the production bounds (5 s statement, 6 s client); nothing here tests those bounds (db-faults does).
+    t = await createTestApp({ env: { DB_STATEMENT_TIMEOUT_MS: '120000', DB_QUERY_TIMEOUT_MS: '125000' } });
   });
 
   afterAll(async () => {

@@ -21,6 +21,8 @@ const label = ({ method, path }: { method: string; path: string }) => `${method.
 /** Issue 10's access table: what anonymous callers may do. Every other operation needs a bearer token. */
 const PUBLIC_OPERATIONS = [
   'getHealth',
+  'getLiveness',
+  'getReadiness',
   'register',
   'login',
   'refresh',
@@ -78,6 +80,8 @@ describe('openapi.json', () => {
           'deletePost',
           'deleteUser',
           'getHealth',
+          'getLiveness',
+          'getReadiness',
           'getPost',
           'getTopAuthors',
           'getUser',
@@ -169,11 +173,13 @@ describe('openapi.json', () => {
       }
     });
 
-    it('declares the statuses raised below the controllers: 400/413/415 for bodies, 503 with Retry-After everywhere', () => {
+    it('declares the statuses raised below the controllers: 400/413/415 for bodies, 503 with Retry-After everywhere but liveness', () => {
       for (const entry of operations) {
         const statuses = Object.keys(entry.operation.responses);
         if (entry.operation.requestBody) expect([label(entry), statuses]).toEqual([label(entry), expect.arrayContaining(['400', '413', '415'])]);
         if ((entry.operation.parameters ?? []).length > 0) expect([label(entry), statuses]).toEqual([label(entry), expect.arrayContaining(['400'])]);
+        // Liveness does no I/O and is never shed (see getLiveness below).
+        if (entry.path === '/health/live') continue;
         expect([label(entry), statuses]).toEqual([label(entry), expect.arrayContaining(['503'])]);
         expect(entry.operation.responses['503'].headers['Retry-After']).toEqual({ $ref: '#/components/headers/Retry-After' });
       }
@@ -194,6 +200,9 @@ describe('openapi.json', () => {
       expect(statusesOf('bulkUpsertUsers')).toEqual(expect.arrayContaining(['200', '400', '413']));
       // A token sent to health must be valid too (401); probes are never rate limited (no 429).
       expect(statusesOf('getHealth')).toEqual(['200', '400', '401', '408', '431', '503']);
+      expect(statusesOf('getReadiness')).toEqual(['200', '400', '401', '408', '431', '503']);
+      // Liveness does no I/O: nothing it depends on can be unavailable.
+      expect(statusesOf('getLiveness')).toEqual(['200', '400', '401', '408', '431']);
       expect(statusesOf('register')).toEqual(expect.arrayContaining(['201', '400', '409', '429']));
       expect(statusesOf('login')).toEqual(expect.arrayContaining(['200', '400', '401', '429']));
       expect(statusesOf('refresh')).toEqual(expect.arrayContaining(['200', '400', '401', '429']));
@@ -224,8 +233,8 @@ describe('openapi.json', () => {
           expect([label(entry), Object.keys(responses)]).toEqual([label(entry), expect.arrayContaining(['401', '403', '429'])]);
         }
         if (responses['429']) expect([label(entry), responses['429'].headers['Retry-After']]).toEqual([label(entry), { $ref: '#/components/headers/Retry-After' }]);
-        // Every route but the health probe is rate limited.
-        expect([label(entry), '429' in responses]).toEqual([label(entry), entry.path !== '/health']);
+        // Every route but the health probes is rate limited.
+        expect([label(entry), '429' in responses]).toEqual([label(entry), !entry.path.startsWith('/health')]);
       }
       expect(committed.components.headers['WWW-Authenticate']).toMatchObject({ required: true, schema: { type: 'string' } });
     });

@@ -10,7 +10,7 @@ import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedExcept
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { InvalidTokenException } from '../common/access/access';
-import { PUBLIC_ROUTE_KEY } from '../common/access/actor';
+import { OWN_CREDENTIALS_KEY, PUBLIC_ROUTE_KEY } from '../common/access/actor';
 import { SessionsService } from '../sessions/sessions.service';
 import { TokensService } from './tokens.service';
 
@@ -28,10 +28,13 @@ export class AuthGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
+    const targets = [context.getHandler(), context.getClass()];
     if (header === undefined) {
-      if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE_KEY, [context.getHandler(), context.getClass()])) return true;
+      if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE_KEY, targets)) return true;
       throw new UnauthorizedException('Authentication required: send Authorization: Bearer <access token>');
     }
+    // The header carries the route's own credential (@OwnCredentials), which that route checks.
+    if (this.reflector.getAllAndOverride<boolean | undefined>(OWN_CREDENTIALS_KEY, targets)) return true;
     return this.authenticate(request, header);
   }
 

@@ -3,6 +3,8 @@ import { ConfigService } from '@nestjs/config';
 import { SequelizeModule } from '@nestjs/sequelize';
 import { enableRequestTransactions } from '../common/database/transaction-context';
 import type { Environment } from '../config/environment';
+import { pgConnectionOptions } from './connection-options';
+import { DatabaseStatus } from './database-status';
 import { MigrationsService } from './migrations.service';
 
 @Module({
@@ -26,13 +28,15 @@ import { MigrationsService } from './migrations.service';
             acquire: config.get('DB_POOL_ACQUIRE_MS', { infer: true }),
             idle: config.get('DB_POOL_IDLE_MS', { infer: true }),
           },
-          dialectOptions: { application_name: 'nest-sequelize-service' },
+          // Every round trip bounded: connect, statement, lock, idle transaction, client-side query time-out, keepalive.
+          dialectOptions: pgConnectionOptions(config.get('databaseLimits', { infer: true })),
           retryAttempts: 2,
           retryDelay: 1000,
         };
       },
     }),
   ],
-  providers: [MigrationsService],
+  providers: [MigrationsService, DatabaseStatus],
+  exports: [DatabaseStatus],
 })
 export class DatabaseModule {}

@@ -1,7 +1,9 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { Sequelize as PlainSequelize } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import type { Environment } from '../config/environment';
+import { migrationConnectionOptions } from './connection-options';
 import { withMigrationLock } from './migration-lock';
 import type * as MigratorModule from './migrator';
 import { pendingMigrations } from './pending-migrations';
@@ -11,6 +13,8 @@ import { pendingMigrations } from './pending-migrations';
  * and otherwise refuses to start against a schema that is behind the code, naming what is pending.
  * umzug (about 150 modules with its CLI dependencies, which would stay loaded for the life of the process) is
  * loaded only when there is a migration to apply. Instances starting together take turns (migration-lock.ts).
+ * Migrations run on a short-lived Sequelize of their own: the app's pool bounds every statement (statement_timeout,
+ * lock_timeout, query_timeout, connection-options.ts), and a CREATE INDEX on a big table must not be cut by them.
  */
 @Injectable()
 export class MigrationsService implements OnModuleInit {
@@ -36,6 +40,15 @@ export class MigrationsService implements OnModuleInit {
   private async applyPending(): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { applyPendingMigrations } = require('./migrator') as typeof MigratorModule;
-    await applyPendingMigrations(this.sequelize, this.logger);
+    const unbounded = new PlainSequelize(this.config.getOrThrow('DATABASE_URL', { infer: true }), {
+      dialect: 'postgres',
+      logging: false,
+      dialectOptions: migrationConnectionOptions(this.config.get('databaseLimits', { infer: true })),
+    });
+    try {
+      await applyPendingMigrations(unbounded, this.logger);
+    } finally {
+      await unbounded.close();
+    }
   }
 }

@@ -64,7 +64,7 @@ export class AppProcess {
     const child = spawn(process.execPath, [buildOnce()], {
       cwd: ROOT,
       // Production needs a signing secret; this one exists only for the child's lifetime.
-      env: { ...base, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(port), JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT: 'off', ...env },
+      env: { ...base, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(port), JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT: 'off', SHUTDOWN_GRACE_MS: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new AppProcess(child, port);

@@ -87,7 +87,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   }
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
-    createHttpAdapter({ trustProxy: validated.trustProxy, limits: validated.httpLimits }),
+    createHttpAdapter({ trustProxy: validated.trustProxy, limits: validated.httpLimits, maxInFlightRequests: validated.MAX_IN_FLIGHT_REQUESTS }),
     NEST_APP_OPTIONS,
   );
   configureApp(app);

@@ -32,6 +32,14 @@ export const Public = (): ClassDecorator & MethodDecorator =>
   // OpenAPI: no credentials, or a bearer token (operations without this decorator require one).
   applyDecorators(SetMetadata(PUBLIC_ROUTE_KEY, true), ApiSecurity({}), ApiSecurity(BEARER_SCHEME));
 
+export const OWN_CREDENTIALS_KEY = 'app:own-credentials';
+
+/**
+ * The route checks the Authorization header itself, against a credential of its own (GET /metrics: a scraper's
+ * METRICS_TOKEN), so the AuthGuard does not read it as an access token. Only with @Public(); no actor is set.
+ */
+export const OwnCredentials = (): ClassDecorator & MethodDecorator => SetMetadata(OWN_CREDENTIALS_KEY, true);
+
 /** The name of the bearer security scheme in the OpenAPI document. */
 export const BEARER_SCHEME = 'bearer';
 

@@ -13,8 +13,11 @@
  *   (unique violation → UniqueConstraintError, … → DatabaseError), so the exception filter answers exactly as for
  *   any other query; string parameters have NUL escaped as Sequelize's postgres dialect does;
  * - the `logging` option (without `benchmark` timings) and `beforeQuery`/`afterQuery` hooks still see the statement,
- *   with a Query object built only when such a hook is registered.
+ *   with a Query object built only when such a hook is registered;
+ * - a connection whose query failed without a server error (client-side query_timeout, socket closed) is destroyed,
+ *   as Sequelize's own query path invalidates it, never handed to the next request.
  */
+import { DatabaseError as PgDatabaseError } from 'pg';
 import { QueryTypes } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 import { transactionNamespace } from './transaction-context';
@@ -48,16 +51,21 @@ export async function pooledSelect<T extends object>(sequelize: Sequelize, sql: 
   // replication is configured); the declared type of the option says 'read' | 'write'.
   const connection = (await sequelize.connectionManager.getConnection({ type: QueryTypes.SELECT as never })) as PgConnection;
   const hooked = sequelize.hasHook('beforeQuery') || sequelize.hasHook('afterQuery') ? dialectQuery(sequelize, connection, options, sql) : undefined;
+  let broken = false;
   try {
     if (hooked) await internals.runHooks('beforeQuery', options, hooked);
     const { rows } = await connection.query<T>(sql, values).catch((error: Error) => {
+      broken = !(error instanceof PgDatabaseError);
       const query = hooked ?? dialectQuery(sequelize, connection, options, sql);
       throw query.formatError(Object.assign(error, { sql, parameters: values }));
     });
     return rows;
   } finally {
     if (hooked) await internals.runHooks('afterQuery', options, hooked);
-    void sequelize.connectionManager.releaseConnection(connection);
+    // An error the server did not send (pg's query_timeout fired, the socket closed) leaves the connection out of
+    // step with the protocol or dead: it leaves the pool instead of going back to the next request.
+    if (broken) void sequelize.connectionManager.destroyConnection(connection).catch(() => undefined);
+    else sequelize.connectionManager.releaseConnection(connection);
   }
 }
 

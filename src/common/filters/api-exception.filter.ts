@@ -2,20 +2,16 @@
  * The one place where errors become HTTP responses. Every body has the shape
  * `{ statusCode, error, message }` and never carries SQL, stacks or library names.
  */
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, Optional } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DatabaseStatus } from '../../database/database-status';
+import { MetricsService } from '../../observability/metrics.service';
 import { InvalidTokenException } from '../access/access';
+import { databaseFault, type DatabaseFault } from '../database/database-faults';
 import { validationMessage } from '../database/validation-messages';
+import { retryAfterSeconds } from '../http/retry-after';
 import { STATUS_CODES } from 'node:http';
-import {
-  BaseError,
-  ConnectionError,
-  DatabaseError,
-  ForeignKeyConstraintError,
-  TimeoutError,
-  UniqueConstraintError,
-  ValidationError,
-} from 'sequelize';
+import { BaseError, DatabaseError, ForeignKeyConstraintError, UniqueConstraintError, ValidationError } from 'sequelize';
 
 export interface ErrorBody {
   statusCode: number;
@@ -26,35 +22,46 @@ export interface ErrorBody {
 interface Mapped {
   status: number;
   message: string | string[];
-  retryAfterSeconds?: number;
 }
 
-const RETRY_AFTER_SECONDS = 1;
-
-// PostgreSQL SQLSTATEs that a client's input can cause, and transient failures worth a retry.
+// PostgreSQL SQLSTATEs that a client's input can cause.
 const CLIENT_INPUT_CODES = new Set(['22001', '22003', '22007', '22008', '22P02', '22021', '22023', '23502', '23514', '54000']);
-const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03', '57014', '53300', '57P01']);
 
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(ApiExceptionFilter.name);
 
+  // Optional: the filter also works where no DatabaseModule or ObservabilityModule is loaded (faults are then
+  // classified, not tracked or counted).
+  constructor(
+    @Optional() private readonly databaseStatus?: DatabaseStatus,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
-    const mapped = this.map(exception);
-    if (mapped.status >= 500) {
-      // The request id is named here: no per-request logger context exists (see config/logger.config.ts, which also
-      // trims a Sequelize error to its statement, once, without the bound values).
-      const reqId = http.getRequest<FastifyRequest | undefined>()?.id;
+    // The request id is named in log entries: no per-request logger context exists (see config/logger.config.ts,
+    // which also trims a Sequelize error to its statement, once, without the bound values).
+    const reqId = http.getRequest<FastifyRequest | undefined>()?.id;
+    const recorded = this.databaseStatus?.recordFault(exception, reqId) ?? { fault: databaseFault(exception), log: true };
+    const mapped = recorded.fault ? this.mapFault(recorded.fault) : this.map(exception);
+    if (recorded.fault || exception instanceof BaseError) this.metrics?.databaseError(exception, recorded.fault?.kind);
+    if (recorded.fault) {
+      // The database's fault, not a bug: a warning, once per episode (the breaker logs outages itself).
+      if (recorded.log) {
+        this.logger.warn({ msg: `database fault answered 503: ${recorded.fault.kind}`, reqId, reason: recorded.fault.reason });
+      }
+    } else if (mapped.status >= 500 && mapped.status !== HttpStatus.SERVICE_UNAVAILABLE) {
       this.logger.error(exception instanceof Error ? { reqId, err: exception } : { reqId, thrown: String(exception) });
+    }
+    if (mapped.status === HttpStatus.SERVICE_UNAVAILABLE) {
+      // Jittered, so clients turned away by the same fault do not all come back in the same second.
+      void reply.header('Retry-After', String(retryAfterSeconds()));
     }
     if (mapped.status === HttpStatus.UNAUTHORIZED) {
       // RFC 6750: say which scheme the API takes, and whether the token that was sent is the problem.
       void reply.header('WWW-Authenticate', exception instanceof InvalidTokenException ? 'Bearer realm="api", error="invalid_token"' : 'Bearer realm="api"');
-    }
-    if (mapped.retryAfterSeconds !== undefined) {
-      void reply.header('Retry-After', String(mapped.retryAfterSeconds));
     }
     const body: ErrorBody = {
       statusCode: mapped.status,
@@ -83,8 +90,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
       typeof response === 'object' && response !== null && 'message' in response
         ? (response as { message: string | string[] }).message
         : exception.message;
-    const retryAfterSeconds = status === HttpStatus.SERVICE_UNAVAILABLE ? RETRY_AFTER_SECONDS : undefined;
-    return { status, message, retryAfterSeconds };
+    return { status, message };
+  }
+
+  private mapFault(fault: DatabaseFault): Mapped {
+    const message = fault.kind === 'conflict' ? 'Temporary conflict, retry the request' : 'Database unavailable, retry later';
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, message };
   }
 
   private mapDatabase(exception: BaseError): Mapped {
@@ -98,14 +109,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof ValidationError) {
       return { status: HttpStatus.BAD_REQUEST, message: exception.errors.map((item) => validationMessage(item)) };
     }
-    if (exception instanceof ConnectionError || exception instanceof TimeoutError) {
-      return { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'Database unavailable, retry later', retryAfterSeconds: RETRY_AFTER_SECONDS };
-    }
     if (exception instanceof DatabaseError) {
       const code = (exception.parent as { code?: string } | undefined)?.code ?? '';
-      if (TRANSIENT_CODES.has(code)) {
-        return { status: HttpStatus.SERVICE_UNAVAILABLE, message: 'Temporary conflict, retry the request', retryAfterSeconds: RETRY_AFTER_SECONDS };
-      }
       if (CLIENT_INPUT_CODES.has(code)) {
         return { status: HttpStatus.BAD_REQUEST, message: 'Invalid input value' };
       }

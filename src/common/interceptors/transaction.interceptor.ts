@@ -17,10 +17,12 @@ import { defer, lastValueFrom, type Observable } from 'rxjs';
 import { QueryTypes, type Transaction, type TransactionOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import type { Environment, IsolationLevelName } from '../../config/environment';
+import { databaseFault } from '../database/database-faults';
 import { TRANSACTIONAL_KEY, TRANSACTIONAL_METHODS, type TransactionalSetting } from './transactional.decorator';
 
-/** The parts of node-postgres' Client that tell whether the session's transaction has failed. */
+/** The parts of node-postgres' Client that tell whether the session's transaction has failed, and end it. */
 interface PgClientState {
+  end?(): Promise<void>;
   /** 'E' = in a failed transaction block; updated when PostgreSQL reports ReadyForQuery. */
   getTransactionStatus?(): string | null;
   /** false while a statement's ReadyForQuery is outstanding (pg settles a failed statement before it arrives). */
@@ -67,9 +69,14 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
     // is awaited there too, so the commit happens before the response is written.
     return defer(() =>
       this.sequelize.transaction(options, async (transaction) => {
-        const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
-        await this.assertNotAborted(transaction);
-        return result;
+        try {
+          const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+          await this.assertNotAborted(transaction);
+          return result;
+        } catch (error) {
+          discardIfUnanswered(transaction, error);
+          throw error;
+        }
       }),
     );
   }
@@ -115,6 +122,19 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
     }
     return cached;
   }
+}
+
+/**
+ * After a query that got no answer (client query_timeout) or a connection that broke, Sequelize's ROLLBACK would be
+ * queued on the same dead socket and wait out a second query timeout. Ending the client first makes that ROLLBACK
+ * fail at once (the server rolls back a transaction whose session ends), and the pool's validation drops the
+ * connection when Sequelize releases it.
+ */
+function discardIfUnanswered(transaction: Transaction, error: unknown): void {
+  const fault = databaseFault(error);
+  if (fault?.kind !== 'no-answer' && fault?.kind !== 'connection-lost') return;
+  const client = (transaction as unknown as { connection?: PgClientState }).connection;
+  client?.end?.().catch(() => undefined);
 }
 
 /**

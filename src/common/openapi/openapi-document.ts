@@ -35,7 +35,7 @@ export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObjec
     .addTag('auth', 'Accounts and login sessions: register, log in, refresh, log out')
     .addTag('users', 'Users, their posts, statistics and atomic multi-row writes')
     .addTag('posts', 'Posts, each written by a live user')
-    .addTag('health', 'Liveness and database reachability (not versioned, outside /api)')
+    .addTag('health', 'Probes for orchestrators: liveness, and readiness (database, migrations, shutdown); not versioned, outside /api')
     .build();
   // DocumentBuilder always emits `contact: {}` and a license `url`; there is neither to give.
   delete config.info.license?.url;
@@ -83,7 +83,7 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
           : 'No access token, or an invalid, expired one, or one of an ended session',
       };
       if (!isPublic) responses['403'] ??= { description: 'Authenticated, but not allowed to do this' };
-      if (path !== '/health') responses['429'] ??= { description: 'Too many requests from this client: retry after Retry-After seconds' };
+      if (!path.startsWith('/health')) responses['429'] ??= { description: 'Too many requests from this client: retry after Retry-After seconds' };
       // Every request may carry a malformed query string; Fastify parses a body sent with any of these methods, an
       // operation that takes none included (a form posted to one is a 415).
       responses['400'] ??= { description: operation.requestBody ? 'Invalid or malformed body or query string' : 'Invalid query string or path parameter' };
@@ -98,7 +98,10 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
       if (path.includes('{')) {
         responses['414'] ??= { description: `A path parameter longer than ${limits.maxParamLength} characters (the router's limit)` };
       }
-      responses['503'] ??= { description: 'Database unavailable, or a transient conflict (deadlock, serialization failure): retry later' };
+      // Liveness does no I/O and is never shed: nothing can make it unavailable while the process serves.
+      if (path !== '/health/live') {
+        responses['503'] ??= { description: 'Database unavailable, or a transient conflict (deadlock, serialization failure): retry later' };
+      }
 
       for (const [status, response] of Object.entries(responses)) {
         response.description ||= STATUS_CODES[Number(status)] ?? status;

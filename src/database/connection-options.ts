@@ -1,0 +1,60 @@
+/**
+ * The bounds on every round trip between the app and PostgreSQL, as node-postgres (pg 8) client settings, passed
+ * to Sequelize as `dialectOptions` (Sequelize's postgres dialect copies these names into each pg Client it opens):
+ * - connectionTimeoutMillis: TCP connect plus authentication;
+ * - statement_timeout, lock_timeout, idle_in_transaction_session_timeout: sent in the startup message, enforced by
+ *   the server (SQLSTATE 57014, 55P03, 25P03);
+ * - query_timeout: the client's own bound on a round trip, for what the server cannot see (a network that drops
+ *   packets silently); the connection is unusable afterwards and is discarded (see pooled-select.ts);
+ * - TCP keepalive, so a connection idle in the pool across a silent network failure is found dead by the kernel.
+ *   Sequelize forwards `keepAlive` but not `keepAliveInitialDelayMillis`, so the socket is made here, with its
+ *   keepalive delay set before it connects (pg then turns keepalive on with delay 0, which keeps this delay).
+ */
+import { Socket } from 'node:net';
+import type { DatabaseLimits } from '../config/environment';
+
+export const APPLICATION_NAME = 'nest-sequelize-service';
+
+export interface PgConnectionOptions {
+  application_name: string;
+  connectionTimeoutMillis: number;
+  statement_timeout?: number;
+  lock_timeout?: number;
+  idle_in_transaction_session_timeout?: number;
+  query_timeout?: number;
+  keepAlive: true;
+  keepAliveInitialDelayMillis: number;
+  stream: () => Socket;
+}
+
+export function pgConnectionOptions(limits: DatabaseLimits, applicationName = APPLICATION_NAME): PgConnectionOptions {
+  return {
+    ...sessionOptions(limits, applicationName),
+    statement_timeout: limits.statementTimeoutMs,
+    lock_timeout: limits.lockTimeoutMs,
+    idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+    query_timeout: limits.queryTimeoutMs,
+  };
+}
+
+/**
+ * For migrations: the same connect timeout and keepalive, but no statement, lock or query bound, so a long
+ * `CREATE INDEX` on a big table is not cancelled half-way (the migration lock already keeps instances apart).
+ */
+export function migrationConnectionOptions(limits: DatabaseLimits): PgConnectionOptions {
+  return sessionOptions(limits, `${APPLICATION_NAME}:migrations`);
+}
+
+function sessionOptions(limits: DatabaseLimits, applicationName: string): PgConnectionOptions {
+  return {
+    application_name: applicationName,
+    connectionTimeoutMillis: limits.connectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: limits.keepAliveIdleMs,
+    stream: () => {
+      const socket = new Socket();
+      socket.setKeepAlive(true, limits.keepAliveIdleMs);
+      return socket;
+    },
+  };
+}
