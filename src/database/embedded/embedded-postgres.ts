@@ -303,6 +303,10 @@ export function serverProcesses(dataDir: string): ServerProcess[] {
       // Exited meanwhile, or not ours to inspect.
     }
   }
+  // A child read in the instant between fork and retitling still shows the postmaster's command line: its parent,
+  // a server process of the same directory, tells it apart.
+  const pids = new Set(found.map((server) => server.pid));
+  for (const server of found) if (server.postmaster && pids.has(server.ppid)) server.postmaster = false;
   return found;
 }
 
