@@ -45,6 +45,8 @@ interface Options {
   metrics: boolean;
   /** Minutes of the soak run instead of the scenarios; undefined: no soak. */
   soakMinutes?: number;
+  /** Settings for the app only (`--app-env NAME=value`, repeatable): what a setting costs, measured. */
+  appEnv: Record<string, string>;
 }
 
 const METRICS_SCRAPE_MS = 5_000;
@@ -66,6 +68,7 @@ function parseOptions(): Options {
       metrics: { type: 'boolean', default: false },
       soak: { type: 'boolean', default: false },
       'soak-minutes': { type: 'string' },
+      'app-env': { type: 'string', multiple: true },
     },
   });
   const smoke = values.smoke ?? false;
@@ -91,6 +94,13 @@ function parseOptions(): Options {
     cpuProf: values['cpu-prof'] ?? false,
     metrics: (values.metrics ?? false) || (values.soak ?? false),
     soakMinutes: values.soak ? number(values['soak-minutes'], 3, 'soak-minutes') : undefined,
+    appEnv: Object.fromEntries(
+      (values['app-env'] ?? []).map((setting) => {
+        const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(setting);
+        if (!match) throw new Error(`--app-env takes NAME=value, not ${JSON.stringify(setting)}`);
+        return [match[1], match[2]];
+      }),
+    ),
   };
 }
 
@@ -380,7 +390,7 @@ async function main(): Promise<number> {
     ...authEnvironment(auth),
   };
   const metricsToken = randomBytes(24).toString('base64url');
-  const appEnv = options.metrics ? { ...env, METRICS_TOKEN: metricsToken } : env;
+  const appEnv = { ...env, ...(options.metrics && { METRICS_TOKEN: metricsToken }), ...options.appEnv };
   const servers: Server[] = [];
   for (const target of targets) {
     const profileDir = path.join(RESULTS, 'profiles', target);
@@ -462,7 +472,7 @@ async function main(): Promise<number> {
   }));
   mkdirSync(RESULTS, { recursive: true });
   // A partial run (one server, some scenarios) never overwrites the full results.
-  const base = options.smoke ? 'smoke' : options.only || options.filter ? 'partial' : options.metrics ? 'latest-metrics' : 'latest';
+  const base = options.smoke ? 'smoke' : options.only || options.filter || Object.keys(options.appEnv).length > 0 ? 'partial' : options.metrics ? 'latest-metrics' : 'latest';
   writeFileSync(path.join(RESULTS, `${base}.json`), `${JSON.stringify({ scenarios: scenariosJson }, null, 2)}\n`);
   writeFileSync(
     path.join(RESULTS, `${base}-detail.json`),
