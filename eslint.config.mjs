@@ -10,4 +10,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // One transaction mechanism: the request interceptor, and inTransaction() for a savepoint inside it. A direct
+    // sequelize.transaction() would open an independent transaction on a second pooled connection.
+    files: ['src/**/*.ts'],
+    ignores: ['src/common/database/transaction-context.ts', 'src/common/interceptors/transaction.interceptor.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='transaction']",
+          message: 'Use inTransaction() from common/database/transaction-context (a savepoint of the request transaction).',
+        },
+      ],
+    },
+  },
 );

@@ -8,6 +8,7 @@
  * user row of its own, left out of the row checks below.
  */
 import fc from 'fast-check';
+import { inTransaction } from '../src/common/database/transaction-context';
 import { MAX_ID } from '../src/common/validation/input-rules';
 import { TransactionProbeModule } from './support/transaction-probe.module';
 import { expectApiError, poolStats } from './utils/fixtures';
@@ -221,7 +222,7 @@ describe('Request transactions (e2e)', () => {
   });
 
   describe('nested transactions', () => {
-    it('sequelize.transaction() inside a request is a SAVEPOINT of the request transaction, on the same connection', async () => {
+    it('inTransaction() inside a request is a SAVEPOINT of the request transaction, on the same connection', async () => {
       const { result: response, statements } = await t.captureStatements(() =>
         t.request('POST', '/api/v1/test-tx/nested', { body: { email: 'n@example.com' } }),
       );
@@ -247,8 +248,8 @@ describe('Request transactions (e2e)', () => {
       expect((await t.rows('SELECT name FROM users WHERE id <> $1 ORDER BY id', [t.admin.id])).map((row) => row.name)).toEqual(['Outer', 'After']);
     });
 
-    it('outside a request sequelize.transaction() is an ordinary top-level transaction', async () => {
-      const { statements } = await t.captureStatements(() => t.sequelize.transaction(() => t.sequelize.query('SELECT 1')));
+    it('outside a request inTransaction() is an ordinary top-level transaction', async () => {
+      const { statements } = await t.captureStatements(() => inTransaction(t.sequelize, () => t.sequelize.query('SELECT 1')));
       expect(statements).toEqual(['START TRANSACTION;', 'SELECT 1', 'COMMIT;']);
     });
   });

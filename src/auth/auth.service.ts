@@ -6,6 +6,7 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { Sequelize } from 'sequelize-typescript';
 import type { Actor } from '../common/access/actor';
+import { inTransaction } from '../common/database/transaction-context';
 import type { IssuedSession } from '../sessions/sessions.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { toUserResponse, type UserResponseDto, type UserRow } from '../users/dto/user-response.dto';
@@ -29,7 +30,7 @@ export class AuthService {
   async register(dto: RegisterDto): Promise<TokensResponseDto> {
     const passwordHash = await this.users.hashPassword(dto.password);
     // A taken email fails on the unique index (409 from the filter) and nothing is written.
-    return this.sequelize.transaction(async () => {
+    return inTransaction(this.sequelize, async () => {
       const user = await this.users.createAccount({ name: dto.name, email: dto.email, passwordHash });
       return this.respond(user, await this.sessions.start(user.id));
     });

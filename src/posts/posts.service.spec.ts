@@ -27,7 +27,7 @@ function setup() {
     scope: jest.fn(),
   };
   posts.scope.mockReturnValue(posts);
-  const sequelize = { transaction: jest.fn((work: () => Promise<unknown>) => work()), query: jest.fn().mockResolvedValue([]) };
+  const sequelize = { transaction: jest.fn((_options: object, work: () => Promise<unknown>) => work()), query: jest.fn().mockResolvedValue([]) };
   const service = new PostsService(posts as never, sequelize as never);
   return { service, posts, sequelize };
 }

@@ -9,9 +9,10 @@ import { Sequelize } from 'sequelize-typescript';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
 import { badBulkRows } from '../common/database/bulk-errors';
+import { inTransaction } from '../common/database/transaction-context';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
-import type { UserRow } from '../users/dto/user-response.dto';
+import type { UserRow } from '../users/dto/user-summary.dto';
 import { CreatePostDto } from './dto/create-post.dto';
 import { POST_SORT_FIELDS, type ListPostsQueryDto } from './dto/post-query.dto';
 import { toPostResponse, toPostWithAuthorResponse, type PostResponseDto, type PostRow } from './dto/post-response.dto';
@@ -158,7 +159,7 @@ export class PostsService {
   }
 
   async restore(actor: Actor | undefined, id: number): Promise<PostResponseDto> {
-    return this.sequelize.transaction(async () => {
+    return inTransaction(this.sequelize, async () => {
       const post = await this.lockForWrite(id, true);
       enforce(post ? PostsPolicy.write(actor, post) : 'hidden', { action: `restore post ${id}`, resource: `Post ${id}` });
       if (post!.deletedAt !== null) {

@@ -13,6 +13,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/sequelize';
 import { Op, QueryTypes } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
+import { inTransaction } from '../common/database/transaction-context';
 import type { Environment } from '../config/environment';
 import { RefreshToken } from './models/refresh-token.model';
 import { Session } from './models/session.model';
@@ -49,7 +50,7 @@ export class SessionsService {
 
   /** A new session for a user who has just proved who they are. */
   async start(userId: number): Promise<IssuedSession> {
-    return this.sequelize.transaction(async () => {
+    return inTransaction(this.sequelize, async () => {
       const expiresAt = new Date(Date.now() + this.ttlMs);
       const session = await this.sessions.create({ id: randomUUID(), userId, expiresAt });
       const refreshToken = await this.issueToken(session.id, expiresAt);
@@ -62,7 +63,7 @@ export class SessionsService {
    * revocation that answers a reuse has to stay (the refresh route opts out of the request transaction).
    */
   async rotate(presented: string): Promise<Rotation> {
-    return this.sequelize.transaction(async (transaction) => {
+    return inTransaction(this.sequelize, async (transaction) => {
       // Locked: two refreshes with the same token are serialised, and the second one is a reuse.
       const token = await this.refreshTokens.findByPk(tokenHash(presented), {
         include: [{ model: this.sessions, as: 'session', required: true }],

@@ -41,7 +41,7 @@ function setup() {
   };
   const sessions = { revokeAllForUser: jest.fn().mockResolvedValue(undefined) };
   const passwords = { hash: jest.fn(async (password: string) => `hash(${password})`), verify: jest.fn() };
-  const sequelize = { transaction: jest.fn((work: () => Promise<unknown>) => work()), query: jest.fn() };
+  const sequelize = { transaction: jest.fn((_options: object, work: () => Promise<unknown>) => work()), query: jest.fn() };
   const service = new UsersService(users as never, posts as never, sessions as never, passwords as never, sequelize as never);
   return { service, users, posts, sessions, passwords, sequelize };
 }

@@ -9,6 +9,7 @@ import { Sequelize } from 'sequelize-typescript';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
 import { pooledSelect } from '../common/database/pooled-select';
+import { inTransaction } from '../common/database/transaction-context';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
 import type { UserPostsQueryDto } from '../posts/dto/post-query.dto';
@@ -180,7 +181,7 @@ export class UsersService {
   /** Soft-deletes the user and its live posts with one timestamp, which restore uses to find them again. */
   async remove(actor: Actor | undefined, id: number): Promise<void> {
     enforce(UsersPolicy.delete(actor, id), { action: `delete user ${id}`, resource: `User ${id}` });
-    await this.sequelize.transaction(async () => {
+    await inTransaction(this.sequelize, async () => {
       // Set from JS (millisecond precision) so the value read back compares equal.
       const deletedAt = new Date();
       const [count] = await this.users.update({ deletedAt }, { where: { id }, silent: true });
@@ -193,7 +194,7 @@ export class UsersService {
   /** Brings back the user and the posts deleted with it; posts deleted on their own stay deleted. */
   async restore(actor: Actor | undefined, id: number): Promise<UserResponseDto> {
     enforce(UsersPolicy.manage(actor), { action: 'restore users', resource: `User ${id}` });
-    return this.sequelize.transaction(async () => {
+    return inTransaction(this.sequelize, async () => {
       const user = (await this.users.findByPk(id, {
         attributes: [...USER_PUBLIC_ATTRIBUTES, 'deletedAt'],
         paranoid: false,

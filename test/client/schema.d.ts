@@ -366,6 +366,22 @@ export interface components {
              */
             password: string;
         };
+        /** @description A user without embedded resources. `email` is present only for the user themselves and for admins. */
+        UserSummary: {
+            id: number;
+            name: string;
+            /**
+             * Format: email
+             * @description Shown to the user themselves and to admins only
+             */
+            email?: string;
+            /** @enum {string} */
+            role: "user" | "admin";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
         /** @description A post. `author` is present only when asked for with include=author. */
         Post: {
             id: number;
@@ -378,7 +394,7 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             /** @description Present with include=author */
-            author?: components["schemas"]["User"];
+            author?: components["schemas"]["UserSummary"];
         };
         /** @description A user. `email` is present only for the user themselves and for admins; `posts` and `postCount` only with include=posts. */
         User: {

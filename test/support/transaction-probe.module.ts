@@ -16,7 +16,7 @@ import {
 import { InjectModel, SequelizeModule } from '@nestjs/sequelize';
 import { QueryTypes } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
-import { currentTransaction } from '../../src/common/database/transaction-context';
+import { currentTransaction, inTransaction } from '../../src/common/database/transaction-context';
 import { TransactionalRoutes } from '../../src/common/interceptors/transactional-routes.decorator';
 import { Transactional } from '../../src/common/interceptors/transactional.decorator';
 import { User } from '../../src/users/models/user.model';
@@ -116,7 +116,7 @@ export class TransactionProbeController {
   @Post('write-then-fail')
   async writeThenFail(@Body() body: { email: string; failWith: 'http' | 'error' | 'unique'; nested?: boolean }): Promise<never> {
     const write = () => this.users.create({ name: 'Doomed', email: body.email });
-    if (body.nested) await this.sequelize.transaction(write);
+    if (body.nested) await inTransaction(this.sequelize, write);
     else await write();
     if (body.failWith === 'http') throw new ImATeapotException('failed after the write');
     if (body.failWith === 'unique') await this.users.create({ name: 'Duplicate', email: body.email });
@@ -134,7 +134,7 @@ export class TransactionProbeController {
     if (body.sleepMs) await this.sequelize.query('SELECT pg_sleep($1)', { bind: [Math.min(body.sleepMs, 1000) / 1000] });
     let inner: Probe | undefined;
     try {
-      await this.sequelize.transaction(async () => {
+      await inTransaction(this.sequelize, async () => {
         inner = await this.probe();
         await this.users.create({ name: 'Inner', email: `inner-${body.email}` });
         if (body.failInner) throw new Error('inner failure');
@@ -152,7 +152,7 @@ export class TransactionProbeController {
     await this.users.create({ name: 'First', email: body.email });
     const duplicate = () => this.users.create({ name: 'Second', email: body.email });
     try {
-      if (body.viaSavepoint) await this.sequelize.transaction(duplicate);
+      if (body.viaSavepoint) await inTransaction(this.sequelize, duplicate);
       else await duplicate();
     } catch {
       // deliberately ignored

@@ -1,5 +1,5 @@
 import { Sequelize } from 'sequelize';
-import { AsyncLocalNamespace, currentTransaction, enableRequestTransactions, transactionNamespace } from './transaction-context';
+import { AsyncLocalNamespace, currentTransaction, enableRequestTransactions, inTransaction, transactionNamespace } from './transaction-context';
 
 describe('AsyncLocalNamespace', () => {
   const ns = new AsyncLocalNamespace();
@@ -97,21 +97,25 @@ describe('AsyncLocalNamespace', () => {
 });
 
 describe('enableRequestTransactions', () => {
-  const original = jest.fn(async (..._args: unknown[]) => 'result');
-  const instance = {} as Sequelize;
-  type Internals = { _cls?: unknown };
-
-  beforeAll(() => {
-    // Stands in for Sequelize's own method so that the options it receives can be inspected.
-    (Sequelize.prototype as unknown as { transaction: unknown }).transaction = original;
-    enableRequestTransactions();
-    enableRequestTransactions();
+  it('installs the namespace with Sequelize.useCLS, once', () => {
+    const useCLS = jest.spyOn(Sequelize, 'useCLS');
+    try {
+      enableRequestTransactions();
+      enableRequestTransactions();
+      expect(useCLS).toHaveBeenCalledTimes(1);
+      expect(useCLS).toHaveBeenCalledWith(transactionNamespace);
+    } finally {
+      useCLS.mockRestore();
+    }
   });
+});
 
-  beforeEach(() => original.mockClear());
+describe('inTransaction', () => {
+  const transaction = jest.fn(async (..._args: unknown[]) => 'result');
+  // Stands in for a Sequelize instance, so that the options its transaction() receives can be inspected.
+  const instance = { transaction } as unknown as Sequelize;
 
-  const transaction = (...args: unknown[]) =>
-    (Sequelize.prototype as unknown as { transaction: (...a: unknown[]) => Promise<unknown> }).transaction.apply(instance, args);
+  beforeEach(() => transaction.mockClear());
 
   const inRequest = <T>(current: unknown, fn: () => T): T =>
     transactionNamespace.run(() => {
@@ -119,35 +123,23 @@ describe('enableRequestTransactions', () => {
       return fn();
     });
 
-  it('installs the namespace on the class from the sequelize package, and wraps transaction() once', async () => {
-    expect((Sequelize as unknown as Internals)._cls).toBe(transactionNamespace);
-    await transaction({});
-    expect(original).toHaveBeenCalledTimes(1);
+  it('outside a request, opens a transaction of its own', async () => {
+    const work = async () => 1;
+    await expect(inTransaction(instance, work)).resolves.toBe('result');
+    expect(transaction).toHaveBeenCalledWith({}, work);
   });
 
-  it('outside a request, passes the call through unchanged', async () => {
-    const callback = async () => 1;
-    await transaction(callback);
-    expect(original).toHaveBeenCalledWith(undefined, callback);
-  });
-
-  it('inside a request, makes the current transaction the parent (a savepoint), keeping the other options', async () => {
+  it('inside a request, makes the current transaction the parent (a savepoint)', async () => {
     const outer = { sequelize: instance };
-    const callback = async () => 1;
-    await inRequest(outer, () => transaction({ isolationLevel: 'SERIALIZABLE' }, callback));
-    expect(original).toHaveBeenCalledWith({ isolationLevel: 'SERIALIZABLE', transaction: outer }, callback);
+    const work = async () => 1;
+    await inRequest(outer, () => inTransaction(instance, work));
+    expect(transaction).toHaveBeenCalledWith({ transaction: outer }, work);
     expect(currentTransaction()).toBeUndefined();
   });
 
-  it('leaves an explicit transaction option alone (null = an independent transaction)', async () => {
-    const outer = { sequelize: instance };
-    await inRequest(outer, () => transaction({ transaction: null }));
-    expect(original).toHaveBeenCalledWith({ transaction: null }, undefined);
-  });
-
   it('ignores a finished transaction and one of another Sequelize instance', async () => {
-    await inRequest({ sequelize: instance, finished: 'commit' }, () => transaction({}));
-    await inRequest({ sequelize: {} }, () => transaction({}));
-    expect(original.mock.calls.map(([options]) => options)).toEqual([{}, {}]);
+    await inRequest({ sequelize: instance, finished: 'commit' }, () => inTransaction(instance, async () => 1));
+    await inRequest({ sequelize: {} }, () => inTransaction(instance, async () => 1));
+    expect(transaction.mock.calls.map(([options]) => options)).toEqual([{}, {}]);
   });
 });

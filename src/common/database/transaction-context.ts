@@ -1,26 +1,26 @@
 /**
  * Request-scoped transaction propagation for Sequelize 6.
  *
- * How a query finds the request's transaction: Sequelize 6 looks up `Sequelize._cls.get('transaction')`
- * whenever a model method or `sequelize.query` is called without a `transaction` option. We give it a
+ * How a query finds the request's transaction: Sequelize 6 asks the namespace given to `Sequelize.useCLS` for
+ * 'transaction' whenever a model method or `sequelize.query` is called without a `transaction` option. We give it a
  * namespace backed by Node's AsyncLocalStorage, so the transaction that `sequelize.transaction(callback)`
  * stores there is visible to every async continuation started inside the callback, and to nothing else.
  *
  * What Sequelize 6 does not do is nest: `sequelize.transaction()` inside a transaction opens a second,
  * independent transaction on another pooled connection (a request holding one connection and waiting for a
- * second starves the pool under load). `enableRequestTransactions()` therefore makes `sequelize.transaction()`
- * take the current transaction as its parent, which Sequelize turns into a SAVEPOINT on the same connection.
- * Passing `{ transaction: null }` explicitly still opens an independent transaction (and takes a connection).
+ * second starves the pool under load). `inTransaction()` passes the current transaction as the parent, which
+ * Sequelize turns into a SAVEPOINT on the same connection; a lint rule keeps `sequelize.transaction()` out of
+ * services.
  *
  * For module authors: call models and `sequelize.query` without `{ transaction }`; wrap a step that may fail and
- * be recovered from in `sequelize.transaction(async () => …)` (a savepoint) instead of catching a database error
+ * be recovered from in `inTransaction(sequelize, async () => …)` (a savepoint) instead of catching a database error
  * and carrying on (PostgreSQL has then aborted the whole transaction; the interceptor answers 500). Do not start
  * work that outlives the request (un-awaited promises, timers) expecting it to be in the transaction, nor run two
  * nested transactions concurrently in one request (savepoints on one connection are a stack). Use
  * `currentTransaction()?.afterCommit(fn)` for side effects that must wait for the commit.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Sequelize, type Transaction, type TransactionOptions } from 'sequelize';
+import { Sequelize, type Transaction } from 'sequelize';
 
 type Store = Map<string, unknown>;
 
@@ -111,38 +111,27 @@ export function currentTransaction(): Transaction | undefined {
   return transaction && !transaction.finished ? transaction : undefined;
 }
 
-const JOINS_CURRENT = Symbol.for('app.sequelize.transactionJoinsCurrent');
-
-type TransactionMethod = (
-  this: Sequelize,
-  options?: TransactionOptions | ((transaction: Transaction) => unknown),
-  autoCallback?: (transaction: Transaction) => unknown,
-) => Promise<unknown>;
+let installed = false;
 
 /**
- * Installs the namespace and the nesting rule, once per process (idempotent). Call it before the
- * Sequelize instance is created: `Sequelize.useCLS` sets a static on the class from the 'sequelize'
- * package, which sequelize-typescript's subclass and every model read at query time.
+ * Installs the namespace, once per process (idempotent). Call it before the Sequelize instance is created:
+ * `Sequelize.useCLS` sets a static on the class from the 'sequelize' package, which sequelize-typescript's subclass
+ * and every model read at query time.
  */
 export function enableRequestTransactions(): void {
-  const sequelizeClass = Sequelize as unknown as { _cls?: unknown; useCLS(ns: unknown): unknown };
-  if (sequelizeClass._cls !== transactionNamespace) sequelizeClass.useCLS(transactionNamespace);
+  if (installed) return;
+  Sequelize.useCLS(transactionNamespace);
+  installed = true;
+}
 
-  const prototype = Sequelize.prototype as unknown as { transaction: TransactionMethod & { [JOINS_CURRENT]?: true } };
-  if (prototype.transaction[JOINS_CURRENT]) return;
-  const original = prototype.transaction;
-  const transaction: TransactionMethod & { [JOINS_CURRENT]?: true } = function (this: Sequelize, options, autoCallback) {
-    if (typeof options === 'function') {
-      autoCallback = options;
-      options = undefined;
-    }
-    if (options?.transaction === undefined) {
-      const outer = currentTransaction() as TransactionInternals | undefined;
-      // Same instance only: a transaction of another database cannot host a savepoint here.
-      if (outer && outer.sequelize === this) options = { ...options, transaction: outer };
-    }
-    return original.call(this, options, autoCallback);
-  };
-  transaction[JOINS_CURRENT] = true;
-  prototype.transaction = transaction;
+/**
+ * Runs `work` in a SAVEPOINT of the current transaction (the request's, or an enclosing `inTransaction`), on the
+ * same connection; outside any, in a transaction of its own. A failure inside rolls back to the savepoint only, so
+ * the caller may catch it and go on. The one way services open a transaction: `sequelize.transaction()` called
+ * directly would open an independent one on a second pooled connection.
+ */
+export function inTransaction<T>(sequelize: Sequelize, work: (transaction: Transaction) => Promise<T>): Promise<T> {
+  const outer = currentTransaction() as TransactionInternals | undefined;
+  // Same instance only: a transaction of another database cannot host a savepoint here.
+  return sequelize.transaction(outer?.sequelize === sequelize ? { transaction: outer } : {}, work);
 }

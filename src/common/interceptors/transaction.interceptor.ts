@@ -86,7 +86,7 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
    * database error and returned normally would send a 2xx for writes that were all discarded. After a successful
    * statement pg's status is current and this costs nothing; only after a failed one (its ReadyForQuery may still
    * be in flight) does a `SELECT 1` settle it. A handler that expects a statement to fail must run it in a nested
-   * `sequelize.transaction()` (a savepoint), which leaves the request transaction usable.
+   * `inTransaction()` (a savepoint), which leaves the request transaction usable.
    */
   private async assertNotAborted(transaction: Transaction): Promise<void> {
     const client = (transaction as unknown as { connection?: PgClientState }).connection;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import type { Actor } from '../../common/access/actor';
-import { UserResponseDto, toUserResponse, type UserRow } from '../../users/dto/user-response.dto';
+import { toUserSummary, UserSummaryDto, type UserRow } from '../../users/dto/user-summary.dto';
 import type { PostAttributes } from '../models/post.model';
 
 @ApiSchema({ name: 'Post', description: 'A post. `author` is present only when asked for with include=author.' })
@@ -26,8 +26,8 @@ export class PostResponseDto {
   @ApiProperty({ type: 'string', format: 'date-time' })
   readonly updatedAt!: string;
 
-  @ApiPropertyOptional({ type: () => UserResponseDto, description: 'Present with include=author' })
-  readonly author?: UserResponseDto;
+  @ApiPropertyOptional({ type: () => UserSummaryDto, description: 'Present with include=author' })
+  readonly author?: UserSummaryDto;
 }
 
 export type PostRow = Pick<PostAttributes, 'id' | 'title' | 'body' | 'published' | 'authorId' | 'createdAt' | 'updatedAt'>;
@@ -46,5 +46,5 @@ export function toPostResponse(row: PostRow): PostResponseDto {
 
 /** The author as `viewer` may see it (no email unless it is the viewer or the viewer is an admin). */
 export function toPostWithAuthorResponse(row: PostRow & { author: UserRow }, viewer: Actor | undefined): PostResponseDto {
-  return { ...toPostResponse(row), author: toUserResponse(row.author, viewer) };
+  return { ...toPostResponse(row), author: toUserSummary(row.author, viewer) };
 }

@@ -92,6 +92,6 @@ export class Post extends Model<PostAttributes, PostCreationAttributes> {
   declare deletedAt: Date | null;
 
   @BelongsTo(() => User, { as: 'author', foreignKey: 'authorId' })
-  // NonAttribute: not a column; also keeps decorator metadata from touching User while the two modules load each other.
+  // NonAttribute: not a column (and no decorator metadata naming User).
   declare author?: NonAttribute<User>;
 }

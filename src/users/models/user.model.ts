@@ -3,7 +3,7 @@
  * normalised here, in hooks, for every write path: instance create/update,
  * static update and bulkCreate (which skips per-row hooks by default).
  */
-import type { NonAttribute, Optional, UpdateOptions } from 'sequelize';
+import type { Optional, UpdateOptions } from 'sequelize';
 import {
   BeforeBulkCreate,
   BeforeBulkUpdate,
@@ -15,7 +15,6 @@ import {
   DataType,
   DefaultScope,
   DeletedAt,
-  HasMany,
   Model,
   Scopes,
   Table,
@@ -24,7 +23,6 @@ import {
 import { ROLES, type Role } from '../../common/access/actor';
 import { EMAIL_MAX_LENGTH, normaliseEmail } from '../../common/validation/email';
 import { lengthInCharacters } from '../../common/validation/text';
-import { Post } from '../../posts/models/post.model';
 
 export const USER_ROLES = ROLES;
 export type UserRole = Role;
@@ -88,9 +86,6 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
 
   @DeletedAt
   declare deletedAt: Date | null;
-
-  @HasMany(() => Post, { as: 'posts', foreignKey: 'authorId' })
-  declare posts?: NonAttribute<Post[]>;
 
   /** Whatever was loaded, the hash is never serialised. */
   override toJSON<T extends object>(): T {
