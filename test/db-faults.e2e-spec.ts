@@ -173,8 +173,10 @@ describe('database faults (e2e, through a fault-injecting proxy)', () => {
       // Probes only: one at a time, every 500 ms, each bounded by the connect time-out.
       expect(connectAttempts).toBeLessThanOrEqual(4);
       expect(f.firstFailureMs).toBeLessThan(LIMITS.DB_QUERY_TIMEOUT_MS + MARGIN_MS);
-      // One bound, not two: a write's ROLLBACK does not wait out a second query timeout on the dead connection.
-      expect(f.worstDuringMs).toBeLessThan(LIMITS.DB_QUERY_TIMEOUT_MS + MARGIN_MS);
+      // At most two bounds: a query inside the transaction that gets no answer ends its connection first, so the
+      // ROLLBACK fails at once; but when the BEGIN itself gets none, Sequelize sends its ROLLBACK on that connection
+      // before the app sees the error, and it waits out a second query timeout.
+      expect(f.worstDuringMs).toBeLessThan(2 * LIMITS.DB_QUERY_TIMEOUT_MS + MARGIN_MS);
       expect(f.recoverMs).toBeLessThan(2 * LIMITS.DB_CONNECT_TIMEOUT_MS + MARGIN_MS);
       // Database faults are warnings, never errors; the outage is announced once, not once per refused request.
       expect(error).not.toHaveBeenCalled();

@@ -3,7 +3,7 @@
  * statement a request with a bearer token adds, run before the request's transaction begins. Statement-count
  * tests of authenticated requests take it off with `afterSessionProbe` and go on counting what the route runs.
  */
-import { LIVE_SESSION_SQL } from '../../src/sessions/sessions.service';
+import { LIVE_SESSION_SQL } from '../../src/sessions/sessions.repository';
 
 /** The guard's statement, as the app sends it. */
 export const SESSION_PROBE = LIVE_SESSION_SQL;

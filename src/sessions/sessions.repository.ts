@@ -1,0 +1,41 @@
+/**
+ * The `sessions` table: the only code that reads or writes it. Queries join the request's transaction by
+ * themselves (common/database/transaction-context.ts); the rules live in SessionsService.
+ */
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/sequelize';
+import { Op, QueryTypes } from 'sequelize';
+import { Sequelize } from 'sequelize-typescript';
+import { Session } from './models/session.model';
+
+// The guard's check on every authenticated request: one primary-key probe.
+export const LIVE_SESSION_SQL = 'SELECT 1 FROM sessions WHERE id = $1 AND "userId" = $2 AND "revokedAt" IS NULL AND "expiresAt" > now()';
+
+@Injectable()
+export class SessionsRepository {
+  constructor(
+    @InjectModel(Session) private readonly sessions: typeof Session,
+    private readonly sequelize: Sequelize,
+  ) {}
+
+  async create(id: string, userId: number, expiresAt: Date): Promise<void> {
+    await this.sessions.create({ id, userId, expiresAt });
+  }
+
+  async isLive(id: string, userId: number): Promise<boolean> {
+    const rows = await this.sequelize.query(LIVE_SESSION_SQL, { bind: [id, userId], type: QueryTypes.SELECT });
+    return rows.length > 0;
+  }
+
+  async extend(id: string, expiresAt: Date): Promise<void> {
+    await this.sessions.update({ expiresAt }, { where: { id } });
+  }
+
+  async revoke(id: string): Promise<void> {
+    await this.sessions.update({ revokedAt: new Date() }, { where: { id, revokedAt: { [Op.is]: null } } });
+  }
+
+  async revokeAllForUser(userId: number): Promise<void> {
+    await this.sessions.update({ revokedAt: new Date() }, { where: { userId, revokedAt: { [Op.is]: null } } });
+  }
+}
