@@ -11,6 +11,7 @@
  *   keepalive delay set before it connects (pg then turns keepalive on with delay 0, which keeps this delay).
  */
 import { Socket } from 'node:net';
+import pg from 'pg';
 import type { DatabaseLimits } from '../config/environment';
 
 export const APPLICATION_NAME = 'nest-sequelize-service';
@@ -58,3 +59,21 @@ function sessionOptions(limits: DatabaseLimits, applicationName: string): PgConn
     },
   };
 }
+
+/**
+ * node-postgres with one change, given to Sequelize as `dialectModule`: every Client listens for 'error' from the
+ * moment it exists. Sequelize attaches its own listener only once connect() has resolved, and a FATAL message that
+ * arrives in the same socket read as the connect's ReadyForQuery (the server shutting down just then) is emitted
+ * before that, to no listener: an uncaught exception that ends the process. Here such a client ends itself instead,
+ * so Sequelize's pool validation drops it; later errors reach Sequelize's listener as before.
+ */
+class GuardedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => {
+      this.end().catch(() => undefined);
+    });
+  }
+}
+
+export const pgDialectModule: typeof pg = Object.assign(Object.create(pg) as typeof pg, { Client: GuardedClient });

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { SequelizeModule } from '@nestjs/sequelize';
 import { enableRequestTransactions } from '../common/database/transaction-context';
 import type { Environment } from '../config/environment';
-import { pgConnectionOptions } from './connection-options';
+import { pgConnectionOptions, pgDialectModule } from './connection-options';
 import { DatabaseStatus } from './database-status';
 import { MigrationsService } from './migrations.service';
 
@@ -17,6 +17,7 @@ import { MigrationsService } from './migrations.service';
         const sqlLogger = new Logger('SQL');
         return {
           dialect: 'postgres' as const,
+          dialectModule: pgDialectModule,
           uri: config.getOrThrow('DATABASE_URL', { infer: true }),
           autoLoadModels: true,
           // The schema belongs to the migrations: never let the ORM alter it.
