@@ -5,7 +5,8 @@
  *
  * The password comes from ADMIN_PASSWORD or, when that is unset, from standard input (asked for, without echo,
  * on a terminal; read whole when piped). There is no default password. The input is checked with the rules of the
- * API's CreateUser body, hashed with the app's PasswordHasher and stored through the app's User model, against
+ * API's CreateUser body, hashed with the app's PasswordHasher and stored through the app's UsersRepository (so the audit trail records it,
+ * with no actor), against
  * DATABASE_URL or the embedded server, as the db:* scripts do. An email a live user already has is refused.
  */
 import { parseArgs } from 'node:util';
@@ -14,11 +15,13 @@ import { validateSync } from 'class-validator';
 import { UniqueConstraintError } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { normaliseEmail } from './common/validation/email';
+import { installModelHooks } from './database/model-hooks';
 import { pendingMigrations } from './database/pending-migrations';
 import { Post } from './posts/models/post.model';
 import { CreateAccountDto } from './users/dto/create-user.dto';
 import { User } from './users/models/user.model';
 import { PasswordHasher } from './users/password-hasher';
+import { UsersRepository } from './users/users.repository';
 import { withAppDatabase } from './database/app-database';
 
 const USAGE = 'Usage: npm run user:create-admin -- --email <email> --name <name>  (password from ADMIN_PASSWORD or standard input)';
@@ -39,13 +42,14 @@ async function main(): Promise<void> {
 
   await withAppDatabase(async (url) => {
     const sequelize = new Sequelize(url, { dialect: 'postgres', logging: false, models: [User, Post] });
+    installModelHooks(sequelize);
     try {
       const pending = await pendingMigrations(sequelize);
       if (pending.length > 0) {
         throw new CommandError(`The database has ${pending.length} pending migration(s): ${pending.join(', ')}. Run \`npm run db:migrate\` first.`);
       }
       const passwordHash = await new PasswordHasher().hash(account.password);
-      const user = await User.create({ name: account.name, email: account.email, role: 'admin', passwordHash }).catch((error: unknown) => {
+      const user = await new UsersRepository(User, sequelize).create({ name: account.name, email: account.email, role: 'admin', passwordHash }).catch((error: unknown) => {
         // The partial unique index on live emails decides, so two concurrent runs cannot both succeed.
         if (error instanceof UniqueConstraintError) throw new CommandError(`A live user already has the email ${normaliseEmail(account.email)}: nothing was changed.`);
         throw error;

@@ -93,6 +93,10 @@ const MATRIX: readonly Rule[] = [
   rule('POST   /api/v1/users/{id}/restore',      'a deleted user',                               401, 403, 403, 200, (w) => to(`${U}/${w.deletedUser}/restore`)),
   rule('POST   /api/v1/users/{id}/restore',      'the owner (live)',                             401, 403, 403, 200, (w) => to(`${U}/${w.owner.id}/restore`)),
 
+  // Audit trail
+  rule('GET    /api/v1/audit',                   'the trail',                                    401, 403, 403, 200, () => to('/api/v1/audit')),
+  rule('GET    /api/v1/audit',                   "the owner's history",                          401, 403, 403, 200, (w) => to(`/api/v1/audit?table=users&rowId=${w.owner.id}`)),
+
   // Posts
   rule('GET    /api/v1/posts',                   'list',                                         200, 200, 200, 200, () => to(`${P}?limit=100`)),
   rule('GET    /api/v1/posts/{id}',              "the owner's published post",                   200, 200, 200, 200, (w) => to(`${P}/${w.published}`)),

@@ -800,7 +800,7 @@ describe('Auth (e2e)', () => {
       .filter((entry) => entry.context === 'SQL')
       .map((entry) => entry.msg ?? '');
     expect(sql.some((statement) => statement.includes('INSERT INTO "users"'))).toBe(true);
-    expect(sql.some((statement) => statement.includes('UPDATE users u SET'))).toBe(true);
+    expect(sql.some((statement) => statement.includes('UPDATE "users" SET'))).toBe(true);
     expect(lines.filter((line) => /\$argon2|passwordHash\s*[:=]|"passwordHash":/i.test(line))).toEqual([]);
     const leaked = secrets.filter((secret) => secret.length >= 8 && app.logs.includes(secret));
     expect(leaked).toEqual([]);

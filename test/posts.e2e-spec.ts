@@ -42,16 +42,18 @@ describe('Posts API (e2e)', () => {
       expect((await t.request('GET', `/api/v1/posts/${response.body.id}`)).body).toEqual(response.body);
     });
 
-    it('runs 3 statements: BEGIN, the INSERT carrying the live-author check (FOR SHARE), COMMIT; a missing author: no row', async () => {
+    it('runs BEGIN, the live-author check (FOR SHARE), the INSERT, its audit row, COMMIT; a missing author: no row', async () => {
       const author = await createUser(t);
       const created = await t.captureStatements(() => t.request('POST', '/api/v1/posts', { body: { title: 'T', body: 'B', authorId: author.id } }));
       expect(created.result.status).toBe(201);
       // After the guard's session check of the caller's token, which runs before the transaction begins.
       const statements = afterSessionProbe(created.statements);
-      expect(statements).toHaveLength(3);
+      expect(statements).toHaveLength(5);
       expect(statements[0]).toMatch(/^(START TRANSACTION|BEGIN)/);
-      expect(statements[1]).toMatch(/INSERT INTO posts[\s\S]*WHERE EXISTS \(SELECT 1 FROM users[\s\S]*FOR SHARE\)/);
-      expect(statements[2]).toMatch(/^COMMIT/);
+      expect(statements[1]).toMatch(/FROM users WHERE id = \$1 AND "deletedAt" IS NULL FOR SHARE/);
+      expect(statements[2]).toMatch(/^INSERT INTO "posts"/);
+      expect(statements[3]).toMatch(/^\s*INSERT INTO audit_events/);
+      expect(statements[4]).toMatch(/^COMMIT/);
       const missing = await t.captureStatements(() =>
         t.request('POST', '/api/v1/posts', { body: { title: 'T', body: 'B', authorId: NO_SUCH_USER } }),
       );

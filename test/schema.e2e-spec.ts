@@ -146,6 +146,8 @@ const SQL_TYPES: Record<string, string> = {
   DATE: 'timestamp with time zone',
   ENUM: 'USER-DEFINED',
   UUID: 'uuid',
+  BIGINT: 'bigint',
+  JSONB: 'jsonb',
 };
 
 /**

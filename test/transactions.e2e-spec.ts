@@ -135,14 +135,17 @@ describe('Request transactions (e2e)', () => {
       );
       expect(response.status).toBe(201);
       const transaction = afterSessionProbe(statements);
-      expect(transaction).toHaveLength(4);
+      // Each write followed by its audit rows (one INSERT for both posts).
+      expect(transaction).toHaveLength(6);
       expect(transaction[0]).toMatch(/^START TRANSACTION;$/);
       expect(transaction[1]).toMatch(/^INSERT INTO "users"/);
-      expect(transaction[2]).toMatch(/^INSERT INTO "posts"/);
-      expect(transaction[3]).toMatch(/^COMMIT;$/);
+      expect(transaction[2]).toMatch(/^\s*INSERT INTO audit_events/);
+      expect(transaction[3]).toMatch(/^INSERT INTO "posts"/);
+      expect(transaction[4]).toMatch(/^\s*INSERT INTO audit_events/);
+      expect(transaction[5]).toMatch(/^COMMIT;$/);
     });
 
-    it('PATCH, DELETE and POST restore each run in one transaction; the delete/restore cascades are savepoints inside it', async () => {
+    it('PATCH, DELETE and POST restore each run in one transaction; the delete/restore cascades run inside it', async () => {
       const created = await t.request('POST', '/api/v1/users/with-posts', {
         body: { name: 'Cascade', email: 'cascade@example.com', posts: [{ title: 'A', body: 'a' }] },
       });
@@ -159,7 +162,8 @@ describe('Request transactions (e2e)', () => {
         expect(statements.filter((sql) => BEGIN.test(sql))).toHaveLength(1);
         expect(afterSessionProbe(statements)[0]).toMatch(BEGIN);
         expect(statements.at(-1)).toMatch(/^COMMIT;$/);
-        if (method !== 'PATCH') expect(statements.filter((sql) => /^SAVEPOINT/.test(sql))).toHaveLength(1);
+        // The declared cascade: the user's posts are updated between the BEGIN and the COMMIT of the same request.
+        if (method !== 'PATCH') expect(statements.filter((sql) => /^UPDATE "posts" SET "deletedAt"/.test(sql))).toHaveLength(1);
       }
       expect(await t.rows('SELECT "deletedAt" FROM posts WHERE "authorId" = $1', [id])).toEqual([{ deletedAt: null }]);
     });
@@ -368,8 +372,10 @@ describe('Request transactions (e2e)', () => {
       expect(response.body.data[1].createdAt).toBe(existing.body.createdAt);
       expect(Date.parse(response.body.data[1].updatedAt)).toBeGreaterThan(Date.parse(existing.body.updatedAt));
       // One INSERT for the whole batch, with the partial index's predicate in its ON CONFLICT clause.
-      const inserts = statements.filter((sql) => /^INSERT/.test(sql));
+      const inserts = statements.filter((sql) => /^INSERT INTO "users"/.test(sql));
       expect(inserts).toHaveLength(1);
+      // And one INSERT of their audit rows, whatever their number.
+      expect(statements.filter((sql) => /^\s*INSERT INTO audit_events/.test(sql))).toHaveLength(1);
       expect(inserts[0]).toMatch(/ON CONFLICT \("email"\) WHERE "deletedAt" IS NULL DO UPDATE SET "name"=EXCLUDED."name","updatedAt"=EXCLUDED."updatedAt"/);
       expect(await t.rows('SELECT count(*)::int AS n FROM users WHERE id <> $1', [t.admin.id])).toEqual([{ n: 3 }]);
     });

@@ -5,7 +5,7 @@
  * - statement_timeout, lock_timeout, idle_in_transaction_session_timeout: sent in the startup message, enforced by
  *   the server (SQLSTATE 57014, 55P03, 25P03);
  * - query_timeout: the client's own bound on a round trip, for what the server cannot see (a network that drops
- *   packets silently); the connection is unusable afterwards and is discarded (see pooled-select.ts);
+ *   packets silently); the connection is unusable afterwards and is discarded;
  * - TCP keepalive, so a connection idle in the pool across a silent network failure is found dead by the kernel.
  *   Sequelize forwards `keepAlive` but not `keepAliveInitialDelayMillis`, so the socket is made here, with its
  *   keepalive delay set before it connects (pg then turns keepalive on with delay 0, which keeps this delay).

@@ -4,7 +4,7 @@
  *
  * - Up: nothing changes. A fault that questions reachability (a lost connection, a query with no answer) starts one
  *   probe; a failed connect (refused, timed out) is the answer already and turns the status down.
- * - Down: every pool acquire (any query path: models, raw queries, transactions, pooled-select, the health check)
+ * - Down: every pool acquire (any query path: models, raw queries, transactions, the health check)
  *   fails at once with DatabaseUnavailableError, a Sequelize ConnectionError, which the exception filter answers
  *   503 + Retry-After. One probe at a time, every PROBE_INTERVAL_MS, opens a fresh connection with the pool's own
  *   bounds; the first that answers turns the status up again (so does any connection the pool manages to open).

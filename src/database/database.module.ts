@@ -6,6 +6,7 @@ import type { Environment } from '../config/environment';
 import { pgConnectionOptions, pgDialectModule } from './connection-options';
 import { DatabaseStatus } from './database-status';
 import { MigrationsService } from './migrations.service';
+import { ModelHooks } from './model-hooks';
 
 @Module({
   imports: [
@@ -37,7 +38,7 @@ import { MigrationsService } from './migrations.service';
       },
     }),
   ],
-  providers: [MigrationsService, DatabaseStatus],
+  providers: [MigrationsService, DatabaseStatus, ModelHooks],
   exports: [DatabaseStatus],
 })
 export class DatabaseModule {}

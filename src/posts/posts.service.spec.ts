@@ -1,10 +1,11 @@
-import { ConflictException, ForbiddenException, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, NotFoundException, UnauthorizedException, UnprocessableEntityException } from '@nestjs/common';
 import { Op } from 'sequelize';
 import type { Actor } from '../common/access/actor';
 import { PostsService } from './posts.service';
 import type { ListPostsQueryDto } from './dto/post-query.dto';
 
 const at = new Date('2026-11-02T08:30:00.000Z');
+const iso = at.toISOString();
 const row = (id: number, authorId: number, extra: Record<string, unknown> = {}) => ({
   id,
   authorId,
@@ -15,151 +16,311 @@ const row = (id: number, authorId: number, extra: Record<string, unknown> = {}) 
   updatedAt: at,
   ...extra,
 });
+const response = (id: number, authorId: number, extra: Record<string, unknown> = {}) => ({ ...row(id, authorId, extra), createdAt: iso, updatedAt: iso });
+const author = (id: number) => ({ id, name: `User ${id}`, email: `u${id}@example.com`, role: 'user' as const, createdAt: at, updatedAt: at });
 
 function setup() {
+  // PostsRepository and the part of UsersRepository the service uses, with what each answers when nothing matches.
   const posts = {
-    count: jest.fn().mockResolvedValue(0),
-    findAll: jest.fn().mockResolvedValue([]),
-    findByPk: jest.fn().mockResolvedValue(null),
-    update: jest.fn().mockResolvedValue([0, []]),
     create: jest.fn(),
-    destroy: jest.fn(),
-    scope: jest.fn(),
+    createMany: jest.fn().mockResolvedValue([]),
+    page: jest.fn().mockResolvedValue({ rows: [], total: 0 }),
+    findLive: jest.fn().mockResolvedValue(null),
+    lockForWrite: jest.fn().mockResolvedValue(null),
+    update: jest.fn().mockResolvedValue(null),
+    softDeleteLive: jest.fn().mockResolvedValue(false),
+    restore: jest.fn().mockResolvedValue(false),
+    deletedAt: jest.fn().mockResolvedValue(null),
+    latestByAuthors: jest.fn().mockResolvedValue([]),
+    topAuthors: jest.fn().mockResolvedValue([]),
   };
-  posts.scope.mockReturnValue(posts);
-  const sequelize = { transaction: jest.fn((_options: object, work: () => Promise<unknown>) => work()), query: jest.fn().mockResolvedValue([]) };
-  const service = new PostsService(posts as never, sequelize as never);
-  return { service, posts, sequelize };
+  const users = { lockLive: jest.fn().mockResolvedValue(false) };
+  const service = new PostsService(posts as never, users as never);
+  return { service, posts, users };
 }
 
 const admin: Actor = { id: 100, role: 'admin', sessionId: '00000000-0000-4000-8000-000000000100' };
 const user = (id: number): Actor => ({ id, role: 'user', sessionId: '00000000-0000-4000-8000-000000000001' });
+const list = (extra: Partial<ListPostsQueryDto> = {}) => ({ limit: 20, offset: 0, sort: '-createdAt', ...extra }) as ListPostsQueryDto;
 
 describe('PostsService', () => {
   describe('latestByAuthors', () => {
     it('groups rows by author with their counts, keeping the query order; an author without posts gets 0 and []', async () => {
-      const { service, sequelize } = setup();
+      const { service, posts } = setup();
       const empty = { ownerId: 7, postCount: 0, id: null };
-      sequelize.query.mockResolvedValue([
+      posts.latestByAuthors.mockResolvedValue([
         { ...row(3, 1), ownerId: 1, postCount: 5 },
         { ...row(1, 1), ownerId: 1, postCount: 5 },
         { ...row(2, 2), ownerId: 2, postCount: 1 },
         empty,
       ]);
       const byAuthor = await service.latestByAuthors(admin, [1, 2, 7], { limit: 2, published: false });
-      const [sql, options] = sequelize.query.mock.calls[0];
-      // Admins see every live post: no visibility condition and no actor bound, only the published filter.
-      expect(options.bind).toEqual([[1, 2, 7], 2, false]);
-      expect(sql).toContain('p.published = $3');
+      expect(posts.latestByAuthors).toHaveBeenCalledTimes(1);
+      const [authorIds, limit, visible] = posts.latestByAuthors.mock.calls[0];
+      expect(authorIds).toEqual([1, 2, 7]);
+      expect(limit).toBe(2);
+      // Admins see every live post: no actor bound, only the published filter (after $1 authors and $2 limit).
+      expect(visible.bind).toEqual([false]);
+      expect(visible.sql).toContain('p.published = $3');
+      expect(visible.sql).not.toContain('"authorId"');
       expect([...byAuthor.entries()].map(([id, entry]) => [id, entry.postCount, entry.posts.map((p) => p.id)])).toEqual([
         [1, 5, [3, 1]],
         [2, 1, [2]],
         [7, 0, []],
       ]);
-      expect(byAuthor.get(1)?.posts[0]).toEqual({ ...row(3, 1), createdAt: at.toISOString(), updatedAt: at.toISOString() });
+      expect(byAuthor.get(1)?.posts[0]).toEqual(response(3, 1));
+    });
+
+    it('answers 0 and [] for an author the query returned nothing for', async () => {
+      const { service } = setup();
+      const byAuthor = await service.latestByAuthors(admin, [4], { limit: 2 });
+      expect(byAuthor.get(4)).toEqual({ postCount: 0, posts: [] });
     });
 
     it("binds a user's id so their own drafts count, and shows anonymous callers published posts only", async () => {
-      const { service, sequelize } = setup();
+      const { service, posts } = setup();
       await service.latestByAuthors(user(4), [4, 5], { limit: 10 });
-      expect(sequelize.query.mock.calls[0][1].bind).toEqual([[4, 5], 10, 4]);
-      expect(sequelize.query.mock.calls[0][0]).toContain('(p.published OR p."authorId" = $3)');
+      expect(posts.latestByAuthors.mock.calls[0].slice(0, 2)).toEqual([[4, 5], 10]);
+      expect(posts.latestByAuthors.mock.calls[0][2]).toEqual({ sql: '(p.published OR p."authorId" = $3)', bind: [4] });
       await service.latestByAuthors(undefined, [4], { limit: 10 });
-      expect(sequelize.query.mock.calls[1][1].bind).toEqual([[4], 10]);
-      expect(sequelize.query.mock.calls[1][0]).toContain('AND p.published');
+      expect(posts.latestByAuthors.mock.calls[1][2]).toEqual({ sql: 'p.published', bind: [] });
+    });
+
+    it("numbers the published filter after the user's id", async () => {
+      const { service, posts } = setup();
+      await service.latestByAuthors(user(4), [4], { limit: 10, published: true });
+      const visible = posts.latestByAuthors.mock.calls[0][2];
+      expect(visible.bind).toEqual([4, true]);
+      expect(visible.sql).toContain('p."authorId" = $3');
+      expect(visible.sql).toContain('p.published = $4');
     });
 
     it('runs no query for an empty page', async () => {
-      const { service, sequelize } = setup();
+      const { service, posts } = setup();
       expect((await service.latestByAuthors(admin, [], { limit: 10 })).size).toBe(0);
-      expect(sequelize.query).not.toHaveBeenCalled();
+      expect(posts.latestByAuthors).not.toHaveBeenCalled();
     });
   });
 
   describe('findAll', () => {
-    it('combines the filters as scopes and counts with the same filters', async () => {
+    it('passes the filters and the window (sorted with the id tie-breaker) to the repository', async () => {
       const { service, posts } = setup();
-      posts.count.mockResolvedValue(1);
-      posts.findAll.mockResolvedValue([row(1, 4)]);
-      const query = { limit: 5, offset: 10, sort: '-title', authorId: 4, published: true, q: '50%' } as ListPostsQueryDto;
-      const page = await service.findAll(admin, query);
-      expect(posts.scope).toHaveBeenCalledWith([{ method: ['byAuthor', 4] }, 'published', { method: ['matching', '50%'] }]);
-      expect(posts.findAll.mock.calls[0][0]).toMatchObject({ limit: 5, offset: 10, order: [['title', 'DESC'], ['id', 'DESC']] });
-      expect(page.meta).toEqual({ total: 1, limit: 5, offset: 10 });
+      posts.page.mockResolvedValue({ rows: [row(1, 4, { published: true })], total: 1 });
+      const page = await service.findAll(admin, list({ limit: 5, offset: 10, sort: '-title', authorId: 4, published: true, q: '50%' }));
+      expect(posts.page).toHaveBeenCalledWith(
+        { authorId: 4, published: true, q: '50%', readable: undefined },
+        { order: [['title', 'DESC'], ['id', 'DESC']], limit: 5, offset: 10 },
+        false,
+      );
+      expect(page).toEqual({ data: [response(1, 4, { published: true })], meta: { total: 1, limit: 5, offset: 10 } });
     });
 
-    it('uses the unscoped model when there is no filter', async () => {
+    it('adds what the caller may see: everything for admins, published for anonymous, own drafts for a user', async () => {
       const { service, posts } = setup();
-      await service.findAll(admin, { limit: 20, offset: 0, sort: '-createdAt' } as ListPostsQueryDto);
-      expect(posts.scope).not.toHaveBeenCalled();
+      await service.findAll(admin, list());
+      expect(posts.page.mock.calls[0][0].readable).toBeUndefined();
+      await service.findAll(undefined, list());
+      expect(posts.page.mock.calls[1][0].readable).toEqual({ published: true });
+      await service.findAll(user(3), list());
+      expect(posts.page.mock.calls[2][0].readable).toEqual({ [Op.or]: [{ published: true }, { authorId: 3 }] });
     });
 
-    it('adds what the caller may see to both the count and the page: published for anonymous, own drafts for a user', async () => {
+    it('embeds the author with include=author, its email shown only to itself and admins', async () => {
       const { service, posts } = setup();
-      await service.findAll(undefined, { limit: 20, offset: 0, sort: '-createdAt' } as ListPostsQueryDto);
-      expect(posts.count.mock.calls[0][0].where).toEqual({ published: true });
-      expect(posts.findAll.mock.calls[0][0].where).toEqual({ published: true });
-      await service.findAll(user(3), { limit: 20, offset: 0, sort: '-createdAt' } as ListPostsQueryDto);
-      expect(posts.findAll.mock.calls[1][0].where).toEqual({ [Op.or]: [{ published: true }, { authorId: 3 }] });
+      posts.page.mockResolvedValue({ rows: [{ ...row(1, 4, { published: true }), author: author(4) }], total: 1 });
+      const page = await service.findAll(user(5), list({ include: 'author' }));
+      expect(posts.page.mock.calls[0][2]).toBe(true);
+      expect(page.data[0]).toEqual({ ...response(1, 4, { published: true }), author: { id: 4, name: 'User 4', role: 'user', createdAt: iso, updatedAt: iso } });
+      expect((await service.findAll(user(4), list({ include: 'author' }))).data[0].author).toHaveProperty('email', 'u4@example.com');
+    });
+  });
+
+  describe('findOne', () => {
+    it("404 for a missing post and for someone else's draft; the author sees their draft", async () => {
+      const { service, posts } = setup();
+      await expect(service.findOne(admin, 8)).rejects.toBeInstanceOf(NotFoundException);
+      posts.findLive.mockResolvedValue(row(8, 3));
+      await expect(service.findOne(user(4), 8)).rejects.toBeInstanceOf(NotFoundException);
+      await expect(service.findOne(undefined, 8)).rejects.toBeInstanceOf(NotFoundException);
+      await expect(service.findOne(user(3), 8)).resolves.toEqual(response(8, 3));
+      await expect(service.findOne(admin, 8)).resolves.toEqual(response(8, 3));
+    });
+
+    it('embeds the author with include=author', async () => {
+      const { service, posts } = setup();
+      posts.findLive.mockResolvedValue({ ...row(8, 3, { published: true }), author: author(3) });
+      const post = await service.findOne(undefined, 8, 'author');
+      expect(posts.findLive).toHaveBeenCalledWith(8, true);
+      expect(post.author).toEqual({ id: 3, name: 'User 3', role: 'user', createdAt: iso, updatedAt: iso });
     });
   });
 
   describe('author checks', () => {
     it('422 on create when the author is not a live user, and nothing is inserted', async () => {
-      const { service, sequelize } = setup();
-      // The INSERT … WHERE EXISTS (live author) inserted no row.
-      sequelize.query.mockResolvedValue(null);
+      const { service, posts, users } = setup();
       await expect(service.create(admin, { title: 't', body: 'b', authorId: 3 })).rejects.toBeInstanceOf(UnprocessableEntityException);
-      expect(sequelize.query).toHaveBeenCalledTimes(1);
-      // Bound, not interpolated, and locking the author row against a concurrent delete.
-      expect(sequelize.query.mock.calls[0][0]).toMatch(/INSERT INTO posts[\s\S]*EXISTS \(SELECT 1 FROM users WHERE id = \$4::int AND "deletedAt" IS NULL FOR SHARE\)/);
-      expect(sequelize.query.mock.calls[0][1]).toMatchObject({ bind: ['t', 'b', false, 3, expect.any(Date)], plain: true });
+      // Share-locks the author against a concurrent delete until the request's transaction ends.
+      expect(users.lockLive).toHaveBeenCalledWith(3);
+      expect(posts.create).not.toHaveBeenCalled();
     });
 
     it('the author defaults to the caller; a user naming another author is a 403 before any query', async () => {
-      const { service, sequelize } = setup();
-      sequelize.query.mockResolvedValue(row(1, 3));
-      await service.create(user(3), { title: 't', body: 'b' });
-      expect(sequelize.query.mock.calls[0][1].bind[3]).toBe(3);
+      const { service, posts, users } = setup();
+      users.lockLive.mockResolvedValue(true);
+      posts.create.mockResolvedValue(row(1, 3));
+      await expect(service.create(user(3), { title: 't', body: 'b' })).resolves.toEqual(response(1, 3));
+      expect(users.lockLive).toHaveBeenCalledWith(3);
+      expect(posts.create).toHaveBeenCalledWith({ title: 't', body: 'b', published: false, authorId: 3 });
       await expect(service.create(user(3), { title: 't', body: 'b', authorId: 4 })).rejects.toBeInstanceOf(ForbiddenException);
-      expect(sequelize.query).toHaveBeenCalledTimes(1);
+      await expect(service.create(undefined, { title: 't', body: 'b' })).rejects.toBeInstanceOf(UnauthorizedException);
+      expect(users.lockLive).toHaveBeenCalledTimes(1);
+      expect(posts.create).toHaveBeenCalledTimes(1);
     });
 
-    it('409 on restore while the author is deleted', async () => {
+    it('an admin writes under another live author', async () => {
+      const { service, posts, users } = setup();
+      users.lockLive.mockResolvedValue(true);
+      posts.create.mockResolvedValue(row(1, 3, { published: true }));
+      await service.create(admin, { title: 't', body: 'b', published: true, authorId: 3 });
+      expect(posts.create).toHaveBeenCalledWith({ title: 't', body: 'b', published: true, authorId: 3 });
+    });
+
+    it('409 on restore while the author is deleted, from the cascade rules', async () => {
       const { service, posts } = setup();
-      posts.findByPk.mockResolvedValue({ authorId: 3, published: true, deletedAt: at });
+      posts.lockForWrite.mockResolvedValue({ authorId: 3, published: true, deletedAt: at });
+      posts.restore.mockRejectedValue(new ConflictException('Author 3 is deleted: restore the author first'));
       await expect(service.restore(admin, 8)).rejects.toBeInstanceOf(ConflictException);
-      expect(posts.update).not.toHaveBeenCalled();
+      expect(posts.lockForWrite).toHaveBeenCalledWith(8, true);
+      expect(posts.restore).toHaveBeenCalledWith(8, at);
+      expect(posts.findLive).not.toHaveBeenCalled();
     });
 
     it("someone else's post: 403 when published, 404 when a draft or deleted; nothing written", async () => {
       const { service, posts } = setup();
-      posts.findByPk.mockResolvedValueOnce({ authorId: 3, published: true, deletedAt: null });
+      posts.lockForWrite.mockResolvedValueOnce({ authorId: 3, published: true, deletedAt: null });
       await expect(service.update(user(4), 8, { title: 'Mine now' })).rejects.toBeInstanceOf(ForbiddenException);
-      posts.findByPk.mockResolvedValueOnce({ authorId: 3, published: false, deletedAt: null });
+      posts.lockForWrite.mockResolvedValueOnce({ authorId: 3, published: true, deletedAt: null });
+      await expect(service.remove(user(4), 8)).rejects.toBeInstanceOf(ForbiddenException);
+      posts.lockForWrite.mockResolvedValueOnce({ authorId: 3, published: false, deletedAt: null });
       await expect(service.remove(user(4), 8)).rejects.toBeInstanceOf(NotFoundException);
-      posts.findByPk.mockResolvedValueOnce({ authorId: 3, published: true, deletedAt: at });
+      posts.lockForWrite.mockResolvedValueOnce({ authorId: 3, published: true, deletedAt: at });
       await expect(service.restore(user(4), 8)).rejects.toBeInstanceOf(NotFoundException);
       expect(posts.update).not.toHaveBeenCalled();
-      expect(posts.destroy).not.toHaveBeenCalled();
-      // The row is read with a lock, so the decision holds until the request's transaction ends.
-      expect(posts.findByPk.mock.calls[0][1]).toMatchObject({ lock: 'UPDATE' });
+      expect(posts.softDeleteLive).not.toHaveBeenCalled();
+      expect(posts.restore).not.toHaveBeenCalled();
+      // The decision is made on the row locked for the request: live rows for update and delete, any for restore.
+      expect(posts.lockForWrite.mock.calls).toEqual([
+        [8, false],
+        [8, false],
+        [8, false],
+        [8, true],
+      ]);
     });
 
-    it('the author may not give the post away (403); an admin may', async () => {
+    it('401 for anonymous writes, 404 for a post that does not exist; nothing written', async () => {
       const { service, posts } = setup();
-      posts.findByPk.mockResolvedValue({ authorId: 3, published: true, deletedAt: null });
+      posts.lockForWrite.mockResolvedValueOnce({ authorId: 3, published: true, deletedAt: null });
+      await expect(service.update(undefined, 8, { title: 'x' })).rejects.toBeInstanceOf(UnauthorizedException);
+      await expect(service.update(admin, 9, { title: 'x' })).rejects.toBeInstanceOf(NotFoundException);
+      await expect(service.remove(admin, 9)).rejects.toBeInstanceOf(NotFoundException);
+      await expect(service.restore(admin, 9)).rejects.toBeInstanceOf(NotFoundException);
+      expect(posts.update).not.toHaveBeenCalled();
+      expect(posts.softDeleteLive).not.toHaveBeenCalled();
+      expect(posts.restore).not.toHaveBeenCalled();
+    });
+
+    it('the author may not give the post away (403); an admin may, to a live author only (422 otherwise)', async () => {
+      const { service, posts, users } = setup();
+      posts.lockForWrite.mockResolvedValue({ authorId: 3, published: true, deletedAt: null });
       await expect(service.update(user(3), 8, { authorId: 4 })).rejects.toBeInstanceOf(ForbiddenException);
+      expect(users.lockLive).not.toHaveBeenCalled();
+      expect(posts.update).not.toHaveBeenCalled();
+
+      await expect(service.update(admin, 8, { authorId: 4 })).rejects.toBeInstanceOf(UnprocessableEntityException);
+      expect(users.lockLive).toHaveBeenCalledWith(4);
+      expect(posts.update).not.toHaveBeenCalled();
+
+      users.lockLive.mockResolvedValue(true);
+      posts.update.mockResolvedValue(row(8, 4, { published: true }));
+      await expect(service.update(admin, 8, { authorId: 4 })).resolves.toEqual(response(8, 4, { published: true }));
+      expect(posts.update).toHaveBeenCalledWith(8, { authorId: 4 });
+    });
+
+    it('checks the author on update only when it changes, and writes only the fields sent', async () => {
+      const { service, posts, users } = setup();
+      posts.lockForWrite.mockResolvedValue({ authorId: 3, published: false, deletedAt: null });
+      posts.update.mockResolvedValue(row(8, 3, { title: 'New' }));
+      await expect(service.update(user(3), 8, { title: 'New', body: undefined })).resolves.toEqual(response(8, 3, { title: 'New' }));
+      expect(users.lockLive).not.toHaveBeenCalled();
+      expect(posts.update).toHaveBeenCalledTimes(1);
+      expect(posts.update.mock.calls[0][0]).toBe(8);
+      expect(posts.update.mock.calls[0][1]).toStrictEqual({ title: 'New' });
+    });
+  });
+
+  describe('update', () => {
+    it('a PATCH with no fields answers the current post without writing', async () => {
+      const { service, posts } = setup();
+      posts.lockForWrite.mockResolvedValue({ authorId: 3, published: false, deletedAt: null });
+      posts.findLive.mockResolvedValue(row(8, 3));
+      await expect(service.update(user(3), 8, {})).resolves.toEqual(response(8, 3));
+      await expect(service.update(user(3), 8, { title: undefined })).resolves.toEqual(response(8, 3));
+      expect(posts.findLive).toHaveBeenCalledWith(8, false);
       expect(posts.update).not.toHaveBeenCalled();
     });
 
-    it('checks the author on update only when it changes', async () => {
-      const { service, posts, sequelize } = setup();
-      posts.findByPk.mockResolvedValue({ authorId: 3, published: false, deletedAt: null });
-      posts.update.mockResolvedValue([1, [{ get: () => row(8, 3, { title: 'New' }) }]]);
-      await expect(service.update(user(3), 8, { title: 'New' })).resolves.toMatchObject({ title: 'New' });
-      expect(sequelize.query).not.toHaveBeenCalled();
-      expect(posts.update.mock.calls[0][0]).toEqual({ title: 'New' });
+    it('404 when the row is gone by the time it is written', async () => {
+      const { service, posts } = setup();
+      posts.lockForWrite.mockResolvedValue({ authorId: 3, published: false, deletedAt: null });
+      await expect(service.update(admin, 8, { title: 'New' })).rejects.toBeInstanceOf(NotFoundException);
     });
+  });
+
+  describe('remove', () => {
+    it('soft-deletes the post for its author, 404 when nothing was deleted', async () => {
+      const { service, posts } = setup();
+      posts.lockForWrite.mockResolvedValue({ authorId: 3, published: false, deletedAt: null });
+      posts.softDeleteLive.mockResolvedValueOnce(true);
+      await expect(service.remove(user(3), 8)).resolves.toBeUndefined();
+      expect(posts.softDeleteLive).toHaveBeenCalledWith(8);
+      await expect(service.remove(user(3), 8)).rejects.toBeInstanceOf(NotFoundException);
+    });
+  });
+
+  describe('restore', () => {
+    it("brings back a post at its own deletedAt and answers with it; a live post is returned unchanged", async () => {
+      const { service, posts } = setup();
+      posts.findLive.mockResolvedValue(row(8, 3));
+      posts.lockForWrite.mockResolvedValueOnce({ authorId: 3, published: false, deletedAt: at });
+      posts.restore.mockResolvedValueOnce(true);
+      await expect(service.restore(user(3), 8)).resolves.toEqual(response(8, 3));
+      expect(posts.restore).toHaveBeenCalledWith(8, at);
+
+      posts.lockForWrite.mockResolvedValueOnce({ authorId: 3, published: false, deletedAt: null });
+      await expect(service.restore(user(3), 8)).resolves.toEqual(response(8, 3));
+      expect(posts.restore).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('createManyForAuthor', () => {
+    it('writes every post under the author, unpublished unless said otherwise, in one call', async () => {
+      const { service, posts, users } = setup();
+      posts.createMany.mockResolvedValue([row(1, 7, { title: 'A' }), row(2, 7, { title: 'B', published: true })]);
+      const created = await service.createManyForAuthor(7, [{ title: 'A', body: 'a' }, { title: 'B', body: 'b', published: true }]);
+      expect(posts.createMany).toHaveBeenCalledTimes(1);
+      expect(posts.createMany).toHaveBeenCalledWith([
+        { title: 'A', body: 'a', published: false, authorId: 7 },
+        { title: 'B', body: 'b', published: true, authorId: 7 },
+      ]);
+      expect(users.lockLive).not.toHaveBeenCalled();
+      expect(created).toEqual([response(1, 7, { title: 'A' }), response(2, 7, { title: 'B', published: true })]);
+    });
+  });
+
+  it('topAuthors answers what the repository reports', async () => {
+    const { service, posts } = setup();
+    posts.topAuthors.mockResolvedValue([{ id: 2, name: 'User 2', postCount: 3 }]);
+    await expect(service.topAuthors(5)).resolves.toEqual([{ id: 2, name: 'User 2', postCount: 3 }]);
+    expect(posts.topAuthors).toHaveBeenCalledWith(5);
   });
 });

@@ -1,42 +1,20 @@
 /**
- * Posts: CRUD, the filtered list, and the operations the users module needs for
- * its cascades and includes (it depends on this service, never on the Post model).
+ * Posts: the rules of CRUD and the filtered list, and what the users module embeds (a user's latest posts). Data
+ * goes through PostsRepository; the author's side through UsersRepository (exported by UsersDataModule).
  */
-import { ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
-import { InjectModel } from '@nestjs/sequelize';
-import { QueryTypes, Transaction, type FindOptions, type ModelStatic } from 'sequelize';
-import { Sequelize } from 'sequelize-typescript';
+import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
-import { badBulkRows } from '../common/database/bulk-errors';
-import { inTransaction } from '../common/database/transaction-context';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
 import type { UserRow } from '../users/dto/user-summary.dto';
+import { UsersRepository } from '../users/users.repository';
 import { CreatePostDto } from './dto/create-post.dto';
 import { POST_SORT_FIELDS, type ListPostsQueryDto } from './dto/post-query.dto';
-import { toPostResponse, toPostWithAuthorResponse, type PostResponseDto, type PostRow } from './dto/post-response.dto';
+import { toPostResponse, toPostWithAuthorResponse, type PostResponseDto } from './dto/post-response.dto';
 import { UpdatePostDto } from './dto/update-post.dto';
-import { Post, POST_PUBLIC_ATTRIBUTES, type PostAttributes } from './models/post.model';
-import { type PostFacts, PostsPolicy } from './posts.policy';
-
-type ScopeList = Array<string | { method: [string, ...unknown[]] }>;
-
-// The users module depends on this one, so the author check cannot go through
-// UsersService. FOR SHARE makes a concurrent user delete wait for this request's
-// transaction, so a post is never created under an author being deleted.
-const LIVE_AUTHOR_SQL = 'SELECT 1 FROM users WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
-
-// POST /posts in one statement: the author check above rides on the INSERT, FOR SHARE lock included (a concurrent
-// delete of the author waits for this transaction, or, if it committed first, the re-checked row is no longer live and
-// nothing is inserted). No row back means no live author: 422, as before. One round trip and no model instance instead
-// of two statements through Model.create (see bench/README.md). The columns are POST_PUBLIC_ATTRIBUTES.
-const POST_COLUMNS = POST_PUBLIC_ATTRIBUTES.map((name) => `"${name}"`).join(', ');
-const CREATE_POST_SQL = `
-  INSERT INTO posts (title, body, published, "authorId", "createdAt", "updatedAt")
-  SELECT $1::varchar, $2::text, $3::boolean, $4::int, $5::timestamptz, $5::timestamptz
-  WHERE EXISTS (SELECT 1 FROM users WHERE id = $4::int AND "deletedAt" IS NULL FOR SHARE)
-  RETURNING ${POST_COLUMNS}`;
+import { PostsPolicy } from './posts.policy';
+import { PostsRepository, type PostChanges } from './posts.repository';
 
 /** What `include=posts` embeds per user. */
 export interface AuthorPosts {
@@ -44,26 +22,11 @@ export interface AuthorPosts {
   posts: PostResponseDto[];
 }
 
-// Per author (a LATERAL subquery each): the count, and the newest posts through posts_author_id_created_at_id_live.
-// `visible` is built from fixed fragments (the policy's condition, the published filter), never from input.
-const LATEST_POST_COLUMNS = POST_PUBLIC_ATTRIBUTES.map((name) => `p."${name}"`).join(', ');
-function latestByAuthorsSql(visible: string): string {
-  const live = `p."authorId" = a.id AND p."deletedAt" IS NULL AND ${visible}`;
-  return `
-  SELECT a.id AS "ownerId", c."postCount", latest.*
-  FROM unnest($1::int[]) AS a(id)
-  CROSS JOIN LATERAL (SELECT count(*)::int AS "postCount" FROM posts p WHERE ${live}) c
-  LEFT JOIN LATERAL (
-    SELECT ${LATEST_POST_COLUMNS} FROM posts p WHERE ${live} ORDER BY p."createdAt" DESC, p.id DESC LIMIT $2
-  ) latest ON TRUE
-  ORDER BY a.id, latest."createdAt" DESC, latest.id DESC`;
-}
-
 @Injectable()
 export class PostsService {
   constructor(
-    @InjectModel(Post) private readonly posts: typeof Post,
-    private readonly sequelize: Sequelize,
+    private readonly posts: PostsRepository,
+    private readonly users: UsersRepository,
   ) {}
 
   /** The author is the caller unless `authorId` says otherwise (admins only). */
@@ -73,13 +36,8 @@ export class PostsService {
       action: `write posts as user ${authorId}`,
       resource: 'Post',
     });
-    const row = await this.sequelize.query<PostRow>(CREATE_POST_SQL, {
-      // Timestamps set from JS, as Model.create did (millisecond precision, createdAt = updatedAt).
-      bind: [dto.title, dto.body, dto.published ?? false, authorId, new Date()],
-      type: QueryTypes.SELECT,
-      plain: true,
-    });
-    if (!row) throw new UnprocessableEntityException(`Author ${authorId} does not exist`);
+    await this.assertLiveAuthor(authorId!);
+    const row = await this.posts.create({ title: dto.title, body: dto.body, published: dto.published ?? false, authorId: authorId! });
     return toPostResponse(row);
   }
 
@@ -91,83 +49,54 @@ export class PostsService {
     authorId: number,
     posts: ReadonlyArray<Pick<CreatePostDto, 'title' | 'body' | 'published'>>,
   ): Promise<PostResponseDto[]> {
-    if (posts.length === 0) return [];
-    const rows = posts.map((post) => ({ title: post.title, body: post.body, published: post.published ?? false, authorId }));
-    const created = await this.posts
-      .bulkCreate(rows, { validate: true, returning: [...POST_PUBLIC_ATTRIBUTES] })
-      .catch((error: unknown) => {
-        throw badBulkRows(error, 'posts', (record) => rows.findIndex((row) => row.title === record.title && row.body === record.body));
-      });
-    return created.map((post) => toPostResponse(post.get()));
+    const rows = await this.posts.createMany(posts.map((post) => ({ title: post.title, body: post.body, published: post.published ?? false, authorId })));
+    return rows.map(toPostResponse);
   }
 
   /** GET /posts, and GET /users/:id/posts with `authorId` from the path: the posts the actor may see. */
   async findAll(actor: Actor | undefined, query: ListPostsQueryDto): Promise<Page<PostResponseDto>> {
-    const scopes = filterScopes(query);
-    const where = PostsPolicy.readableWhere(actor);
-    const total = await this.withScopes(scopes).count({ where });
-    const options: FindOptions<PostAttributes> = {
-      where,
-      attributes: [...POST_PUBLIC_ATTRIBUTES],
-      order: toOrder(query.sort, POST_SORT_FIELDS),
-      limit: query.limit,
-      offset: query.offset,
-      raw: true,
-    };
-    if (query.include === 'author') {
-      // belongsTo: a plain join, one row per post, so limit/offset stay on posts.
-      const rows = await this.withScopes([...scopes, 'withAuthor']).findAll({ ...options, nest: true });
-      return toPage((rows as unknown as Array<PostRow & { author: UserRow }>).map((row) => toPostWithAuthorResponse(row, actor)), total, query);
-    }
-    const rows = (await this.withScopes(scopes).findAll(options)) as unknown as PostRow[];
-    return toPage(rows.map(toPostResponse), total, query);
+    const includeAuthor = query.include === 'author';
+    const { rows, total } = await this.posts.page(
+      { authorId: query.authorId, published: query.published, q: query.q, readable: PostsPolicy.readableWhere(actor) },
+      { order: toOrder(query.sort, POST_SORT_FIELDS), limit: query.limit, offset: query.offset },
+      includeAuthor,
+    );
+    const data = includeAuthor ? rows.map((row) => toPostWithAuthorResponse(row as typeof row & { author: UserRow }, actor)) : rows.map(toPostResponse);
+    return toPage(data, total, query);
   }
 
   async findOne(actor: Actor | undefined, id: number, include?: 'author'): Promise<PostResponseDto> {
-    const model = include === 'author' ? this.posts.scope('withAuthor') : this.posts;
-    const row = (await model.findByPk(id, {
-      attributes: [...POST_PUBLIC_ATTRIBUTES],
-      raw: true,
-      nest: include === 'author',
-    })) as unknown as (PostRow & { author?: UserRow }) | null;
+    const row = await this.posts.findLive(id, include === 'author');
     if (!row || !PostsPolicy.canRead(actor, row)) throw new NotFoundException(`Post ${id} not found`);
-    return row.author ? toPostWithAuthorResponse(row as PostRow & { author: UserRow }, actor) : toPostResponse(row);
+    return row.author ? toPostWithAuthorResponse(row as typeof row & { author: UserRow }, actor) : toPostResponse(row);
   }
 
   async update(actor: Actor | undefined, id: number, dto: UpdatePostDto): Promise<PostResponseDto> {
-    const post = await this.lockForWrite(id, false);
+    const post = await this.posts.lockForWrite(id, false);
     enforce(post ? PostsPolicy.write(actor, post, dto.authorId) : 'hidden', {
       action: dto.authorId === undefined ? `change post ${id}` : `give post ${id} to user ${dto.authorId}`,
       resource: `Post ${id}`,
     });
-    const values = definedValues(dto);
-    if (Object.keys(values).length === 0) return this.findOne(actor, id);
-    if (values.authorId !== undefined) await this.assertLiveAuthor(values.authorId, UnprocessableEntityException);
-    const [count, rows] = await this.posts.update(values, {
-      where: { id },
-      returning: [...POST_PUBLIC_ATTRIBUTES],
-    });
-    if (count === 0) throw new NotFoundException(`Post ${id} not found`);
-    return toPostResponse(rows[0].get());
+    const changes = definedValues<PostChanges>(dto);
+    if (Object.keys(changes).length === 0) return this.findOne(actor, id);
+    if (changes.authorId !== undefined) await this.assertLiveAuthor(changes.authorId);
+    const row = await this.posts.update(id, changes);
+    if (!row) throw new NotFoundException(`Post ${id} not found`);
+    return toPostResponse(row);
   }
 
   async remove(actor: Actor | undefined, id: number): Promise<void> {
-    const post = await this.lockForWrite(id, false);
+    const post = await this.posts.lockForWrite(id, false);
     enforce(post ? PostsPolicy.write(actor, post) : 'hidden', { action: `delete post ${id}`, resource: `Post ${id}` });
-    const count = await this.posts.destroy({ where: { id } });
-    if (count === 0) throw new NotFoundException(`Post ${id} not found`);
+    if (!(await this.posts.softDeleteLive(id))) throw new NotFoundException(`Post ${id} not found`);
   }
 
+  /** A post deleted on its own comes back; while its author is deleted the cascade rules refuse (409). */
   async restore(actor: Actor | undefined, id: number): Promise<PostResponseDto> {
-    return inTransaction(this.sequelize, async () => {
-      const post = await this.lockForWrite(id, true);
-      enforce(post ? PostsPolicy.write(actor, post) : 'hidden', { action: `restore post ${id}`, resource: `Post ${id}` });
-      if (post!.deletedAt !== null) {
-        await this.assertLiveAuthor(post!.authorId, ConflictException, 'restore the author first');
-        await this.posts.update({ deletedAt: null }, { where: { id }, paranoid: false, silent: true });
-      }
-      return this.findOne(actor, id);
-    });
+    const post = await this.posts.lockForWrite(id, true);
+    enforce(post ? PostsPolicy.write(actor, post) : 'hidden', { action: `restore post ${id}`, resource: `Post ${id}` });
+    if (post!.deletedAt !== null) await this.posts.restore(id, post!.deletedAt);
+    return this.findOne(actor, id);
   }
 
   /**
@@ -181,18 +110,12 @@ export class PostsService {
   ): Promise<Map<number, AuthorPosts>> {
     const byAuthor = new Map<number, AuthorPosts>(authorIds.map((id) => [id, { postCount: 0, posts: [] }]));
     if (authorIds.length === 0) return byAuthor;
-    const readable = PostsPolicy.readableSql(actor, { published: 'p.published', author: 'p."authorId"' }, 3);
-    const bind: unknown[] = [authorIds, options.limit, ...readable.bind];
-    let visible = readable.sql;
+    const visible = PostsPolicy.readableSql(actor, { published: 'p.published', author: 'p."authorId"' }, 3);
     if (options.published !== undefined) {
-      bind.push(options.published);
-      visible += ` AND p.published = $${bind.length}`;
+      visible.bind.push(options.published);
+      visible.sql += ` AND p.published = $${visible.bind.length + 2}`;
     }
-    const rows = await this.sequelize.query<PostRow & { ownerId: number; postCount: number }>(latestByAuthorsSql(visible), {
-      bind,
-      type: QueryTypes.SELECT,
-    });
-    for (const row of rows) {
+    for (const row of await this.posts.latestByAuthors(authorIds, options.limit, visible)) {
       const entry = byAuthor.get(row.ownerId)!;
       entry.postCount = row.postCount;
       if (row.id !== null) entry.posts.push(toPostResponse(row));
@@ -200,49 +123,17 @@ export class PostsService {
     return byAuthor;
   }
 
-  /** Soft-deletes an author's live posts with the author's own deletedAt, so restore can tell them apart. */
-  async softDeleteByAuthor(authorId: number, deletedAt: Date): Promise<void> {
-    await this.posts.update({ deletedAt }, { where: { authorId }, silent: true });
+  topAuthors(limit: number): Promise<Array<{ id: number; name: string; postCount: number }>> {
+    return this.posts.topAuthors(limit);
   }
 
-  /** Restores the posts that were deleted together with their author (same deletedAt). */
-  async restoreByAuthor(authorId: number, deletedAt: Date): Promise<void> {
-    await this.posts.update({ deletedAt: null }, { where: { authorId, deletedAt }, paranoid: false, silent: true });
+  /** 422: a post needs a live author, share-locked so that it cannot be deleted before this request commits. */
+  private async assertLiveAuthor(authorId: number): Promise<void> {
+    if (!(await this.users.lockLive(authorId))) throw new UnprocessableEntityException(`Author ${authorId} does not exist`);
   }
-
-  /** What the policy needs to decide on a write, with the row locked until the request's transaction ends. */
-  private async lockForWrite(id: number, includeDeleted: boolean): Promise<PostFacts | null> {
-    return (await this.posts.findByPk(id, {
-      attributes: ['authorId', 'published', 'deletedAt'],
-      paranoid: !includeDeleted,
-      lock: Transaction.LOCK.UPDATE,
-      raw: true,
-    })) as PostFacts | null;
-  }
-
-  private withScopes(scopes: ScopeList): ModelStatic<Post> {
-    return scopes.length > 0 ? this.posts.scope(scopes) : this.posts;
-  }
-
-  private async assertLiveAuthor(
-    authorId: number,
-    Failure: new (message: string) => Error,
-    hint?: string,
-  ): Promise<void> {
-    const rows = await this.sequelize.query(LIVE_AUTHOR_SQL, { bind: [authorId], type: QueryTypes.SELECT });
-    if (rows.length === 0) throw new Failure(`Author ${authorId} does not exist${hint ? `: ${hint}` : ''}`);
-  }
-}
-
-function filterScopes(query: ListPostsQueryDto): ScopeList {
-  const scopes: ScopeList = [];
-  if (query.authorId !== undefined) scopes.push({ method: ['byAuthor', query.authorId] });
-  if (query.published !== undefined) scopes.push(query.published ? 'published' : 'drafts');
-  if (query.q !== undefined) scopes.push({ method: ['matching', query.q] });
-  return scopes;
 }
 
 /** The fields a PATCH actually sets; `undefined` means "leave as is". */
-function definedValues<T extends object>(dto: T): Partial<T> {
-  return Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined)) as Partial<T>;
+function definedValues<T extends object>(dto: object): T {
+  return Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined)) as T;
 }

@@ -4,6 +4,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
 import { Transaction } from 'sequelize';
+import { Sequelize } from 'sequelize-typescript';
+import { Repository } from '../common/database/repository';
 import { RefreshToken } from './models/refresh-token.model';
 import { Session } from './models/session.model';
 
@@ -15,10 +17,16 @@ export interface TokenWithSession {
 }
 
 @Injectable()
-export class RefreshTokensRepository {
-  constructor(@InjectModel(RefreshToken) private readonly refreshTokens: typeof RefreshToken) {}
+export class RefreshTokensRepository extends Repository {
+  constructor(
+    @InjectModel(RefreshToken) private readonly refreshTokens: typeof RefreshToken,
+    sequelize: Sequelize,
+  ) {
+    super(sequelize);
+  }
 
   async create(tokenHash: string, sessionId: string, expiresAt: Date): Promise<void> {
+    await this.ready();
     await this.refreshTokens.create({ tokenHash, sessionId, expiresAt });
   }
 
@@ -28,6 +36,7 @@ export class RefreshTokensRepository {
    * transaction.
    */
   async findForRotation(tokenHash: string): Promise<TokenWithSession | null> {
+    await this.ready();
     const token = await this.refreshTokens.findByPk(tokenHash, {
       include: [{ model: Session, as: 'session', required: true }],
       lock: { level: Transaction.LOCK.UPDATE, of: this.refreshTokens },
@@ -42,6 +51,7 @@ export class RefreshTokensRepository {
   }
 
   async markReplaced(tokenHash: string, replacedAt: Date): Promise<void> {
+    await this.ready();
     await this.refreshTokens.update({ replacedAt }, { where: { tokenHash } });
   }
 }

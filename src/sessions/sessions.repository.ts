@@ -4,38 +4,44 @@
  */
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { Op, QueryTypes } from 'sequelize';
+import { Op } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
+import { Repository } from '../common/database/repository';
 import { Session } from './models/session.model';
 
 // The guard's check on every authenticated request: one primary-key probe.
 export const LIVE_SESSION_SQL = 'SELECT 1 FROM sessions WHERE id = $1 AND "userId" = $2 AND "revokedAt" IS NULL AND "expiresAt" > now()';
 
 @Injectable()
-export class SessionsRepository {
+export class SessionsRepository extends Repository {
   constructor(
     @InjectModel(Session) private readonly sessions: typeof Session,
-    private readonly sequelize: Sequelize,
-  ) {}
+    sequelize: Sequelize,
+  ) {
+    super(sequelize);
+  }
 
   async create(id: string, userId: number, expiresAt: Date): Promise<void> {
+    await this.ready();
     await this.sessions.create({ id, userId, expiresAt });
   }
 
   async isLive(id: string, userId: number): Promise<boolean> {
-    const rows = await this.sequelize.query(LIVE_SESSION_SQL, { bind: [id, userId], type: QueryTypes.SELECT });
-    return rows.length > 0;
+    return (await this.selectOne(LIVE_SESSION_SQL, [id, userId])) !== null;
   }
 
   async extend(id: string, expiresAt: Date): Promise<void> {
+    await this.ready();
     await this.sessions.update({ expiresAt }, { where: { id } });
   }
 
   async revoke(id: string): Promise<void> {
+    await this.ready();
     await this.sessions.update({ revokedAt: new Date() }, { where: { id, revokedAt: { [Op.is]: null } } });
   }
 
   async revokeAllForUser(userId: number): Promise<void> {
+    await this.ready();
     await this.sessions.update({ revokedAt: new Date() }, { where: { userId, revokedAt: { [Op.is]: null } } });
   }
 }

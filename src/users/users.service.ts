@@ -1,15 +1,11 @@
 /**
- * Users: CRUD, the list with optional embedded posts, soft delete/restore that
- * cascade to the user's posts, and the top-authors report.
+ * Users: the rules of CRUD, the list with optional embedded posts, soft delete and restore (the posts follow by
+ * their own declaration), and the top-authors report. Data goes through UsersRepository.
  */
 import { BadRequestException, ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectModel } from '@nestjs/sequelize';
-import { QueryTypes, UniqueConstraintError } from 'sequelize';
-import { Sequelize } from 'sequelize-typescript';
+import { UniqueConstraintError } from 'sequelize';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
-import { pooledSelect } from '../common/database/pooled-select';
-import { inTransaction } from '../common/database/transaction-context';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
 import type { UserPostsQueryDto } from '../posts/dto/post-query.dto';
@@ -21,42 +17,9 @@ import type { TopAuthorDto } from './dto/top-author.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { DEFAULT_POSTS_LIMIT, defaultPostsLimit, USER_SORT_FIELDS, type ListUsersQueryDto, type UserIncludeQueryDto } from './dto/user-query.dto';
 import { toUserResponse, type UserResponseDto, type UserRow } from './dto/user-response.dto';
-import { normaliseEmail, User, USER_PUBLIC_ATTRIBUTES, type UserRole } from './models/user.model';
 import { PasswordHasher } from './password-hasher';
 import { UsersPolicy } from './users.policy';
-
-// Live users only, each with its number of live published posts (drafts are not anyone else's business, not even
-// as a count); `::int` so pg returns a number, not a bigint string.
-const TOP_AUTHORS_SQL = `
-  SELECT u.id, u.name, COUNT(p.id)::int AS "postCount"
-  FROM users u
-  LEFT JOIN posts p ON p."authorId" = u.id AND p."deletedAt" IS NULL AND p.published
-  WHERE u."deletedAt" IS NULL
-  GROUP BY u.id
-  ORDER BY "postCount" DESC, u.id ASC
-  LIMIT $1`;
-
-// The hot single-row paths as one bound statement each, through `sequelize.query`: the model methods (findByPk →
-// findAll, update) clone their options with lodash, build model instances and run hooks on every call, which was most
-// of the app's own CPU per request (bench/README.md). The columns are USER_PUBLIC_ATTRIBUTES; "deletedAt" IS NULL is
-// the model's paranoid filter; what the model's hooks did (email normalisation) the service does before binding.
-const USER_COLUMNS = USER_PUBLIC_ATTRIBUTES.map((name) => `"${name}"`).join(', ');
-const USER_BY_ID_SQL = `SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND "deletedAt" IS NULL`;
-// A PATCH never sends null (the DTO rejects it), so NULL here means "leave the column as it is". The row is locked
-// and read before the update in the same statement, so the previous role comes back with the new row: a role that
-// actually changed ends the user's sessions.
-const UPDATE_USER_SQL = `
-  UPDATE users u SET
-    name = COALESCE($2::varchar, u.name),
-    email = COALESCE($3::varchar, u.email),
-    role = COALESCE($4::enum_users_role, u.role),
-    "passwordHash" = COALESCE($5::varchar, u."passwordHash"),
-    "updatedAt" = $6
-  FROM (SELECT id, role FROM users WHERE id = $1 AND "deletedAt" IS NULL FOR UPDATE) previous
-  WHERE u.id = previous.id
-  RETURNING ${USER_PUBLIC_ATTRIBUTES.map((name) => `u."${name}"`).join(', ')}, previous.role AS "previousRole"`;
-const PASSWORD_HASH_SQL = 'SELECT "passwordHash" FROM users WHERE id = $1 AND "deletedAt" IS NULL';
-const CREDENTIALS_SQL = `SELECT ${USER_COLUMNS}, "passwordHash" FROM users WHERE email = $1 AND "deletedAt" IS NULL`;
+import { UsersRepository, type UserChanges } from './users.repository';
 
 /** What registration stores: the hash is computed before, outside any transaction. */
 export interface NewAccount {
@@ -68,11 +31,10 @@ export interface NewAccount {
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectModel(User) private readonly users: typeof User,
+    private readonly users: UsersRepository,
     private readonly posts: PostsService,
     private readonly sessions: SessionsService,
     private readonly passwords: PasswordHasher,
-    private readonly sequelize: Sequelize,
   ) {}
 
   /** POST /users (admins): any role, a password optional. */
@@ -81,13 +43,12 @@ export class UsersService {
     const passwordHash = dto.password === undefined ? null : await this.passwords.hash(dto.password);
     // A taken email fails on the partial unique index; the global filter answers 409.
     const user = await this.users.create({ name: dto.name, email: dto.email, role: dto.role, passwordHash });
-    return toUserResponse(user.get(), actor);
+    return toUserResponse(user, actor);
   }
 
   /** Self-registration: always the `user` role. */
-  async createAccount(account: NewAccount): Promise<UserRow> {
-    const user = await this.users.create({ ...account, role: 'user' });
-    return user.get();
+  createAccount(account: NewAccount): Promise<UserRow> {
+    return this.users.create({ ...account, role: 'user' });
   }
 
   hashPassword(password: string): Promise<string> {
@@ -96,11 +57,7 @@ export class UsersService {
 
   /** The live user with this email and password, or null; the same work whether the email exists or not. */
   async verifyCredentials(email: string, password: string): Promise<UserRow | null> {
-    const row = await this.sequelize.query<UserRow & { passwordHash: string | null }>(CREDENTIALS_SQL, {
-      bind: [normaliseEmail(email)],
-      type: QueryTypes.SELECT,
-      plain: true,
-    });
+    const row = await this.users.findWithPasswordByEmail(email);
     const valid = await this.passwords.verify(row?.passwordHash, password);
     if (!row || !valid) return null;
     const { passwordHash: _hash, ...user } = row;
@@ -108,29 +65,16 @@ export class UsersService {
   }
 
   /** A live user by id, as stored (for the auth module, which renders it for its owner). */
-  async findLive(id: number): Promise<UserRow | null> {
-    const [row] = await pooledSelect<UserRow>(this.sequelize, USER_BY_ID_SQL, [id]);
-    return row ?? null;
+  findLive(id: number): Promise<UserRow | null> {
+    return this.users.findLive(id);
   }
 
   async findAll(actor: Actor | undefined, query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
-    const scopes: Array<{ method: [string, ...unknown[]] }> = [];
-    if (query.role !== undefined) scopes.push({ method: ['withRole', query.role] });
     const order = toOrder(query.sort, USER_SORT_FIELDS);
     if (query.email !== undefined || order.some(([field]) => field === 'email')) {
       enforce(UsersPolicy.queryByEmail(actor), { action: 'filter or sort users by email', resource: 'User' });
     }
-    if (query.email !== undefined) scopes.push({ method: ['withEmail', query.email] });
-    const filtered = scopes.length > 0 ? this.users.scope(scopes) : this.users;
-
-    const total = await filtered.count();
-    const rows = (await filtered.findAll({
-      attributes: [...USER_PUBLIC_ATTRIBUTES],
-      order,
-      limit: query.limit,
-      offset: query.offset,
-      raw: true,
-    })) as unknown as UserRow[];
+    const { rows, total } = await this.users.page({ role: query.role, email: query.email }, { order, limit: query.limit, offset: query.offset });
     const data = rows.map((row) => toUserResponse(row, actor));
     if (query.include !== 'posts') return toPage(data, total, query);
     return toPage(await this.withPosts(actor, data, query, defaultPostsLimit(query.limit)), total, query);
@@ -165,58 +109,42 @@ export class UsersService {
     enforce(UsersPolicy.update(actor, id, dto), { action: dto.role === undefined ? `change user ${id}` : `change the role of user ${id}`, resource: `User ${id}` });
     const passwordHash = await this.newPasswordHash(actor!, id, dto);
     if (dto.name === undefined && dto.email === undefined && dto.role === undefined && passwordHash === null) return this.findOne(actor, id);
-    const email = dto.email === undefined ? null : normaliseEmail(dto.email);
+    const changes: UserChanges = {
+      ...(dto.name !== undefined && { name: dto.name }),
+      ...(dto.email !== undefined && { email: dto.email }),
+      ...(dto.role !== undefined && { role: dto.role }),
+      ...(passwordHash !== null && { passwordHash }),
+    };
     // A taken email fails on the partial unique index (UniqueConstraintError): the global filter answers 409.
-    const row = await this.sequelize.query<UserRow & { previousRole: UserRole }>(UPDATE_USER_SQL, {
-      bind: [id, dto.name ?? null, email, dto.role ?? null, passwordHash, new Date()],
-      type: QueryTypes.SELECT,
-      plain: true,
-    });
-    if (!row) throw new NotFoundException(`User ${id} not found`);
+    const updated = await this.users.update(id, changes);
+    if (!updated) throw new NotFoundException(`User ${id} not found`);
     // In the request's transaction: if anything later fails, the sessions stay as they were.
-    if (passwordHash !== null || row.previousRole !== row.role) await this.sessions.revokeAllForUser(id);
-    return toUserResponse(row, actor);
+    if (passwordHash !== null || updated.previousRole !== updated.row.role) await this.sessions.revokeAllForUser(id);
+    return toUserResponse(updated.row, actor);
   }
 
-  /** Soft-deletes the user and its live posts with one timestamp, which restore uses to find them again. */
+  /** Soft-deletes the user; its posts follow (declared on the Post model), and its sessions end. */
   async remove(actor: Actor | undefined, id: number): Promise<void> {
     enforce(UsersPolicy.delete(actor, id), { action: `delete user ${id}`, resource: `User ${id}` });
-    await inTransaction(this.sequelize, async () => {
-      // Set from JS (millisecond precision) so the value read back compares equal.
-      const deletedAt = new Date();
-      const [count] = await this.users.update({ deletedAt }, { where: { id }, silent: true });
-      if (count === 0) throw new NotFoundException(`User ${id} not found`);
-      await this.posts.softDeleteByAuthor(id, deletedAt);
-      await this.sessions.revokeAllForUser(id);
-    });
+    if (!(await this.users.softDeleteLive(id))) throw new NotFoundException(`User ${id} not found`);
+    await this.sessions.revokeAllForUser(id);
   }
 
-  /** Brings back the user and the posts deleted with it; posts deleted on their own stay deleted. */
+  /** Brings back the user and what was deleted with it; posts deleted on their own stay deleted. */
   async restore(actor: Actor | undefined, id: number): Promise<UserResponseDto> {
     enforce(UsersPolicy.manage(actor), { action: 'restore users', resource: `User ${id}` });
-    return inTransaction(this.sequelize, async () => {
-      const user = (await this.users.findByPk(id, {
-        attributes: [...USER_PUBLIC_ATTRIBUTES, 'deletedAt'],
-        paranoid: false,
-        raw: true,
-      })) as (UserRow & { deletedAt: Date | null }) | null;
-      if (!user) throw new NotFoundException(`User ${id} not found`);
-      if (user.deletedAt === null) return toUserResponse(user, actor);
-
-      try {
-        await this.users.update(
-          { deletedAt: null },
-          { where: { id, deletedAt: user.deletedAt }, paranoid: false, silent: true },
-        );
-      } catch (error) {
-        if (error instanceof UniqueConstraintError) {
-          throw new ConflictException(`email ${user.email} has been taken by another user since user ${id} was deleted`);
-        }
-        throw error;
+    const user = await this.users.findAny(id);
+    if (!user) throw new NotFoundException(`User ${id} not found`);
+    if (user.deletedAt === null) return toUserResponse(user, actor);
+    try {
+      await this.users.restore(id, user.deletedAt);
+    } catch (error) {
+      if (error instanceof UniqueConstraintError) {
+        throw new ConflictException(`email ${user.email} has been taken by another user since user ${id} was deleted`);
       }
-      await this.posts.restoreByAuthor(id, user.deletedAt);
-      return toUserResponse(user, actor);
-    });
+      throw error;
+    }
+    return toUserResponse(user, actor);
   }
 
   /** GET /users/:id/posts: 404 for a missing user rather than an empty page. */
@@ -226,8 +154,7 @@ export class UsersService {
   }
 
   async topAuthors(limit: number): Promise<{ data: TopAuthorDto[] }> {
-    const data = await this.sequelize.query<TopAuthorDto>(TOP_AUTHORS_SQL, { bind: [limit], type: QueryTypes.SELECT });
-    return { data };
+    return { data: await this.posts.topAuthors(limit) };
   }
 
   /**
@@ -241,14 +168,12 @@ export class UsersService {
     }
     if (UsersPolicy.needsCurrentPassword(actor, id)) {
       if (dto.currentPassword === undefined) throw new BadRequestException(['currentPassword is required to change your password']);
-      const stored = await this.sequelize.query<{ passwordHash: string | null }>(PASSWORD_HASH_SQL, { bind: [id], type: QueryTypes.SELECT, plain: true });
-      if (!(await this.passwords.verify(stored?.passwordHash, dto.currentPassword))) throw new ForbiddenException('currentPassword is not your current password');
+      if (!(await this.passwords.verify(await this.users.passwordHash(id), dto.currentPassword))) throw new ForbiddenException('currentPassword is not your current password');
     }
     return this.passwords.hash(dto.password);
   }
 
   private async assertExists(id: number): Promise<void> {
-    const row = await this.users.findByPk(id, { attributes: ['id'], raw: true });
-    if (!row) throw new NotFoundException(`User ${id} not found`);
+    if (!(await this.users.exists(id))) throw new NotFoundException(`User ${id} not found`);
   }
 }

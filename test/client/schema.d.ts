@@ -343,6 +343,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail (admins)
+         * @description Every change to users, posts and later resources, one event per changed row, newest first. Filter by table, and by row within a table.
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -679,6 +699,46 @@ export interface components {
              * @example 1
              */
             authorId?: number;
+        };
+        /** @description One change to one row of an audited table */
+        AuditEvent: {
+            /** @description Increasing in the order the changes were recorded */
+            id: string;
+            /** @description The user who made the change; null outside a request (CLI, seeds) and for anonymous ones (registration) */
+            actorId: number | null;
+            /**
+             * @description What happened to the row (delete and restore are soft)
+             * @enum {string}
+             */
+            action: "create" | "update" | "delete" | "restore";
+            /**
+             * @description The table of the changed row
+             * @example posts
+             */
+            table: string;
+            /**
+             * @description The changed row's primary key (the parts of a composite key joined by ':')
+             * @example 42
+             */
+            rowId: string;
+            /** @description The new value of each field that changed (every field on create); a secret appears by its public name with the value "[redacted]" (a password change: `"password": "[redacted]"`), never its value */
+            changes: {
+                [key: string]: unknown;
+            };
+            /** @description The X-Request-Id of the request that made the change */
+            requestId: string | null;
+            /**
+             * Format: date-time
+             * @description When the change was committed (its transaction began)
+             */
+            createdAt: string;
+        };
+        /** @description A page of audit events, newest first */
+        AuditEventPage: {
+            /** @description This page of rows, in the requested order */
+            data: components["schemas"]["AuditEvent"][];
+            /** @description Where this page lies in the whole result */
+            meta: components["schemas"]["PageMeta"];
         };
         /** @description Every error: a 4xx for what the client sent, a 503 when it may retry */
         ErrorResponse: {
@@ -4889,6 +4949,154 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests from this client: retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "error": "Too Many Requests",
+                     *       "message": "Too many requests from this client: retry after Retry-After seconds"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request headers over 16 KiB; the connection is closed */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 431,
+                     *       "error": "Request Header Fields Too Large",
+                     *       "message": "Request headers over 16 KiB; the connection is closed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unavailable, or a transient conflict (deadlock, serialization failure): retry later */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "error": "Service Unavailable",
+                     *       "message": "Database unavailable, or a transient conflict (deadlock, serialization failure): retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description Only changes to this table */
+                table?: string;
+                /** @description Only changes to this row (its primary key); needs `table` */
+                rowId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit events */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventPage"];
+                };
+            };
+            /** @description Unknown or invalid query parameter, or rowId without table */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "Unknown or invalid query parameter, or rowId without table"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No access token, or an invalid, expired one, or one of an ended session */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "error": "Unauthorized",
+                     *       "message": "No access token, or an invalid, expired one, or one of an ended session"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 403,
+                     *       "error": "Forbidden",
+                     *       "message": "Not an admin"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request was not received in time (headers, or headers and body, too slow); the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 408,
+                     *       "error": "Request Timeout",
+                     *       "message": "The request was not received in time (headers, or headers and body, too slow); the connection is closed"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

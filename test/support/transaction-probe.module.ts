@@ -1,7 +1,8 @@
 /**
  * Test-only routes under /api/v1/test-tx, registered with `createTestApp({ imports: [TransactionProbeModule] })`.
  * They write and then fail, nest transactions, report which transaction and connection they ran on, and meet
- * at barriers so that deadlocks and serialization failures happen on purpose rather than by chance.
+ * at barriers so that deadlocks and serialization failures happen on purpose rather than by chance. They reach the
+ * database directly, as a repository would, so each begins the pending request transaction first.
  */
 import {
   Body,
@@ -16,7 +17,7 @@ import {
 import { InjectModel, SequelizeModule } from '@nestjs/sequelize';
 import { QueryTypes } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
-import { currentTransaction, inTransaction } from '../../src/common/database/transaction-context';
+import { beginPendingTransaction, currentTransaction, inTransaction } from '../../src/common/database/transaction-context';
 import { TransactionalRoutes } from '../../src/common/interceptors/transactional-routes.decorator';
 import { Transactional } from '../../src/common/interceptors/transactional.decorator';
 import { User } from '../../src/users/models/user.model';
@@ -73,6 +74,7 @@ export class TransactionProbeController {
   ) {}
 
   private async probe(): Promise<Probe> {
+    await beginPendingTransaction();
     const [row] = await this.sequelize.query<{ isolation: string; pid: number }>(
       'SELECT current_setting($1) AS isolation, pg_backend_pid() AS pid',
       { bind: ['transaction_isolation'], type: QueryTypes.SELECT },
@@ -115,6 +117,7 @@ export class TransactionProbeController {
   /** Writes a user (optionally inside a nested transaction), then fails the way `failWith` says. */
   @Post('write-then-fail')
   async writeThenFail(@Body() body: { email: string; failWith: 'http' | 'error' | 'unique'; nested?: boolean }): Promise<never> {
+    await beginPendingTransaction();
     const write = () => this.users.create({ name: 'Doomed', email: body.email });
     if (body.nested) await inTransaction(this.sequelize, write);
     else await write();
@@ -129,6 +132,7 @@ export class TransactionProbeController {
    */
   @Post('nested')
   async nested(@Body() body: { email: string; failInner?: boolean; sleepMs?: number }) {
+    await beginPendingTransaction();
     const outer = await this.probe();
     await this.users.create({ name: 'Outer', email: `outer-${body.email}` });
     if (body.sleepMs) await this.sequelize.query('SELECT pg_sleep($1)', { bind: [Math.min(body.sleepMs, 1000) / 1000] });
@@ -149,6 +153,7 @@ export class TransactionProbeController {
   /** Catches the unique violation of its second write and returns normally: the aborted transaction must not pass for a success. */
   @Post('swallow')
   async swallow(@Body() body: { email: string; viaSavepoint?: boolean }): Promise<{ swallowed: true }> {
+    await beginPendingTransaction();
     await this.users.create({ name: 'First', email: body.email });
     const duplicate = () => this.users.create({ name: 'Second', email: body.email });
     try {
@@ -164,6 +169,7 @@ export class TransactionProbeController {
   @Post('lock-pair')
   @HttpCode(200)
   async lockPair(@Body() body: { first: number; second: number; barrier: string }): Promise<{ ok: true }> {
+    await beginPendingTransaction();
     const lock = (id: number) => this.sequelize.query('UPDATE users SET name = name WHERE id = $1', { bind: [id] });
     await lock(body.first);
     await this.barriers.arrive(body.barrier, 2);
@@ -174,6 +180,7 @@ export class TransactionProbeController {
   /** Classic write skew: read a predicate, wait for the other party, insert into that predicate. */
   @Post('write-skew')
   async writeSkew(@Body() body: { email: string; barrier: string }): Promise<{ admins: number }> {
+    await beginPendingTransaction();
     const [row] = await this.sequelize.query<{ admins: number }>(`SELECT count(*)::int AS admins FROM users WHERE role = 'admin'`, {
       type: QueryTypes.SELECT,
     });
@@ -184,6 +191,7 @@ export class TransactionProbeController {
 
   @Post('raise')
   async raise(@Body() body: { sqlstate: string }): Promise<never> {
+    await beginPendingTransaction();
     await this.sequelize.query(RAISE[body.sqlstate] ?? 'SELECT 1');
     throw new Error(`unexpected SQLSTATE ${body.sqlstate}`);
   }

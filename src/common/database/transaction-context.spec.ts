@@ -1,5 +1,15 @@
 import { Sequelize } from 'sequelize';
-import { AsyncLocalNamespace, currentTransaction, enableRequestTransactions, inTransaction, transactionNamespace } from './transaction-context';
+import {
+  AsyncLocalNamespace,
+  beginPendingTransaction,
+  begunRequestTransaction,
+  currentAuditContext,
+  currentTransaction,
+  enableRequestTransactions,
+  inTransaction,
+  openRequestTransaction,
+  transactionNamespace,
+} from './transaction-context';
 
 describe('AsyncLocalNamespace', () => {
   const ns = new AsyncLocalNamespace();
@@ -141,5 +151,65 @@ describe('inTransaction', () => {
     await inRequest({ sequelize: instance, finished: 'commit' }, () => inTransaction(instance, async () => 1));
     await inRequest({ sequelize: {} }, () => inTransaction(instance, async () => 1));
     expect(transaction.mock.calls.map(([options]) => options)).toEqual([{}, {}]);
+  });
+});
+
+describe('a request transaction, begun by its first statement', () => {
+  const begun = { sequelize: null as unknown, finished: undefined as string | undefined };
+  const transaction = jest.fn(async (..._args: unknown[]) => begun);
+  const instance = { transaction } as unknown as Sequelize;
+  const audit = { actorId: 7, requestId: 'req-7' };
+
+  beforeEach(() => {
+    transaction.mockClear();
+    begun.sequelize = instance;
+    begun.finished = undefined;
+  });
+
+  it('is pending until a repository begins it: a query made before then fails instead of running outside it', async () => {
+    await openRequestTransaction(instance, { isolationLevel: 'SERIALIZABLE' as never }, audit, async () => {
+      expect(() => transactionNamespace.get('transaction')).toThrow(/before the request transaction began/);
+      expect(currentTransaction()).toBeUndefined();
+      expect(begunRequestTransaction()).toBeUndefined();
+      expect(transaction).not.toHaveBeenCalled();
+      await beginPendingTransaction();
+      expect(transaction).toHaveBeenCalledWith({ isolationLevel: 'SERIALIZABLE' });
+      expect(transactionNamespace.get('transaction')).toBe(begun);
+      expect(currentTransaction()).toBe(begun);
+      await expect(begunRequestTransaction()).resolves.toBe(begun);
+    });
+  });
+
+  it('is begun once for concurrent statements, and seen from every child context of the request', async () => {
+    await openRequestTransaction(instance, {}, audit, async () => {
+      const child = transactionNamespace.run(async () => {
+        await beginPendingTransaction();
+        return transactionNamespace.get('transaction');
+      });
+      await Promise.all([beginPendingTransaction(), beginPendingTransaction()]);
+      expect(await child).toBe(begun);
+      expect(transactionNamespace.get('transaction')).toBe(begun);
+    });
+    expect(transaction).toHaveBeenCalledTimes(1);
+  });
+
+  it('is no longer handed out once finished (a continuation that outlives the request runs without it)', async () => {
+    await openRequestTransaction(instance, {}, audit, async () => {
+      await beginPendingTransaction();
+      begun.finished = 'commit';
+      expect(transactionNamespace.get('transaction')).toBeNull();
+      expect(currentTransaction()).toBeUndefined();
+    });
+  });
+
+  it('carries who acts and for which request; outside a request, nobody', async () => {
+    await openRequestTransaction(instance, {}, audit, async () => expect(currentAuditContext()).toEqual(audit));
+    expect(currentAuditContext()).toEqual({ actorId: null, requestId: null });
+    expect(beginPendingTransaction()).toBeUndefined();
+  });
+
+  it('inTransaction begins the pending transaction first, then nests in it', async () => {
+    await openRequestTransaction(instance, {}, audit, () => inTransaction(instance, async () => 1));
+    expect(transaction.mock.calls).toEqual([[{}], [{ transaction: begun }, expect.any(Function)]]);
   });
 });

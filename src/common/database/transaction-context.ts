@@ -3,8 +3,14 @@
  *
  * How a query finds the request's transaction: Sequelize 6 asks the namespace given to `Sequelize.useCLS` for
  * 'transaction' whenever a model method or `sequelize.query` is called without a `transaction` option. We give it a
- * namespace backed by Node's AsyncLocalStorage, so the transaction that `sequelize.transaction(callback)`
- * stores there is visible to every async continuation started inside the callback, and to nothing else.
+ * namespace backed by Node's AsyncLocalStorage, so a transaction stored there is visible to every async continuation
+ * of the request (or `inTransaction` callback) that stored it, and to nothing else.
+ *
+ * The request transaction begins late: the TransactionInterceptor runs before Nest's pipes, so it only marks the
+ * request as transactional (`openRequestTransaction`), and the first repository statement begins it (`Repository`
+ * calls `beginPendingTransaction()`). A request whose body fails validation, or whose actor the policy refuses,
+ * never sends BEGIN. A query made while the transaction is pending but not begun (code outside a repository) fails
+ * loudly instead of running outside the transaction.
  *
  * What Sequelize 6 does not do is nest: `sequelize.transaction()` inside a transaction opens a second,
  * independent transaction on another pooled connection (a request holding one connection and waiting for a
@@ -12,17 +18,38 @@
  * Sequelize turns into a SAVEPOINT on the same connection; a lint rule keeps `sequelize.transaction()` out of
  * services.
  *
- * For module authors: call models and `sequelize.query` without `{ transaction }`; wrap a step that may fail and
- * be recovered from in `inTransaction(sequelize, async () => …)` (a savepoint) instead of catching a database error
- * and carrying on (PostgreSQL has then aborted the whole transaction; the interceptor answers 500). Do not start
- * work that outlives the request (un-awaited promises, timers) expecting it to be in the transaction, nor run two
- * nested transactions concurrently in one request (savepoints on one connection are a stack). Use
- * `currentTransaction()?.afterCommit(fn)` for side effects that must wait for the commit.
+ * For module authors: reach tables through repositories, which call models and `sequelize.query` without
+ * `{ transaction }`; wrap a step that may fail and be recovered from in `inTransaction(sequelize, async () => …)`
+ * (a savepoint) instead of catching a database error and carrying on (PostgreSQL has then aborted the whole
+ * transaction; the interceptor answers 500). Do not start work that outlives the request (un-awaited promises,
+ * timers) expecting it to be in the transaction, nor run two nested transactions concurrently in one request
+ * (savepoints on one connection are a stack). Use `currentTransaction()?.afterCommit(fn)` for side effects that must
+ * wait for the commit.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Sequelize, type Transaction } from 'sequelize';
+import { Sequelize, type Transaction, type TransactionOptions } from 'sequelize';
 
 type Store = Map<string, unknown>;
+
+const TRANSACTION = 'transaction';
+/** A request transaction not begun yet: its options, then the promise of its BEGIN. */
+const PENDING = 'app:pending-transaction';
+/** Who the request acts for, for the audit trail. */
+const AUDIT_CONTEXT = 'app:audit-context';
+
+interface PendingTransaction {
+  readonly sequelize: Sequelize;
+  readonly options: TransactionOptions;
+  begun?: Promise<Transaction>;
+  /** Set once BEGIN has succeeded. Kept here, not in one store: every child context of the request shares it. */
+  transaction?: Transaction;
+}
+
+/** What the audit trail records about the request that makes a change. */
+export interface AuditContext {
+  readonly actorId: number | null;
+  readonly requestId: string | null;
+}
 
 /** Runtime fields of a Sequelize 6 Transaction that its type declarations leave out. */
 type TransactionInternals = Transaction & { sequelize: Sequelize; finished?: 'commit' | 'rollback' };
@@ -44,7 +71,14 @@ export class AsyncLocalNamespace {
   private active = 0;
 
   get(key: string): unknown {
-    return this.storage.getStore()?.get(key);
+    const store = this.storage.getStore();
+    if (!store) return undefined;
+    if (key !== TRANSACTION || store.has(TRANSACTION)) return store.get(key);
+    const pending = store.get(PENDING) as PendingTransaction | undefined;
+    if (!pending) return undefined;
+    // After the commit, a continuation that outlives the request runs outside it, as after a managed transaction.
+    if (pending.transaction) return (pending.transaction as TransactionInternals).finished ? null : pending.transaction;
+    throw new Error('A query ran before the request transaction began: reach the database through a Repository (or await beginPendingTransaction())');
   }
 
   set<T>(key: string, value: T): T {
@@ -107,7 +141,9 @@ export const transactionNamespace = new AsyncLocalNamespace();
 
 /** The transaction the current request (or managed `sequelize.transaction` callback) runs in, if any. */
 export function currentTransaction(): Transaction | undefined {
-  const transaction = transactionNamespace.get('transaction') as TransactionInternals | null | undefined;
+  const pending = transactionNamespace.get(PENDING) as PendingTransaction | undefined;
+  if (pending && !pending.transaction) return undefined;
+  const transaction = transactionNamespace.get(TRANSACTION) as TransactionInternals | null | undefined;
   return transaction && !transaction.finished ? transaction : undefined;
 }
 
@@ -130,8 +166,49 @@ export function enableRequestTransactions(): void {
  * the caller may catch it and go on. The one way services open a transaction: `sequelize.transaction()` called
  * directly would open an independent one on a second pooled connection.
  */
-export function inTransaction<T>(sequelize: Sequelize, work: (transaction: Transaction) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(sequelize: Sequelize, work: (transaction: Transaction) => Promise<T>): Promise<T> {
+  await beginPendingTransaction();
   const outer = currentTransaction() as TransactionInternals | undefined;
   // Same instance only: a transaction of another database cannot host a savepoint here.
   return sequelize.transaction(outer?.sequelize === sequelize ? { transaction: outer } : {}, work);
+}
+
+/**
+ * Runs `work` as a request that writes: statements made through repositories inside it share one transaction, begun
+ * by the first of them, and `work`'s caller settles it with `settleRequestTransaction`. Used by the interceptor.
+ */
+export function openRequestTransaction<T>(sequelize: Sequelize, options: TransactionOptions, audit: AuditContext, work: () => Promise<T>): Promise<T> {
+  return transactionNamespace.run((store) => {
+    store.delete(TRANSACTION);
+    store.set(PENDING, { sequelize, options } satisfies PendingTransaction);
+    store.set(AUDIT_CONTEXT, audit);
+    return work();
+  });
+}
+
+/**
+ * Begins the current request's transaction if it is pending: a no-op outside a transactional request and once it
+ * has begun. Concurrent callers share one BEGIN. Repositories call it before each statement.
+ */
+export function beginPendingTransaction(): Promise<unknown> | undefined {
+  const pending = transactionNamespace.get(PENDING) as PendingTransaction | undefined;
+  if (!pending) return undefined;
+  if (!pending.begun) {
+    // Unmanaged: Sequelize leaves the namespace alone, and the interceptor commits or rolls back.
+    pending.begun = pending.sequelize.transaction(pending.options).then((transaction) => (pending.transaction = transaction));
+  }
+  return pending.begun;
+}
+
+/**
+ * The request transaction to settle: undefined when the request made no statement (nothing to commit). Rejects
+ * when its BEGIN failed (Sequelize has then released the connection itself).
+ */
+export function begunRequestTransaction(): Promise<Transaction> | undefined {
+  return (transactionNamespace.get(PENDING) as PendingTransaction | undefined)?.begun;
+}
+
+/** The actor and request of the current change, for audit rows; nulls outside a request (CLI, seeds). */
+export function currentAuditContext(): AuditContext {
+  return (transactionNamespace.get(AUDIT_CONTEXT) as AuditContext | undefined) ?? { actorId: null, requestId: null };
 }

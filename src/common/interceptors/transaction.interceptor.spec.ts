@@ -1,8 +1,9 @@
 import { Logger, type CallHandler, type ExecutionContext } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
-import { lastValueFrom, Observable, of, throwError } from 'rxjs';
+import { defer, lastValueFrom, Observable, of, throwError } from 'rxjs';
 import type { Sequelize } from 'sequelize-typescript';
+import { beginPendingTransaction } from '../database/transaction-context';
 import { TransactionInterceptor } from './transaction.interceptor';
 import { Transactional } from './transactional.decorator';
 
@@ -32,29 +33,34 @@ function httpContext(method: string, controller: object, handler: (...args: unkn
     getType: () => 'http',
     getClass: () => controller,
     getHandler: () => handler,
-    switchToHttp: () => ({ getRequest: () => ({ method }) }),
+    switchToHttp: () => ({ getRequest: () => ({ method, id: 'req-1' }) }),
   } as unknown as ExecutionContext;
 }
+
+/** A handler that makes one statement (through a repository, which begins the pending transaction), then answers. */
+const touching = (body: unknown = 'body') => () => defer(async () => {
+  await beginPendingTransaction();
+  return body;
+});
 
 describe('TransactionInterceptor', () => {
   let events: string[];
   let sequelize: { transaction: jest.Mock; query: jest.Mock };
+  let connection: object;
   let interceptor: TransactionInterceptor;
 
   beforeEach(() => {
     events = [];
+    connection = {};
     sequelize = {
-      // A managed transaction: callback, then commit, or rollback and rethrow.
-      transaction: jest.fn(async (_options: unknown, callback: (transaction: unknown) => Promise<unknown>) => {
+      // Unmanaged: BEGIN, then the interceptor commits or rolls back.
+      transaction: jest.fn(async () => {
         events.push('begin');
-        try {
-          const result = await callback({});
-          events.push('commit');
-          return result;
-        } catch (error) {
-          events.push('rollback');
-          throw error;
-        }
+        return {
+          connection,
+          commit: jest.fn(async () => void events.push('commit')),
+          rollback: jest.fn(async () => void events.push('rollback')),
+        };
       }),
       query: jest.fn(),
     };
@@ -62,12 +68,26 @@ describe('TransactionInterceptor', () => {
     interceptor = new TransactionInterceptor(sequelize as unknown as Sequelize, new Reflector(), config as never);
   });
 
-  const run = (context: ExecutionContext, handle: () => Observable<unknown> = () => of('body')) =>
+  const run = (context: ExecutionContext, handle: () => Observable<unknown> = touching()) =>
     lastValueFrom(interceptor.intercept(context, { handle } as CallHandler), { defaultValue: undefined });
 
   it.each(['POST', 'PUT', 'PATCH', 'DELETE'])('wraps %s in a transaction with the configured isolation level', async (method) => {
     await expect(run(httpContext(method, Routes, Routes.prototype.plain))).resolves.toBe('body');
-    expect(sequelize.transaction).toHaveBeenCalledWith({ isolationLevel: 'READ COMMITTED' }, expect.any(Function));
+    expect(sequelize.transaction).toHaveBeenCalledWith({ isolationLevel: 'READ COMMITTED' });
+    expect(events).toEqual(['begin', 'commit']);
+  });
+
+  it('begins nothing for a request that makes no statement (refused by validation or policy): no BEGIN, no COMMIT', async () => {
+    await expect(run(httpContext('POST', Routes, Routes.prototype.plain), () => of('body'))).resolves.toBe('body');
+    await expect(run(httpContext('POST', Routes, Routes.prototype.plain), () => throwError(() => new Error('400')))).rejects.toThrow('400');
+    expect(sequelize.transaction).not.toHaveBeenCalled();
+  });
+
+  it('shares one BEGIN between statements started together', async () => {
+    const handle = () => defer(async () => Promise.all([beginPendingTransaction(), beginPendingTransaction(), beginPendingTransaction()]));
+    await run(httpContext('POST', Routes, Routes.prototype.plain), handle);
+    expect(sequelize.transaction).toHaveBeenCalledTimes(1);
+    expect(events).toEqual(['begin', 'commit']);
   });
 
   it.each(['GET', 'HEAD', 'OPTIONS'])('runs %s without one', async (method) => {
@@ -83,7 +103,7 @@ describe('TransactionInterceptor', () => {
     await run(httpContext('GET', OptedOutController, OptedOutController.prototype.optedIn));
     expect(sequelize.transaction).toHaveBeenCalledTimes(2);
     await run(httpContext('POST', Routes, Routes.prototype.serializable));
-    expect(sequelize.transaction).toHaveBeenLastCalledWith({ isolationLevel: 'SERIALIZABLE' }, expect.any(Function));
+    expect(sequelize.transaction).toHaveBeenLastCalledWith({ isolationLevel: 'SERIALIZABLE' });
   });
 
   it('leaves non-HTTP contexts alone', async () => {
@@ -96,61 +116,62 @@ describe('TransactionInterceptor', () => {
     const handle = () =>
       new Observable<string>((subscriber) => {
         events.push('handler');
-        setTimeout(() => {
-          events.push('handler done');
-          subscriber.next('late body');
-          subscriber.complete();
-        }, 5);
+        void beginPendingTransaction()!.then(() =>
+          setTimeout(() => {
+            events.push('handler done');
+            subscriber.next('late body');
+            subscriber.complete();
+          }, 5),
+        );
       });
     const result = await run(httpContext('POST', Routes, Routes.prototype.plain), handle).then((body) => {
       events.push('reply');
       return body;
     });
     expect(result).toBe('late body');
-    expect(events).toEqual(['begin', 'handler', 'handler done', 'commit', 'reply']);
+    expect(events).toEqual(['handler', 'begin', 'handler done', 'commit', 'reply']);
   });
 
   it('commits a handler that completes without a value (204)', async () => {
-    await expect(run(httpContext('DELETE', Routes, Routes.prototype.plain), () => of())).resolves.toBeUndefined();
+    const silent = () => new Observable<never>((subscriber) => void beginPendingTransaction()!.then(() => subscriber.complete()));
+    await expect(run(httpContext('DELETE', Routes, Routes.prototype.plain), silent)).resolves.toBeUndefined();
     expect(events).toEqual(['begin', 'commit']);
   });
 
-  it('rolls back on a handler error and rethrows the same error', async () => {
+  it('rolls back on a handler error after a statement and rethrows the same error', async () => {
     const failure = new Error('handler failed');
-    await expect(run(httpContext('POST', Routes, Routes.prototype.plain), () => throwError(() => failure))).rejects.toBe(failure);
+    const handle = () => defer(async () => {
+      await beginPendingTransaction();
+      throw failure;
+    });
+    await expect(run(httpContext('POST', Routes, Routes.prototype.plain), handle)).rejects.toBe(failure);
     expect(events).toEqual(['begin', 'rollback']);
   });
 
-  describe('a transaction left aborted by a database error the handler caught', () => {
-    const withConnection = (connection: object) =>
-      sequelize.transaction.mockImplementationOnce(async (_options: unknown, callback: (transaction: unknown) => Promise<unknown>) => {
-        events.push('begin');
-        try {
-          const result = await callback({ connection });
-          events.push('commit');
-          return result;
-        } catch (error) {
-          events.push('rollback');
-          throw error;
-        }
-      });
+  it('passes a failed BEGIN on as the handler\'s error, with nothing to roll back', async () => {
+    const refused = new Error('connection refused');
+    sequelize.transaction.mockRejectedValueOnce(refused);
+    await expect(run(httpContext('POST', Routes, Routes.prototype.plain))).rejects.toBe(refused);
+    expect(events).toEqual([]);
+  });
 
+  describe('a transaction left aborted by a database error the handler caught', () => {
     it('is rolled back with an error when pg already reports the failed state', async () => {
-      withConnection({ getTransactionStatus: () => 'E', readyForQuery: true });
+      connection = { getTransactionStatus: () => 'E', readyForQuery: true };
       await expect(run(httpContext('POST', Routes, Routes.prototype.plain))).rejects.toThrow(/aborted/);
       expect(events).toEqual(['begin', 'rollback']);
       expect(sequelize.query).not.toHaveBeenCalled();
     });
 
     it('is detected with one statement while the failed statement has not settled', async () => {
-      withConnection({ getTransactionStatus: () => 'T', readyForQuery: false });
+      connection = { getTransactionStatus: () => 'T', readyForQuery: false };
       sequelize.query.mockRejectedValueOnce(Object.assign(new Error('aborted'), { parent: { code: '25P02' } }));
       await expect(run(httpContext('POST', Routes, Routes.prototype.plain))).rejects.toThrow(/caught/);
       expect(events).toEqual(['begin', 'rollback']);
     });
 
     it('costs no statement when the last one succeeded', async () => {
-      withConnection({ getTransactionStatus: () => 'T', readyForQuery: true });
+      connection = { getTransactionStatus: () => 'T', readyForQuery: true };
       await expect(run(httpContext('POST', Routes, Routes.prototype.plain))).resolves.toBe('body');
       expect(events).toEqual(['begin', 'commit']);
       expect(sequelize.query).not.toHaveBeenCalled();
@@ -165,7 +186,7 @@ describe('TransactionInterceptor', () => {
       sequelize.query.mockResolvedValue([{ default_transaction_isolation: serverDefault }]);
       await interceptor.onModuleInit();
       await run(httpContext('POST', Routes, Routes.prototype.plain));
-      expect(sequelize.transaction).toHaveBeenCalledWith(expected, expect.any(Function));
+      expect(sequelize.transaction).toHaveBeenCalledWith(expected);
     });
 
     it('asks the server once per Sequelize instance, however many modules hold an interceptor', async () => {
@@ -174,8 +195,8 @@ describe('TransactionInterceptor', () => {
       const another = new TransactionInterceptor(sequelize as unknown as Sequelize, new Reflector(), config as never);
       await Promise.all([interceptor.onModuleInit(), another.onModuleInit()]);
       expect(sequelize.query).toHaveBeenCalledTimes(1);
-      await lastValueFrom(another.intercept(httpContext('POST', Routes, Routes.prototype.plain), { handle: () => of('body') } as CallHandler));
-      expect(sequelize.transaction).toHaveBeenCalledWith({}, expect.any(Function));
+      await lastValueFrom(another.intercept(httpContext('POST', Routes, Routes.prototype.plain), { handle: touching() } as CallHandler));
+      expect(sequelize.transaction).toHaveBeenCalledWith({});
     });
 
     it('keeps the explicit level when the server cannot be asked, and says so', async () => {
@@ -185,7 +206,7 @@ describe('TransactionInterceptor', () => {
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('setting READ COMMITTED on every transaction'));
       warn.mockRestore();
       await run(httpContext('POST', Routes, Routes.prototype.plain));
-      expect(sequelize.transaction).toHaveBeenCalledWith({ isolationLevel: 'READ COMMITTED' }, expect.any(Function));
+      expect(sequelize.transaction).toHaveBeenCalledWith({ isolationLevel: 'READ COMMITTED' });
     });
   });
 });

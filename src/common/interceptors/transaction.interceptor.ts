@@ -1,6 +1,7 @@
 /**
- * One managed Sequelize transaction per mutating request (POST, PUT, PATCH, DELETE), committed before the
- * response is sent and rolled back when the handler fails; the error then reaches the exception filter unchanged
+ * One Sequelize transaction per mutating request (POST, PUT, PATCH, DELETE), begun by the request's first
+ * statement (after validation and access checks, which cost no BEGIN), committed before the response is sent and
+ * rolled back when the handler fails; the error then reaches the exception filter unchanged
  * (a deadlock or serialization failure becomes 503 + Retry-After there). GET, HEAD and OPTIONS run without one.
  * `@Transactional()` / `@Transactional(false)` override the default per route or controller.
  *
@@ -18,6 +19,7 @@ import { QueryTypes, type Transaction, type TransactionOptions } from 'sequelize
 import { Sequelize } from 'sequelize-typescript';
 import type { Environment, IsolationLevelName } from '../../config/environment';
 import { databaseFault } from '../database/database-faults';
+import { begunRequestTransaction, openRequestTransaction } from '../database/transaction-context';
 import { TRANSACTIONAL_KEY, TRANSACTIONAL_METHODS, type TransactionalSetting } from './transactional.decorator';
 
 /** The parts of node-postgres' Client that tell whether the session's transaction has failed, and end it. */
@@ -64,21 +66,35 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const options = context.getType() === 'http' ? this.transactionOptions(context) : undefined;
     if (!options) return next.handle();
-    // next.handle() must be called inside the callback: Nest binds the handler to the async context current at
-    // that call, and only inside the callback does that context hold the transaction. The handler's Observable
-    // is awaited there too, so the commit happens before the response is written.
-    return defer(() =>
-      this.sequelize.transaction(options, async (transaction) => {
-        try {
-          const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
-          await this.assertNotAborted(transaction);
-          return result;
-        } catch (error) {
-          discardIfUnanswered(transaction, error);
-          throw error;
-        }
-      }),
-    );
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const audit = { actorId: request.actor?.id ?? null, requestId: String(request.id) };
+    // next.handle() must be called inside the context: Nest binds the handler (and the pipes before it) to the async
+    // context current at that call. The handler's Observable is awaited there too, so the commit happens before the
+    // response is written.
+    return defer(() => openRequestTransaction(this.sequelize, options, audit, () => this.settle(next)));
+  }
+
+  /** Runs the handler, then commits the transaction its repositories began, or rolls it back when anything failed. */
+  private async settle(next: CallHandler): Promise<unknown> {
+    let result: unknown;
+    try {
+      result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+    } catch (error) {
+      await rollBack(error);
+      throw error;
+    }
+    // Nothing begun (the handler answered without a statement): no BEGIN, no COMMIT.
+    const transaction = await begunRequestTransaction();
+    if (!transaction) return result;
+    try {
+      await this.assertNotAborted(transaction);
+    } catch (error) {
+      await rollBack(error);
+      throw error;
+    }
+    // A failed COMMIT has ended the transaction (Sequelize marks it finished and releases the connection).
+    await transaction.commit();
+    return result;
   }
 
   /**
@@ -125,7 +141,18 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
 }
 
 /**
- * After a query that got no answer (client query_timeout) or a connection that broke, Sequelize's ROLLBACK would be
+ * Rolls back the request transaction after a failure, if one was begun (a failed BEGIN left nothing to undo). A
+ * rollback that fails is not reported over the error that caused it: the server rolls back a session that ends.
+ */
+async function rollBack(cause: unknown): Promise<void> {
+  const transaction = await begunRequestTransaction()?.catch(() => undefined);
+  if (!transaction || (transaction as Transaction & { finished?: string }).finished) return;
+  discardIfUnanswered(transaction, cause);
+  await transaction.rollback().catch(() => undefined);
+}
+
+/**
+ * After a query that got no answer (client query_timeout) or a connection that broke, the ROLLBACK would be
  * queued on the same dead socket and wait out a second query timeout. Ending the client first makes that ROLLBACK
  * fail at once (the server rolls back a transaction whose session ends), and the pool's validation drops the
  * connection when Sequelize releases it.

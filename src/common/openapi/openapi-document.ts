@@ -35,6 +35,7 @@ export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObjec
     .addTag('auth', 'Accounts and login sessions: register, log in, refresh, log out')
     .addTag('users', 'Users, their posts, statistics and atomic multi-row writes')
     .addTag('posts', 'Posts, each written by a live user')
+    .addTag('audit', 'The audit trail: every change to every resource, for admins')
     .addTag('health', 'Probes for orchestrators: liveness, and readiness (database, migrations, shutdown); not versioned, outside /api')
     .build();
   // DocumentBuilder always emits `contact: {}` and a license `url`; there is neither to give.

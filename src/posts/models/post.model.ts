@@ -15,6 +15,8 @@ import {
   Table,
   UpdatedAt,
 } from 'sequelize-typescript';
+import { Audited } from '../../audit/audit-trail';
+import { FollowsParent } from '../../common/database/cascades';
 import { lengthInCharacters } from '../../common/validation/text';
 import { User, USER_PUBLIC_ATTRIBUTES } from '../../users/models/user.model';
 import { containsPattern, indexedPiece } from '../search-pattern';
@@ -34,6 +36,9 @@ export type PostCreationAttributes = Optional<PostAttributes, 'id' | 'published'
 
 export const POST_PUBLIC_ATTRIBUTES = ['id', 'title', 'body', 'published', 'authorId', 'createdAt', 'updatedAt'] as const;
 
+// Deleted and restored with its author; every write recorded in the audit trail.
+@FollowsParent(() => User, 'authorId')
+@Audited()
 @Scopes(() => ({
   published: { where: { published: true } },
   drafts: { where: { published: false } },

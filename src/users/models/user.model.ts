@@ -20,6 +20,7 @@ import {
   Table,
   UpdatedAt,
 } from 'sequelize-typescript';
+import { Audited } from '../../audit/audit-trail';
 import { ROLES, type Role } from '../../common/access/actor';
 import { EMAIL_MAX_LENGTH, normaliseEmail } from '../../common/validation/email';
 import { lengthInCharacters } from '../../common/validation/text';
@@ -46,7 +47,9 @@ export const USER_PUBLIC_ATTRIBUTES = ['id', 'name', 'email', 'role', 'createdAt
 
 export { normaliseEmail };
 
-// The hash is read only where a password is checked, by naming the column explicitly.
+// The hash is read only where a password is checked, by naming the column explicitly; the audit trail records that
+// it changed, never its value.
+@Audited({ secrets: { passwordHash: 'password' } })
 @DefaultScope(() => ({ attributes: { exclude: ['passwordHash'] } }))
 @Scopes(() => ({
   withRole: (role: UserRole) => ({ where: { role } }),

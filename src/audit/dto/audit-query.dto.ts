@@ -1,0 +1,19 @@
+import { ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ListQueryDto } from '../../common/pagination/list-query.dto';
+
+/** limit and offset as on every list; the order is fixed: newest first. */
+export class AuditQueryDto extends OmitType(ListQueryDto(['id'] as const), ['sort'] as const) {
+  @ApiPropertyOptional({ description: 'Only changes to this table', example: 'posts', pattern: '^[a-z_][a-z0-9_]{0,62}$' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'table must be a table name (lower-case letters, digits, underscores)' })
+  readonly table?: string;
+
+  @ApiPropertyOptional({ description: "Only changes to this row (its primary key); needs `table`", example: '42', maxLength: 64 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  @Matches(/^[\x21-\x7e]+$/, { message: 'rowId must be visible ASCII characters' })
+  readonly rowId?: string;
+}

@@ -1,0 +1,128 @@
+/**
+ * Declared cascades: a child model says how its rows follow a parent row's soft delete, and one mechanism, hooks on
+ * every model of the Sequelize instance, applies it inside the statement's transaction (the request's).
+ *
+ *   @FollowsParent(() => Post, 'postId')               // deleted and restored with its post
+ *   @FollowsParent(() => Post, 'postId', 'restrict')   // a post with live children cannot be deleted (409)
+ *
+ * Deleting a parent through `Repository.softDelete` stamps its live children with the parent's own `deletedAt`, and
+ * their children in turn (users → posts → comments); restoring it brings back exactly the children carrying that
+ * stamp, so rows deleted on their own before stay deleted. Restoring a child whose parent is deleted is refused
+ * (409): the parent comes back first. Writes that bypass the hooks (`hooks: false`, raw SQL) bypass this too, which
+ * is why only repositories write.
+ */
+import { ConflictException } from '@nestjs/common';
+import { Op, Transaction, type Model, type ModelStatic, type UpdateOptions, type WhereOptions } from 'sequelize';
+import type { Sequelize } from 'sequelize-typescript';
+
+export type ParentDeletion = 'cascade' | 'restrict';
+
+interface Cascade {
+  readonly child: ModelStatic<Model>;
+  readonly parent: () => ModelStatic<Model>;
+  readonly foreignKey: string;
+  readonly onParentDelete: ParentDeletion;
+}
+
+const cascades: Cascade[] = [];
+
+/** On a paranoid child model: its `foreignKey` points at `parent`, whose soft delete it follows as `onParentDelete` says. */
+export function FollowsParent(parent: () => ModelStatic<Model>, foreignKey: string, onParentDelete: ParentDeletion = 'cascade'): ClassDecorator {
+  return (target) => {
+    cascades.push({ child: target as unknown as ModelStatic<Model>, parent, foreignKey, onParentDelete });
+  };
+}
+
+/** The rows of one soft-delete or restore statement, as its per-row hooks saw them. */
+const ROWS = Symbol('cascade rows');
+interface Row {
+  readonly id: unknown;
+  readonly previousDeletedAt: Date | null;
+  /** The row's foreign key values, by the cascade that declares them. */
+  readonly parentIds: ReadonlyMap<Cascade, unknown>;
+}
+type CascadeOptions = UpdateOptions & { model?: ModelStatic<Model>; attributes?: Record<string, unknown>; [ROWS]?: Row[] };
+
+/** Installs the mechanism on every model of `sequelize`; call once, when the instance is created. */
+export function installCascades(sequelize: Sequelize): void {
+  const registered = (model: ModelStatic<Model>) => sequelize.isDefined(model.name) && sequelize.model(model.name) === model;
+  const childrenOf = (model: ModelStatic<Model>) => cascades.filter((cascade) => cascade.parent() === model && registered(cascade.child));
+  const parentsOf = (model: ModelStatic<Model>) => cascades.filter((cascade) => cascade.child === model && registered(cascade.parent()));
+
+  sequelize.addHook('beforeBulkUpdate', 'cascades', (options: CascadeOptions) => {
+    const model = options.model!;
+    if (!options.attributes || !('deletedAt' in options.attributes)) return;
+    if (childrenOf(model).length === 0 && parentsOf(model).length === 0) return;
+    // The rows' ids are needed: Sequelize reads them, and calls beforeUpdate for each.
+    options.individualHooks = true;
+    options[ROWS] = [];
+  });
+
+  sequelize.addHook('beforeUpdate', 'cascades', (instance: Model, options: CascadeOptions) => {
+    if (!options[ROWS]) return;
+    const model = instance.constructor as ModelStatic<Model>;
+    options[ROWS].push({
+      id: instance.get(model.primaryKeyAttribute),
+      previousDeletedAt: instance.previous('deletedAt' as never) as Date | null,
+      parentIds: new Map(parentsOf(model).map((cascade) => [cascade, instance.get(cascade.foreignKey)])),
+    });
+  });
+
+  sequelize.addHook('afterBulkUpdate', 'cascades', async (options: CascadeOptions) => {
+    const rows = options[ROWS];
+    if (!rows || rows.length === 0) return;
+    const model = options.model!;
+    const deletedAt = options.attributes!.deletedAt as Date | null;
+    const transaction = options.transaction ?? undefined;
+    if (deletedAt === null) {
+      for (const cascade of parentsOf(model)) await refuseOrphans(model, cascade, rows, transaction);
+      for (const cascade of childrenOf(model)) await restoreChildren(cascade, rows, transaction);
+      return;
+    }
+    const ids = rows.map((row) => row.id);
+    for (const cascade of childrenOf(model)) {
+      if (cascade.onParentDelete === 'restrict') {
+        const live = await cascade.child.findOne({ attributes: [cascade.foreignKey], where: { [cascade.foreignKey]: ids }, transaction, raw: true });
+        if (live) throw new ConflictException(`${model.name} ${String((live as unknown as Record<string, unknown>)[cascade.foreignKey])} still has ${cascade.child.getTableName() as string}: delete them first`);
+        continue;
+      }
+      await cascade.child.update({ deletedAt } as never, { where: { [cascade.foreignKey]: ids }, individualHooks: true, silent: true, transaction });
+    }
+  });
+}
+
+/** Children come back when they were deleted with their parent: their deletedAt is the parent's former one. */
+async function restoreChildren(cascade: Cascade, rows: Row[], transaction: Transaction | undefined): Promise<void> {
+  const byStamp = new Map<number, unknown[]>();
+  for (const row of rows) {
+    if (!row.previousDeletedAt) continue;
+    const stamp = row.previousDeletedAt.getTime();
+    byStamp.set(stamp, [...(byStamp.get(stamp) ?? []), row.id]);
+  }
+  for (const [stamp, ids] of byStamp) {
+    await cascade.child.update({ deletedAt: null } as never, {
+      where: { [cascade.foreignKey]: ids, deletedAt: new Date(stamp) } as WhereOptions,
+      paranoid: false,
+      individualHooks: true,
+      silent: true,
+      transaction,
+    });
+  }
+}
+
+/** A child cannot come back under a deleted parent. The parents are share-locked: they cannot be deleted meanwhile. */
+async function refuseOrphans(model: ModelStatic<Model>, cascade: Cascade, rows: Row[], transaction: Transaction | undefined): Promise<void> {
+  const parent = cascade.parent();
+  const parentIds = [...new Set(rows.map((row) => row.parentIds.get(cascade)))];
+  const live = await parent.findAll({
+    attributes: [parent.primaryKeyAttribute],
+    where: { [parent.primaryKeyAttribute]: { [Op.in]: parentIds } },
+    lock: Transaction.LOCK.SHARE,
+    transaction,
+    raw: true,
+  });
+  if (live.length === parentIds.length) return;
+  const alive = new Set(live.map((row) => (row as unknown as Record<string, unknown>)[parent.primaryKeyAttribute]));
+  const orphan = parentIds.find((id) => !alive.has(id));
+  throw new ConflictException(`${parent.name} ${String(orphan)} of this ${model.name.toLowerCase()} is deleted: restore the ${parent.name.toLowerCase()} first`);
+}

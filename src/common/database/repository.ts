@@ -1,0 +1,54 @@
+/**
+ * The base of every repository: the one class per table that reads and writes it (models, raw SQL, locks).
+ * Services hold the rules and call repositories, never models or `sequelize.query`.
+ *
+ * Each method starts with `await this.ready()`: inside a mutating request that begins the request transaction
+ * (pending until then, so validation and access checks cost no BEGIN), and every statement after it joins that
+ * transaction by itself (common/database/transaction-context.ts). Outside one it costs nothing.
+ */
+import { QueryTypes, type WhereOptions } from 'sequelize';
+import type { Model, ModelCtor, Sequelize } from 'sequelize-typescript';
+import { beginPendingTransaction } from './transaction-context';
+
+export abstract class Repository {
+  protected constructor(protected readonly sequelize: Sequelize) {}
+
+  protected async ready(): Promise<void> {
+    await beginPendingTransaction();
+  }
+
+  /** A bound SELECT: the rows as plain objects. */
+  protected async select<T extends object>(sql: string, bind: unknown[]): Promise<T[]> {
+    await this.ready();
+    return this.sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT });
+  }
+
+  /** A bound statement that returns at most one row (SELECT, or a write with RETURNING): that row, or null. */
+  protected async selectOne<T extends object>(sql: string, bind: unknown[]): Promise<T | null> {
+    await this.ready();
+    return this.sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, plain: true });
+  }
+
+  /**
+   * Soft-deletes the live rows of a paranoid model matching `where`, all with the one timestamp `at`, through the
+   * model's hooks: the audit trail records each row, and children declared with `@FollowsParent` follow.
+   * Returns how many rows were deleted.
+   */
+  protected async softDelete<M extends Model>(model: ModelCtor<M>, where: WhereOptions, at = new Date()): Promise<number> {
+    await this.ready();
+    const [count] = await model.update({ deletedAt: at } as never, { where, individualHooks: true, silent: true });
+    return count;
+  }
+
+  /** Brings back the rows of `where` deleted at `deletedAt` (and the children deleted with them). */
+  protected async restoreDeleted<M extends Model>(model: ModelCtor<M>, where: WhereOptions, deletedAt: Date): Promise<number> {
+    await this.ready();
+    const [count] = await model.update({ deletedAt: null } as never, {
+      where: { ...where, deletedAt } as WhereOptions,
+      paranoid: false,
+      individualHooks: true,
+      silent: true,
+    });
+    return count;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The hooks every Sequelize instance of the app carries, whoever creates it (the app's DatabaseModule, the
+ * create-admin CLI): declared cascades and the audit trail. Models opt in by decorators (`@FollowsParent`,
+ * `@Audited`); the hooks ignore the rest.
+ */
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Sequelize } from 'sequelize-typescript';
+import { installAuditTrail } from '../audit/audit-trail';
+import { installCascades } from '../common/database/cascades';
+
+export function installModelHooks(sequelize: Sequelize): void {
+  installCascades(sequelize);
+  installAuditTrail(sequelize);
+}
+
+@Injectable()
+export class ModelHooks implements OnModuleInit {
+  constructor(private readonly sequelize: Sequelize) {}
+
+  onModuleInit(): void {
+    installModelHooks(this.sequelize);
+  }
+}
