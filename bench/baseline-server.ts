@@ -17,6 +17,7 @@
  * Env: DATABASE_URL, PORT, HOST (default 127.0.0.1), DB_POOL_MAX (default 10), JWT_SECRET, JWT_ISSUER,
  * JWT_AUDIENCE (required: the harness passes the app's values).
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { Pool, type PoolClient } from 'pg';
@@ -74,6 +75,8 @@ const SQL = {
     FROM (SELECT id, role FROM users WHERE id = $1 AND "deletedAt" IS NULL FOR UPDATE) previous
     WHERE u.id = previous.id
     RETURNING u.id, u.name, u.email, u.role, u."createdAt", u."updatedAt", previous.role AS "previousRole"`,
+  // The audit trail (issue 14): one row per changed row, in the write's transaction, as the app's hooks write it.
+  insertAudit: `INSERT INTO audit_events ("actorId", action, "tableName", "rowId", changes, "requestId") VALUES ($1, $2, $3, $4, $5, $6)`,
   revokeSessions: 'UPDATE sessions SET "revokedAt" = now(), "updatedAt" = now() WHERE "userId" = $1 AND "revokedAt" IS NULL',
 } as const;
 
@@ -380,6 +383,8 @@ async function createPost(req: IncomingMessage, res: ServerResponse, params: URL
   const post = await inTransaction(async (client) => {
     const { rows } = await client.query(SQL.insertPost, [body.title, body.body, body.published ?? false, authorId]);
     if (rows.length === 0) throw new HttpError(422, `author ${authorId} does not exist`);
+    const changes = { title: rows[0].title, body: rows[0].body, published: rows[0].published, authorId };
+    await client.query(SQL.insertAudit, [actor.id, 'create', 'posts', String(rows[0].id), JSON.stringify(changes), randomUUID()]);
     return rows[0];
   });
   send(res, 201, post);
@@ -407,6 +412,8 @@ async function updateUser(req: IncomingMessage, res: ServerResponse, rawId: stri
       const { rows } = await client.query(SQL.updateUser, [id, body.name ?? null, email, body.role ?? null]);
       if (rows.length === 0) throw new HttpError(404, `user ${id} not found`);
       const { previousRole, ...row } = rows[0];
+      const changes = Object.fromEntries(Object.entries({ name: body.name, email, role: body.role }).filter(([, value]) => value !== undefined && value !== null));
+      await client.query(SQL.insertAudit, [actor.id, 'update', 'users', String(id), JSON.stringify(changes), randomUUID()]);
       if (previousRole !== row.role) await client.query(SQL.revokeSessions, [id]);
       return row;
     });

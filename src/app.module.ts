@@ -18,6 +18,8 @@ import { HealthModule } from './health/health.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PostsModule } from './posts/posts.module';
 import { UsersModule } from './users/users.module';
+import { CommentsModule } from './comments/comments.module';
+// generator: module imports (npm run generate -- module <name> adds its import above this line)
 
 @Module({
   imports: [
@@ -37,6 +39,8 @@ import { UsersModule } from './users/users.module';
     AuditModule,
     UsersModule,
     PostsModule,
+    CommentsModule,
+    // generator: modules (npm run generate -- module <name> adds its module above this line)
   ],
   providers: [
     {

@@ -5,54 +5,19 @@
  *
  * Each cell runs on fresh fixtures: the owner (a user with a password, a published post, a draft and a deleted
  * post), another user, an admin and a deleted user, each with a live session of its own. A denied request (401/403/404) and any GET leave every row of
- * every table as it was; a 401 says `WWW-Authenticate: Bearer`.
+ * every table as it was; a 401 says `WWW-Authenticate: Bearer`. Generated modules add their rows in
+ * `test/access/<module>.access.ts` (an `accessRules` array), collected here.
  */
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PasswordHasher } from '../src/users/password-hasher';
+import { IDENTITIES, rule, to, unique, type Identity, type Rule, type World } from './access/access-rules';
 import { expectApiError } from './utils/fixtures';
 import { OPENAPI_FILE } from './utils/openapi-validator';
 import { createTestApp, type TestApp } from './utils/test-app';
 
-const IDENTITIES = ['anonymous', 'other', 'owner', 'admin'] as const;
-type Identity = (typeof IDENTITIES)[number];
-
 const OWNER_PASSWORD = 'owner password 1234';
 
-/** The fixtures every cell starts from. */
-interface World {
-  owner: { id: number; email: string; token: string };
-  other: { id: number; token: string };
-  admin: { id: number; token: string };
-  /** The owner's posts. */
-  published: number;
-  draft: number;
-  deletedPost: number;
-  /** A third user, soft-deleted. */
-  deletedUser: number;
-}
-
-interface Call {
-  path: string;
-  body?: unknown;
-}
-
-interface Rule {
-  method: string;
-  /** The path as openapi.json names it. */
-  route: string;
-  target: string;
-  expected: Record<Identity, number>;
-  call: (w: World, t: TestApp) => Call | Promise<Call>;
-}
-
-function rule(operation: string, target: string, anonymous: number, other: number, owner: number, admin: number, call: Rule['call']): Rule {
-  const [method, route] = operation.split(/\s+/);
-  return { method, route, target, expected: { anonymous, other, owner, admin }, call };
-}
-
-const to = (path: string, body?: unknown): Call => ({ path, body });
-const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 const email = () => `${unique('new')}@example.com`;
 
 /** The owner logs in (as a client would) for a refresh token of their own. */
@@ -70,7 +35,7 @@ const A = '/api/v1/auth';
 // 401 no token on a protected route · 403 authenticated, not allowed · 404 not even visible to the caller.
 //
 //   operation                                 target                                          anon other owner admin
-const MATRIX: readonly Rule[] = [
+const HAND_WRITTEN: readonly Rule[] = [
   // Users
   rule('GET    /api/v1/users',                   'list',                                         200, 200, 200, 200, () => to(`${U}?limit=100`)),
   rule('GET    /api/v1/users',                   'list, include=posts',                          200, 200, 200, 200, () => to(`${U}?include=posts&limit=100`)),
@@ -128,6 +93,19 @@ const MATRIX: readonly Rule[] = [
   rule('GET    /health/live',                    'liveness',                                     200, 200, 200, 200, () => to('/health/live')),
   rule('GET    /health/ready',                   'readiness',                                    200, 200, 200, 200, () => to('/health/ready')),
 ];
+
+/** The rows every generated module brings along. */
+function generatedRules(): Rule[] {
+  const folder = join(__dirname, 'access');
+  return readdirSync(folder)
+    .filter((file) => file.endsWith('.access.ts'))
+    .sort()
+    // Collected by file name when Jest collects the cells (synchronously): a static import would mean editing this file.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    .flatMap((file) => (require(join(folder, file)) as { accessRules: Rule[] }).accessRules);
+}
+
+const MATRIX: readonly Rule[] = [...HAND_WRITTEN, ...generatedRules()];
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
 

@@ -695,7 +695,7 @@ describe('bounded reads (e2e)', () => {
 
       beforeAll(async () => {
         // The authors above stay; only their posts are replaced.
-        await t.sequelize.query('TRUNCATE posts');
+        await t.sequelize.query('TRUNCATE posts CASCADE');
         const authors = (await t.rows<{ id: number }>('SELECT id FROM users WHERE name LIKE $1 ORDER BY id', ['Author %'])).map((row) => row.id);
         expect(authors).toHaveLength(20);
         // Each body: a passage of ~3,300 characters, 6 md5 words among 24 runs of punctuation (from a table of 200,
@@ -722,7 +722,7 @@ describe('bounded reads (e2e)', () => {
       });
 
       afterAll(async () => {
-        await t.sequelize.query('TRUNCATE posts');
+        await t.sequelize.query('TRUNCATE posts CASCADE');
       });
 
       it(`the premise: ${POSTS.toLocaleString('en')} posts of ~20,000 characters, whose bodies are out of line (the table is under 1 % of their size)`, async () => {

@@ -40,6 +40,9 @@ function latestByAuthorsSql(visible: string): string {
   ORDER BY a.id, latest."createdAt" DESC, latest.id DESC`;
 }
 
+// FOR SHARE: a post a comment is being written under cannot be deleted before the writer's transaction ends.
+const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM posts WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
+
 // Live users only, each with its number of live published posts (drafts are not anyone else's business, not even
 // as a count); `::int` so pg returns a number, not a bigint string. Here because it counts posts.
 const TOP_AUTHORS_SQL = `
@@ -105,6 +108,16 @@ export class PostsRepository extends Repository {
     return (await model.findByPk(id, { attributes: [...POST_PUBLIC_ATTRIBUTES], raw: true, nest: includeAuthor })) as unknown as
       | (PostRow & { author?: UserRow })
       | null;
+  }
+
+  /** Whether a live post has this id (whoever may see it: the caller's module decides that). */
+  async exists(id: number): Promise<boolean> {
+    return (await this.findLive(id, false)) !== null;
+  }
+
+  /** Whether a live post has this id, share-locked against deletion until the caller's transaction ends. */
+  async lockLive(id: number): Promise<boolean> {
+    return (await this.selectOne(LOCK_LIVE_SQL, [id])) !== null;
   }
 
   /** What the policy needs to decide on a write, with the row locked until the request's transaction ends. */

@@ -1,0 +1,78 @@
+/**
+ * The `comments` table: the only code that reads or writes it. Writes go through the model, so its hooks run (the
+ * audit trail, the cascades declared on it and on its children).
+ */
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/sequelize';
+import { Transaction, type Order } from 'sequelize';
+import { Sequelize } from 'sequelize-typescript';
+import { Repository } from '../common/database/repository';
+import type { CommentRow } from './dto/comment-response.dto';
+import { Comment, COMMENT_PUBLIC_ATTRIBUTES, type CommentAttributes, type CommentCreationAttributes } from './models/comment.model';
+
+export type CommentChanges = Partial<Pick<CommentAttributes, 'name'>>;
+/** What the access policy decides a write on. */
+export type CommentFacts = Pick<CommentAttributes, 'id' | 'authorId'>;
+
+// FOR SHARE: a row a child is being written under cannot be deleted before the writer's transaction ends.
+const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM comments WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
+
+@Injectable()
+export class CommentsRepository extends Repository {
+  constructor(
+    @InjectModel(Comment) private readonly comments: typeof Comment,
+    sequelize: Sequelize,
+  ) {
+    super(sequelize);
+  }
+
+  async create(values: CommentCreationAttributes): Promise<CommentRow> {
+    await this.ready();
+    return publicRow(await this.comments.create(values));
+  }
+
+  async findLive(id: number): Promise<CommentRow | null> {
+    await this.ready();
+    return (await this.comments.findByPk(id, { attributes: [...COMMENT_PUBLIC_ATTRIBUTES], raw: true })) as CommentRow | null;
+  }
+
+  async page(filter: { postId: number }, window: { order: Order; limit: number; offset: number }): Promise<{ rows: CommentRow[]; total: number }> {
+    await this.ready();
+    const where = { ...filter };
+    const total = await this.comments.count({ where });
+    const rows = await this.comments.findAll({ where, attributes: [...COMMENT_PUBLIC_ATTRIBUTES], order: window.order, limit: window.limit, offset: window.offset, raw: true });
+    return { rows: rows as unknown as CommentRow[], total };
+  }
+
+  /** The facts a write is decided on, the row locked until the request's transaction ends; null when not live. */
+  async lockForWrite(id: number): Promise<CommentFacts | null> {
+    await this.ready();
+    return (await this.comments.findByPk(id, { attributes: ['id', 'authorId'], lock: Transaction.LOCK.UPDATE, raw: true })) as CommentFacts | null;
+  }
+
+  async update(id: number, changes: CommentChanges): Promise<CommentRow | null> {
+    await this.ready();
+    const row = await this.comments.findByPk(id, { attributes: [...COMMENT_PUBLIC_ATTRIBUTES] });
+    if (!row) return null;
+    await row.update(changes);
+    return publicRow(row);
+  }
+
+  async softDeleteLive(id: number): Promise<boolean> {
+    return (await this.softDelete(this.comments, { id })) > 0;
+  }
+
+  async exists(id: number): Promise<boolean> {
+    return (await this.findLive(id)) !== null;
+  }
+
+  /** Whether a live row has this id, share-locked against deletion (for the modules whose rows belong to one). */
+  async lockLive(id: number): Promise<boolean> {
+    return (await this.selectOne(LOCK_LIVE_SQL, [id])) !== null;
+  }
+}
+
+function publicRow(row: Comment): CommentRow {
+  const { id, name, postId, authorId, createdAt, updatedAt } = row.get();
+  return { id, name, postId, authorId, createdAt, updatedAt };
+}
