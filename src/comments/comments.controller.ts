@@ -26,22 +26,22 @@ export class CommentsController {
   constructor(private readonly comments: CommentsService) {}
 
   @Post('posts/:id/comments')
-  @ApiOperation({ summary: 'Create a comment', operationId: 'createComment' })
+  @ApiOperation({ summary: 'Comment on a post', description: 'Any user, on a post they can see.', operationId: 'createComment' })
   @ApiCreatedResponse({ type: CommentResponseDto, description: 'The created comment' })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
-  @ApiNotFoundResponse({ description: 'No live post with this id' })
+  @ApiNotFoundResponse({ description: 'No live post with this id that the caller may see' })
   create(@CurrentActor() actor: Actor, @IdParam() postId: number, @Body() dto: CreateCommentDto): Promise<CommentResponseDto> {
     return this.comments.create(actor, postId, dto);
   }
 
   @Get('posts/:id/comments')
   @Public()
-  @ApiOperation({ summary: 'List the comments of a post', operationId: 'listComments' })
+  @ApiOperation({ summary: 'List the comments of a post', description: 'Newest first by default; for whoever may see the post.', operationId: 'listComments' })
   @ApiOkResponse({ type: CommentPageDto, description: 'A page of live comments' })
   @ApiBadRequestResponse({ description: 'Unknown or invalid query parameter, or invalid id' })
-  @ApiNotFoundResponse({ description: 'No live post with this id' })
-  findAll(@IdParam() postId: number, @Query() query: ListCommentsQueryDto): Promise<Page<CommentResponseDto>> {
-    return this.comments.findAll(postId, query);
+  @ApiNotFoundResponse({ description: 'No live post with this id that the caller may see' })
+  findAll(@CurrentActor() actor: Actor | undefined, @IdParam() postId: number, @Query() query: ListCommentsQueryDto): Promise<Page<CommentResponseDto>> {
+    return this.comments.findAll(actor, postId, query);
   }
 
   @Get('comments/:id')
@@ -49,9 +49,9 @@ export class CommentsController {
   @ApiOperation({ summary: 'Get a comment', operationId: 'getComment' })
   @ApiOkResponse({ type: CommentResponseDto, description: 'The comment' })
   @ApiBadRequestResponse({ description: 'Invalid id' })
-  @ApiNotFoundResponse({ description: 'No live comment with this id' })
-  findOne(@IdParam() id: number): Promise<CommentResponseDto> {
-    return this.comments.findOne(id);
+  @ApiNotFoundResponse({ description: 'No live comment with this id on a post the caller may see' })
+  findOne(@CurrentActor() actor: Actor | undefined, @IdParam() id: number): Promise<CommentResponseDto> {
+    return this.comments.findOne(actor, id);
   }
 
   @Patch('comments/:id')
@@ -59,7 +59,7 @@ export class CommentsController {
   @ApiOkResponse({ type: CommentResponseDto, description: 'The updated comment' })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
   @ApiForbiddenResponse({ description: 'Not its author' })
-  @ApiNotFoundResponse({ description: 'No live comment with this id' })
+  @ApiNotFoundResponse({ description: 'No live comment with this id on a post the caller may see' })
   update(@CurrentActor() actor: Actor, @IdParam() id: number, @Body() dto: UpdateCommentDto): Promise<CommentResponseDto> {
     return this.comments.update(actor, id, dto);
   }
@@ -70,7 +70,7 @@ export class CommentsController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiBadRequestResponse({ description: 'Invalid id' })
   @ApiForbiddenResponse({ description: 'Not its author' })
-  @ApiNotFoundResponse({ description: 'No live comment with this id' })
+  @ApiNotFoundResponse({ description: 'No live comment with this id on a post the caller may see' })
   remove(@CurrentActor() actor: Actor, @IdParam() id: number): Promise<void> {
     return this.comments.remove(actor, id);
   }

@@ -10,9 +10,9 @@ import { Repository } from '../common/database/repository';
 import type { CommentRow } from './dto/comment-response.dto';
 import { Comment, COMMENT_PUBLIC_ATTRIBUTES, type CommentAttributes, type CommentCreationAttributes } from './models/comment.model';
 
-export type CommentChanges = Partial<Pick<CommentAttributes, 'name'>>;
+export type CommentChanges = Partial<Pick<CommentAttributes, 'body'>>;
 /** What the access policy decides a write on. */
-export type CommentFacts = Pick<CommentAttributes, 'id' | 'authorId'>;
+export type CommentFacts = Pick<CommentAttributes, 'id' | 'authorId' | 'postId'>;
 
 // FOR SHARE: a row a child is being written under cannot be deleted before the writer's transaction ends.
 const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM comments WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
@@ -47,7 +47,7 @@ export class CommentsRepository extends Repository {
   /** The facts a write is decided on, the row locked until the request's transaction ends; null when not live. */
   async lockForWrite(id: number): Promise<CommentFacts | null> {
     await this.ready();
-    return (await this.comments.findByPk(id, { attributes: ['id', 'authorId'], lock: Transaction.LOCK.UPDATE, raw: true })) as CommentFacts | null;
+    return (await this.comments.findByPk(id, { attributes: ['id', 'authorId', 'postId'], lock: Transaction.LOCK.UPDATE, raw: true })) as CommentFacts | null;
   }
 
   async update(id: number, changes: CommentChanges): Promise<CommentRow | null> {
@@ -73,6 +73,6 @@ export class CommentsRepository extends Repository {
 }
 
 function publicRow(row: Comment): CommentRow {
-  const { id, name, postId, authorId, createdAt, updatedAt } = row.get();
-  return { id, name, postId, authorId, createdAt, updatedAt };
+  const { id, body, postId, authorId, createdAt, updatedAt } = row.get();
+  return { id, body, postId, authorId, createdAt, updatedAt };
 }

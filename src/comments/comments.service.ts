@@ -1,50 +1,54 @@
 /**
- * Comments: the rules of create, list, read, change and delete. Data goes through CommentsRepository; the
- * post a row belongs to through PostsRepository, exported by the posts module.
+ * Comments: generated (`npm run generate -- module comments --parent posts --owned`), then given a body and the
+ * posts' visibility: a comment is seen by whoever may see its post (a draft's comments by its author and admins
+ * only; to anyone else they do not exist). Data goes through CommentsRepository; the post through PostsService.
  */
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
-import { PostsRepository } from '../posts/posts.repository';
+import { PostsService } from '../posts/posts.service';
 import type { CreateCommentDto } from './dto/create-comment.dto';
 import { COMMENT_SORT_FIELDS, type ListCommentsQueryDto } from './dto/comment-query.dto';
 import { toCommentResponse, type CommentResponseDto } from './dto/comment-response.dto';
 import type { UpdateCommentDto } from './dto/update-comment.dto';
 import { CommentsPolicy } from './comments.policy';
-import { CommentsRepository } from './comments.repository';
+import { CommentsRepository, type CommentFacts } from './comments.repository';
 
 @Injectable()
 export class CommentsService {
   constructor(
     private readonly comments: CommentsRepository,
-    private readonly posts: PostsRepository,
+    private readonly posts: PostsService,
   ) {}
 
+  /** On a post the caller can see, share-locked so that it is not deleted before the comment commits. */
   async create(actor: Actor | undefined, postId: number, dto: CreateCommentDto): Promise<CommentResponseDto> {
     enforce(CommentsPolicy.create(actor), { action: 'create comments', resource: 'Comment' });
-    if (!(await this.posts.lockLive(postId))) throw new NotFoundException(`Post ${postId} not found`);
-    const row = await this.comments.create({ name: dto.name, postId, authorId: actor!.id });
+    await this.posts.assertVisible(actor, postId, { lock: true });
+    const row = await this.comments.create({ body: dto.body, postId, authorId: actor!.id });
     return toCommentResponse(row);
   }
 
-  async findAll(postId: number, query: ListCommentsQueryDto): Promise<Page<CommentResponseDto>> {
-    if (!(await this.posts.exists(postId))) throw new NotFoundException(`Post ${postId} not found`);
+  /** One statement for the post, then the count and the page: the same three whatever the page size. */
+  async findAll(actor: Actor | undefined, postId: number, query: ListCommentsQueryDto): Promise<Page<CommentResponseDto>> {
+    await this.posts.assertVisible(actor, postId);
     const { rows, total } = await this.comments.page({ postId }, { order: toOrder(query.sort, COMMENT_SORT_FIELDS), limit: query.limit, offset: query.offset });
     return toPage(rows.map(toCommentResponse), total, query);
   }
 
-  async findOne(id: number): Promise<CommentResponseDto> {
+  async findOne(actor: Actor | undefined, id: number): Promise<CommentResponseDto> {
     const row = await this.comments.findLive(id);
     if (!row) throw new NotFoundException(`Comment ${id} not found`);
+    await this.assertPostVisible(actor, row.postId, id);
     return toCommentResponse(row);
   }
 
   async update(actor: Actor | undefined, id: number, dto: UpdateCommentDto): Promise<CommentResponseDto> {
-    const row = await this.lockForWrite(actor, id, `change comment ${id}`);
-    if (dto.name === undefined) return this.findOne(row.id);
-    const updated = await this.comments.update(id, { name: dto.name });
+    await this.lockForWrite(actor, id, `change comment ${id}`);
+    if (dto.body === undefined) return this.findOne(actor, id);
+    const updated = await this.comments.update(id, { body: dto.body });
     if (!updated) throw new NotFoundException(`Comment ${id} not found`);
     return toCommentResponse(updated);
   }
@@ -54,12 +58,23 @@ export class CommentsService {
     if (!(await this.comments.softDeleteLive(id))) throw new NotFoundException(`Comment ${id} not found`);
   }
 
-  /** The policy decides before anything is written; an anonymous caller learns nothing about the row (401 first). */
-  private async lockForWrite(actor: Actor | undefined, id: number, action: string) {
+  /**
+   * The policy decides before anything is written: 401 first, then 404 for a comment the caller cannot see (on a
+   * draft not theirs), then 403 for someone else's comment.
+   */
+  private async lockForWrite(actor: Actor | undefined, id: number, action: string): Promise<CommentFacts> {
     if (!actor) enforce('unauthenticated', { action, resource: `Comment ${id}` });
     const row = await this.comments.lockForWrite(id);
     if (!row) throw new NotFoundException(`Comment ${id} not found`);
+    await this.assertPostVisible(actor, row.postId, id);
     enforce(CommentsPolicy.write(actor, row), { action, resource: `Comment ${id}` });
     return row;
+  }
+
+  /** A comment on a post the caller cannot see does not exist for them: 404 naming the comment, not the post. */
+  private async assertPostVisible(actor: Actor | undefined, postId: number, id: number): Promise<void> {
+    await this.posts.assertVisible(actor, postId).catch((error: unknown) => {
+      throw error instanceof NotFoundException ? new NotFoundException(`Comment ${id} not found`) : error;
+    });
   }
 }

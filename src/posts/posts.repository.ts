@@ -43,6 +43,8 @@ function latestByAuthorsSql(visible: string): string {
 // FOR SHARE: a post a comment is being written under cannot be deleted before the writer's transaction ends.
 const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM posts WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
 
+const LOCK_LIVE_FACTS_SQL = 'SELECT "authorId", published FROM posts WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
+
 // Live users only, each with its number of live published posts (drafts are not anyone else's business, not even
 // as a count); `::int` so pg returns a number, not a bigint string. Here because it counts posts.
 const TOP_AUTHORS_SQL = `
@@ -118,6 +120,14 @@ export class PostsRepository extends Repository {
   /** Whether a live post has this id, share-locked against deletion until the caller's transaction ends. */
   async lockLive(id: number): Promise<boolean> {
     return (await this.selectOne(LOCK_LIVE_SQL, [id])) !== null;
+  }
+
+  /**
+   * What the read policy needs to know of a live post, share-locked until the caller's transaction ends (a row that
+   * belongs to it is being written); null when there is no live post with this id.
+   */
+  async lockLiveFacts(id: number): Promise<Pick<PostFacts, 'authorId' | 'published'> | null> {
+    return this.selectOne(LOCK_LIVE_FACTS_SQL, [id]);
   }
 
   /** What the policy needs to decide on a write, with the row locked until the request's transaction ends. */

@@ -127,6 +127,16 @@ export class PostsService {
     return this.posts.topAuthors(limit);
   }
 
+  /**
+   * 404 unless a live post with this id exists and the actor may see it (a draft: its author and admins only): for
+   * the modules whose rows belong to a post. With `lock`, the post stays share-locked until the request's transaction
+   * ends, so it cannot be deleted under a row being written.
+   */
+  async assertVisible(actor: Actor | undefined, id: number, options: { lock?: boolean } = {}): Promise<void> {
+    const post = options.lock ? await this.posts.lockLiveFacts(id) : await this.posts.findLive(id, false);
+    if (!post || !PostsPolicy.canRead(actor, post)) throw new NotFoundException(`Post ${id} not found`);
+  }
+
   /** 422: a post needs a live author, share-locked so that it cannot be deleted before this request commits. */
   private async assertLiveAuthor(authorId: number): Promise<void> {
     if (!(await this.users.lockLive(authorId))) throw new UnprocessableEntityException(`Author ${authorId} does not exist`);

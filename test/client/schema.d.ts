@@ -370,10 +370,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the comments of a post */
+        /**
+         * List the comments of a post
+         * @description Newest first by default; for whoever may see the post.
+         */
         get: operations["listComments"];
         put?: never;
-        /** Create a comment */
+        /**
+         * Comment on a post
+         * @description Any user, on a post they can see.
+         */
         post: operations["createComment"];
         delete?: never;
         options?: never;
@@ -777,18 +783,18 @@ export interface components {
             /** @description Where this page lies in the whole result */
             meta: components["schemas"]["PageMeta"];
         };
-        /** @description A new comment */
+        /** @description A new comment, by the caller, on a post the caller can see */
         CreateComment: {
             /**
-             * @description Stored trimmed and composed (NFC); no control or invisible characters
-             * @example A name
+             * @description Characters (code points); tabs and line breaks allowed, other control characters not
+             * @example Nice post.
              */
-            name: string;
+            body: string;
         };
         /** @description A comment */
         Comment: {
             id: number;
-            name: string;
+            body: string;
             /** @description The post it belongs to */
             postId: number;
             /** @description The user who wrote it */
@@ -808,10 +814,10 @@ export interface components {
         /** @description The fields to change; absent fields keep their value */
         UpdateComment: {
             /**
-             * @description Stored trimmed and composed (NFC); no control or invisible characters
-             * @example A name
+             * @description Characters (code points); tabs and line breaks allowed, other control characters not
+             * @example Nice post.
              */
-            name?: string;
+            body?: string;
         };
         /** @description Every error: a 4xx for what the client sent, a 503 when it may retry */
         ErrorResponse: {
@@ -5234,7 +5240,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
-                /** @description Comma-separated fields among id, name, createdAt, updatedAt; prefix a field with "-" for descending order. Ties are broken by id. */
+                /** @description Comma-separated fields among id, createdAt, updatedAt; prefix a field with "-" for descending order. Ties are broken by id. */
                 sort?: string;
             };
             header?: never;
@@ -5290,7 +5296,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No live post with this id */
+            /** @description No live post with this id that the caller may see */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5301,7 +5307,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 404,
                      *       "error": "Not Found",
-                     *       "message": "No live post with this id"
+                     *       "message": "No live post with this id that the caller may see"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -5471,7 +5477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No live post with this id */
+            /** @description No live post with this id that the caller may see */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5482,7 +5488,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 404,
                      *       "error": "Not Found",
-                     *       "message": "No live post with this id"
+                     *       "message": "No live post with this id that the caller may see"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -5665,7 +5671,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No live comment with this id */
+            /** @description No live comment with this id on a post the caller may see */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5676,7 +5682,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 404,
                      *       "error": "Not Found",
-                     *       "message": "No live comment with this id"
+                     *       "message": "No live comment with this id on a post the caller may see"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -5840,7 +5846,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No live comment with this id */
+            /** @description No live comment with this id on a post the caller may see */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5851,7 +5857,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 404,
                      *       "error": "Not Found",
-                     *       "message": "No live comment with this id"
+                     *       "message": "No live comment with this id on a post the caller may see"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -6055,7 +6061,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No live comment with this id */
+            /** @description No live comment with this id on a post the caller may see */
             404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6066,7 +6072,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 404,
                      *       "error": "Not Found",
-                     *       "message": "No live comment with this id"
+                     *       "message": "No live comment with this id on a post the caller may see"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

@@ -7,8 +7,8 @@ export class CommentResponseDto {
   @ApiProperty({ type: 'integer', minimum: 1 })
   readonly id!: number;
 
-  @ApiProperty({ minLength: 1, maxLength: 200 })
-  readonly name!: string;
+  @ApiProperty({ minLength: 1, maxLength: 5000 })
+  readonly body!: string;
 
   @ApiProperty({ type: 'integer', minimum: 1, description: 'The post it belongs to' })
   readonly postId!: number;
@@ -26,12 +26,12 @@ export class CommentResponseDto {
 @ApiSchema({ name: 'CommentPage', description: 'A page of comments' })
 export class CommentPageDto extends PageDto(CommentResponseDto) {}
 
-export type CommentRow = Pick<CommentAttributes, 'id' | 'name' | 'postId' | 'authorId' | 'createdAt' | 'updatedAt'>;
+export type CommentRow = Pick<CommentAttributes, 'id' | 'body' | 'postId' | 'authorId' | 'createdAt' | 'updatedAt'>;
 
 export function toCommentResponse(row: CommentRow): CommentResponseDto {
   return {
     id: row.id,
-    name: row.name,
+    body: row.body,
     postId: row.postId,
     authorId: row.authorId,
     createdAt: row.createdAt.toISOString(),

@@ -6,13 +6,12 @@ import type { NonAttribute, Optional } from 'sequelize';
 import { BelongsTo, Column, CreatedAt, DataType, DeletedAt, ForeignKey, Model, Table, UpdatedAt } from 'sequelize-typescript';
 import { Audited } from '../../audit/audit-trail';
 import { FollowsParent } from '../../common/database/cascades';
-import { lengthInCharacters } from '../../common/validation/text';
 import { Post } from '../../posts/models/post.model';
 import { User } from '../../users/models/user.model';
 
 export interface CommentAttributes {
   id: number;
-  name: string;
+  body: string;
   postId: number;
   authorId: number;
   createdAt: Date;
@@ -23,7 +22,7 @@ export interface CommentAttributes {
 export type CommentCreationAttributes = Optional<CommentAttributes, 'id' | 'createdAt' | 'updatedAt' | 'deletedAt'>;
 
 /** The columns the API exposes (deletedAt stays internal). */
-export const COMMENT_PUBLIC_ATTRIBUTES = ['id', 'name', 'postId', 'authorId', 'createdAt', 'updatedAt'] as const;
+export const COMMENT_PUBLIC_ATTRIBUTES = ['id', 'body', 'postId', 'authorId', 'createdAt', 'updatedAt'] as const;
 
 // Deleted and restored with its post.
 @FollowsParent(() => Post, 'postId')
@@ -44,8 +43,8 @@ export class Comment extends Model<CommentAttributes, CommentCreationAttributes>
   @Column({ type: DataType.INTEGER, primaryKey: true, autoIncrement: true })
   declare id: number;
 
-  @Column({ type: DataType.STRING(200), allowNull: false, validate: { charLength: lengthInCharacters(1, 200) } })
-  declare name: string;
+  @Column({ type: DataType.TEXT, allowNull: false, validate: { notEmpty: true } })
+  declare body: string;
 
   @ForeignKey(() => Post)
   @Column({ type: DataType.INTEGER, allowNull: false })
