@@ -19,6 +19,7 @@ import { ObservabilityModule } from './observability/observability.module';
 import { PostsModule } from './posts/posts.module';
 import { UsersModule } from './users/users.module';
 import { CommentsModule } from './comments/comments.module';
+import { TagsModule } from './tags/tags.module';
 // generator: module imports (npm run generate -- module <name> adds its import above this line)
 
 @Module({
@@ -40,6 +41,7 @@ import { CommentsModule } from './comments/comments.module';
     UsersModule,
     PostsModule,
     CommentsModule,
+    TagsModule,
     // generator: modules (npm run generate -- module <name> adds its module above this line)
   ],
   providers: [

@@ -87,6 +87,29 @@ describe('GET /metrics, open (test environment, no METRICS_TOKEN)', () => {
     expect(sample(text, 'db_pool_waiting')).toBe(0);
   });
 
+  it('counts a transaction\'s connection in use until its COMMIT, through a savepoint\'s rollback', async () => {
+    const pool = async () => {
+      const { text } = await scrape(t);
+      const [size, idle, inUse] = ['db_pool_connections', 'db_pool_connections_idle', 'db_pool_connections_in_use'].map((name) => sample(text, name)!);
+      expect(idle + inUse).toBe(size);
+      return inUse;
+    };
+    expect(await pool()).toBe(0);
+    const transaction = await t.sequelize.transaction();
+    try {
+      await t.sequelize.query('SELECT 1', { transaction });
+      expect(await pool()).toBe(1);
+      // ROLLBACK TO SAVEPOINT keeps the connection; a statement outside the transaction takes another and returns it.
+      const savepoint = await t.sequelize.transaction({ transaction });
+      await savepoint.rollback();
+      await t.sequelize.query('SELECT 2');
+      expect(await pool()).toBe(1);
+    } finally {
+      await transaction.commit();
+    }
+    expect(await pool()).toBe(0);
+  });
+
   it('times statements by kind: the POST\'s BEGIN, INSERT and COMMIT, the GETs\' SELECTs', async () => {
     expect(Boolean(t.sequelize.hasHook('beforeQuery'))).toBe(true);
     const { text } = await scrape(t);

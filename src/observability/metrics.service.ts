@@ -19,7 +19,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const QUERY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-/** The pool numbers sequelize-pool exposes as public getters. */
+/** The pool's numbers, as PoolMetrics counts them from Sequelize's hooks. */
 export interface PoolStats {
   readonly size: number;
   readonly available: number;
@@ -84,7 +84,7 @@ export class MetricsService {
     this.instruments.dbErrors.inc({ class: name && /^[\w-]{1,64}$/.test(name) ? name : 'Unknown' });
   }
 
-  /** Pool gauges read at scrape time only: requests pay nothing for them. */
+  /** The pool gauges; `read` is called at scrape time only. */
   observePool(read: () => PoolStats | undefined): void {
     if (!this.instruments) return;
     const gauge = (name: string, help: string, pick: (stats: PoolStats) => number) =>

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Patch, Post, Put, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -19,7 +19,9 @@ import { CreatePostDto } from './dto/create-post.dto';
 import { PostPageDto } from './dto/post-page.dto';
 import { ListPostsQueryDto, PostIncludeQueryDto } from './dto/post-query.dto';
 import { PostResponseDto } from './dto/post-response.dto';
+import { ReplacePostTagsDto } from './dto/replace-post-tags.dto';
 import { UpdatePostDto } from './dto/update-post.dto';
+import { PostTagsResponseDto } from '../tags/dto/tag-response.dto';
 import { PostsService } from './posts.service';
 
 @TransactionalRoutes()
@@ -70,6 +72,20 @@ export class PostsController {
   @ApiUnprocessableEntityResponse({ description: 'authorId names no live user' })
   update(@CurrentActor() actor: Actor, @IdParam() id: number, @Body() dto: UpdatePostDto): Promise<PostResponseDto> {
     return this.postsService.update(actor, id, dto);
+  }
+
+  @Put(':id/tags')
+  @ApiOperation({
+    summary: "Replace a post's tags",
+    description: 'The whole set, by name, in one transaction; tags that do not exist yet are created. Whoever may change the post.',
+    operationId: 'replacePostTags',
+  })
+  @ApiOkResponse({ type: PostTagsResponseDto, description: "The post's tags now, by name" })
+  @ApiBadRequestResponse({ description: 'Invalid id or body (more than 20 tags, a name of more than 50 characters)' })
+  @ApiForbiddenResponse({ description: "Not the post's author" })
+  @ApiNotFoundResponse({ description: 'No live post with this id that the caller may see' })
+  replaceTags(@CurrentActor() actor: Actor, @IdParam() id: number, @Body() dto: ReplacePostTagsDto): Promise<PostTagsResponseDto> {
+    return this.postsService.replaceTags(actor, id, dto);
   }
 
   @Delete(':id')

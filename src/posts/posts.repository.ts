@@ -4,7 +4,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { Transaction, type FindOptions, type ModelStatic, type Order, type WhereOptions } from 'sequelize';
+import { literal, Op, Transaction, type FindOptions, type ModelStatic, type Order, type WhereOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { badBulkRows } from '../common/database/bulk-errors';
 import { Repository } from '../common/database/repository';
@@ -21,6 +21,8 @@ export interface PostFilter {
   readonly q?: string;
   /** The access policy's condition (PostsPolicy.readableWhere). */
   readonly readable?: WhereOptions<PostAttributes>;
+  /** Only the posts whose ids this subquery returns (PostTagsRepository.postsWithTag). */
+  readonly idIn?: ReturnType<typeof literal>;
 }
 
 export type PostChanges = Partial<Pick<PostAttributes, 'title' | 'body' | 'published' | 'authorId'>>;
@@ -87,7 +89,9 @@ export class PostsRepository extends Repository {
   ): Promise<{ rows: Array<PostRow & { author?: UserRow }>; total: number }> {
     await this.ready();
     const scopes = filterScopes(filter);
-    const where = filter.readable;
+    const where: WhereOptions<PostAttributes> | undefined = filter.idIn
+      ? { [Op.and]: [filter.readable ?? {}, { id: { [Op.in]: filter.idIn } }] }
+      : filter.readable;
     const total = await this.withScopes(scopes).count({ where });
     const options: FindOptions<PostAttributes> = {
       where,

@@ -35,8 +35,10 @@ function setup() {
     topAuthors: jest.fn().mockResolvedValue([]),
   };
   const users = { lockLive: jest.fn().mockResolvedValue(false) };
-  const service = new PostsService(posts as never, users as never);
-  return { service, posts, users };
+  const tags = { findLiveByName: jest.fn().mockResolvedValue(null), findOrCreate: jest.fn().mockResolvedValue([]) };
+  const postTags = { replace: jest.fn().mockResolvedValue(undefined), postsWithTag: jest.fn((id: number) => `posts with tag ${id}`) };
+  const service = new PostsService(posts as never, users as never, tags as never, postTags as never);
+  return { service, posts, users, tags, postTags };
 }
 
 const admin: Actor = { id: 100, role: 'admin', sessionId: '00000000-0000-4000-8000-000000000100' };
@@ -322,5 +324,36 @@ describe('PostsService', () => {
     posts.topAuthors.mockResolvedValue([{ id: 2, name: 'User 2', postCount: 3 }]);
     await expect(service.topAuthors(5)).resolves.toEqual([{ id: 2, name: 'User 2', postCount: 3 }]);
     expect(posts.topAuthors).toHaveBeenCalledWith(5);
+  });
+});
+
+describe('PostsService tags', () => {
+  const author: Actor = { id: 7, role: 'user', sessionId: '00000000-0000-4000-8000-000000000007' };
+  const facts = { authorId: 7, published: true, deletedAt: null };
+
+  it('filters by a tag through its posts subquery; an unknown tag is an empty page without a posts query', async () => {
+    const { service, posts, tags } = setup();
+    const query = { limit: 20, offset: 0, sort: '-createdAt', tag: 'NestJS' } as ListPostsQueryDto;
+    await expect(service.findAll(undefined, query)).resolves.toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0 } });
+    expect(posts.page).not.toHaveBeenCalled();
+    tags.findLiveByName.mockResolvedValue({ id: 3, name: 'nestjs' });
+    posts.page.mockResolvedValue({ rows: [], total: 0 });
+    await service.findAll(undefined, query);
+    expect(tags.findLiveByName).toHaveBeenLastCalledWith('NestJS');
+    expect(posts.page.mock.calls[0][0]).toMatchObject({ idIn: 'posts with tag 3', readable: { published: true } });
+  });
+
+  it('replaces the tags of a post its author may change, sorted by name; 403 and 404 before any tag is touched', async () => {
+    const { service, posts, tags, postTags } = setup();
+    posts.lockForWrite.mockResolvedValue(facts);
+    tags.findOrCreate.mockResolvedValue([{ id: 2, name: 'zod' }, { id: 1, name: 'api' }]);
+    await expect(service.replaceTags(author, 5, { tags: ['Zod', 'api'] })).resolves.toEqual({ data: [{ id: 1, name: 'api' }, { id: 2, name: 'zod' }] });
+    expect(postTags.replace).toHaveBeenCalledWith(5, [2, 1]);
+
+    const stranger: Actor = { ...author, id: 8 };
+    await expect(service.replaceTags(stranger, 5, { tags: ['x'] })).rejects.toThrow(ForbiddenException);
+    posts.lockForWrite.mockResolvedValue(null);
+    await expect(service.replaceTags(author, 6, { tags: ['x'] })).rejects.toThrow(NotFoundException);
+    expect(tags.findOrCreate).toHaveBeenCalledTimes(1);
   });
 });

@@ -8,12 +8,16 @@ import { enforce } from '../common/access/access';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
 import type { UserRow } from '../users/dto/user-summary.dto';
+import { toTagSummary, type PostTagsResponseDto } from '../tags/dto/tag-response.dto';
+import { TagsRepository } from '../tags/tags.repository';
 import { UsersRepository } from '../users/users.repository';
 import { CreatePostDto } from './dto/create-post.dto';
 import { POST_SORT_FIELDS, type ListPostsQueryDto } from './dto/post-query.dto';
 import { toPostResponse, toPostWithAuthorResponse, type PostResponseDto } from './dto/post-response.dto';
 import { UpdatePostDto } from './dto/update-post.dto';
 import { PostsPolicy } from './posts.policy';
+import type { ReplacePostTagsDto } from './dto/replace-post-tags.dto';
+import { PostTagsRepository } from './post-tags.repository';
 import { PostsRepository, type PostChanges } from './posts.repository';
 
 /** What `include=posts` embeds per user. */
@@ -27,6 +31,8 @@ export class PostsService {
   constructor(
     private readonly posts: PostsRepository,
     private readonly users: UsersRepository,
+    private readonly tags: TagsRepository,
+    private readonly postTags: PostTagsRepository,
   ) {}
 
   /** The author is the caller unless `authorId` says otherwise (admins only). */
@@ -56,8 +62,14 @@ export class PostsService {
   /** GET /posts, and GET /users/:id/posts with `authorId` from the path: the posts the actor may see. */
   async findAll(actor: Actor | undefined, query: ListPostsQueryDto): Promise<Page<PostResponseDto>> {
     const includeAuthor = query.include === 'author';
+    let idIn: ReturnType<PostTagsRepository['postsWithTag']> | undefined;
+    if (query.tag !== undefined) {
+      const tag = await this.tags.findLiveByName(query.tag);
+      if (!tag) return toPage([], 0, query);
+      idIn = this.postTags.postsWithTag(tag.id);
+    }
     const { rows, total } = await this.posts.page(
-      { authorId: query.authorId, published: query.published, q: query.q, readable: PostsPolicy.readableWhere(actor) },
+      { authorId: query.authorId, published: query.published, q: query.q, readable: PostsPolicy.readableWhere(actor), idIn },
       { order: toOrder(query.sort, POST_SORT_FIELDS), limit: query.limit, offset: query.offset },
       includeAuthor,
     );
@@ -97,6 +109,18 @@ export class PostsService {
     enforce(post ? PostsPolicy.write(actor, post) : 'hidden', { action: `restore post ${id}`, resource: `Post ${id}` });
     if (post!.deletedAt !== null) await this.posts.restore(id, post!.deletedAt);
     return this.findOne(actor, id);
+  }
+
+  /**
+   * PUT /posts/:id/tags: the post's tags become exactly these names (found, or created), in the request's one
+   * transaction; who may change the post may change its tags.
+   */
+  async replaceTags(actor: Actor | undefined, id: number, dto: ReplacePostTagsDto): Promise<PostTagsResponseDto> {
+    const post = await this.posts.lockForWrite(id, false);
+    enforce(post ? PostsPolicy.write(actor, post) : 'hidden', { action: `change the tags of post ${id}`, resource: `Post ${id}` });
+    const tags = await this.tags.findOrCreate(dto.tags);
+    await this.postTags.replace(id, tags.map((tag) => tag.id));
+    return { data: tags.map(toTagSummary).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
   }
 
   /**

@@ -37,6 +37,7 @@ export function createOpenApiDocument(app: NestFastifyApplication): OpenAPIObjec
     .addTag('posts', 'Posts, each written by a live user')
     .addTag('audit', 'The audit trail: every change to every resource, for admins')
     .addTag('comments', 'Comments, each belonging to a post, written by users')
+    .addTag('tags', 'Tags')
     // generator: tags (npm run generate -- module <name> adds its tag above this line)
     .addTag('health', 'Probes for orchestrators: liveness, and readiness (database, migrations, shutdown); not versioned, outside /api')
     .build();

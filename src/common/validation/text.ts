@@ -67,25 +67,31 @@ export function proseProblem(value: string): string | null {
 /** Trims and composes (NFC) a string; anything else is left for the type check to refuse. */
 export const toTrimmedNfc = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.normalize('NFC').trim() : value);
 
-export function CharLength(min: number, max: number): PropertyDecorator {
-  return ValidateBy({
-    name: 'charLength',
-    constraints: [min, max],
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && withinLength(value, min, max),
-      defaultMessage: buildMessage((each) => `${each}$property ${lengthMessage(min, max)}`),
+export function CharLength(min: number, max: number, each = false): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'charLength',
+      constraints: [min, max],
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && withinLength(value, min, max),
+        defaultMessage: buildMessage((eachPrefix) => `${eachPrefix}$property ${lengthMessage(min, max)}`),
+      },
     },
-  });
+    { each },
+  );
 }
 
-function TextRule(name: string, problem: (value: string) => string | null): PropertyDecorator {
-  return ValidateBy({
-    name,
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && problem(value) === null,
-      defaultMessage: buildMessage((each, args) => `${each}$property ${problem(String(args?.value)) ?? 'is not valid text'}`),
+function TextRule(name: string, problem: (value: string) => string | null, each = false): PropertyDecorator {
+  return ValidateBy(
+    {
+      name,
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && problem(value) === null,
+        defaultMessage: buildMessage((eachPrefix, args) => `${eachPrefix}$property ${problem(String(args?.value)) ?? 'is not valid text'}`),
+      },
     },
-  });
+    { each },
+  );
 }
 
 /**
@@ -94,6 +100,16 @@ function TextRule(name: string, problem: (value: string) => string | null): Prop
  */
 export function IsSingleLineText(min: number, max: number): PropertyDecorator {
   return applyDecorators(Transform(toTrimmedNfc), IsString(), CharLength(min, max), TextRule('isSingleLineText', singleLineProblem));
+}
+
+/** A list of single-line texts (a post's tag names): each element trimmed, composed and checked as IsSingleLineText. */
+export function IsSingleLineTextList(min: number, max: number): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) => (Array.isArray(value) ? value.map((item: unknown) => toTrimmedNfc({ value: item })) : value)),
+    IsString({ each: true }),
+    CharLength(min, max, true),
+    TextRule('isSingleLineText', singleLineProblem, true),
+  );
 }
 
 /** Prose (a post body), stored as sent: `min`–`max` characters, tabs and line breaks but no other controls. */

@@ -8,6 +8,8 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min
 import { HasNoNul, MAX_ID } from '../../common/validation/input-rules';
 import { ListQueryDto } from '../../common/pagination/list-query.dto';
 import { toBoolean, toInteger } from '../../common/pagination/query-transforms';
+import { IsSingleLineText } from '../../common/validation/text';
+import { MAX_TAG_LENGTH } from '../../tags/models/tag.model';
 
 export const POST_SORT_FIELDS = ['id', 'title', 'createdAt', 'updatedAt'] as const;
 export type PostSortField = (typeof POST_SORT_FIELDS)[number];
@@ -50,6 +52,11 @@ export class ListPostsQueryDto extends IntersectionType(ListQueryDto(POST_SORT_F
   @Matches(SEARCHABLE, { message: 'q must contain 3 letters or digits in a row: the search index has nothing to look up otherwise' })
   @HasNoNul()
   readonly q?: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: MAX_TAG_LENGTH, description: 'Only posts with this tag (case-insensitive); an unknown tag: an empty page' })
+  @IsOptional()
+  @IsSingleLineText(1, MAX_TAG_LENGTH)
+  readonly tag?: string;
 }
 
 /** GET /users/:id/posts: the author comes from the path. */

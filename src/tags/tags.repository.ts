@@ -1,0 +1,106 @@
+/**
+ * The `tags` table: the only code that reads or writes it. Writes go through the model, so its hooks run (the
+ * audit trail, the name's normalisation). Exported by TagsDataModule, for the posts module's tag links.
+ */
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/sequelize';
+import { Transaction, UniqueConstraintError, type Order } from 'sequelize';
+import { Sequelize } from 'sequelize-typescript';
+import { Repository } from '../common/database/repository';
+import { inTransaction } from '../common/database/transaction-context';
+import type { TagRow } from './dto/tag-response.dto';
+import { normaliseTagName, Tag, TAG_PUBLIC_ATTRIBUTES, type TagAttributes, type TagCreationAttributes } from './models/tag.model';
+
+export type TagChanges = Partial<Pick<TagAttributes, 'name'>>;
+/** What the access policy decides a write on. */
+export type TagFacts = Pick<TagAttributes, 'id'>;
+
+// FOR SHARE: a row a child is being written under cannot be deleted before the writer's transaction ends.
+const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM tags WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
+
+@Injectable()
+export class TagsRepository extends Repository {
+  constructor(
+    @InjectModel(Tag) private readonly tags: typeof Tag,
+    sequelize: Sequelize,
+  ) {
+    super(sequelize);
+  }
+
+  async create(values: TagCreationAttributes): Promise<TagRow> {
+    await this.ready();
+    return publicRow(await this.tags.create(values));
+  }
+
+  async findLive(id: number): Promise<TagRow | null> {
+    await this.ready();
+    return (await this.tags.findByPk(id, { attributes: [...TAG_PUBLIC_ATTRIBUTES], raw: true })) as TagRow | null;
+  }
+
+  async page(filter: Record<string, never>, window: { order: Order; limit: number; offset: number }): Promise<{ rows: TagRow[]; total: number }> {
+    await this.ready();
+    const where = { ...filter };
+    const total = await this.tags.count({ where });
+    const rows = await this.tags.findAll({ where, attributes: [...TAG_PUBLIC_ATTRIBUTES], order: window.order, limit: window.limit, offset: window.offset, raw: true });
+    return { rows: rows as unknown as TagRow[], total };
+  }
+
+  /** The facts a write is decided on, the row locked until the request's transaction ends; null when not live. */
+  async lockForWrite(id: number): Promise<TagFacts | null> {
+    await this.ready();
+    return (await this.tags.findByPk(id, { attributes: ['id'], lock: Transaction.LOCK.UPDATE, raw: true })) as TagFacts | null;
+  }
+
+  async update(id: number, changes: TagChanges): Promise<TagRow | null> {
+    await this.ready();
+    const row = await this.tags.findByPk(id, { attributes: [...TAG_PUBLIC_ATTRIBUTES] });
+    if (!row) return null;
+    await row.update(changes);
+    return publicRow(row);
+  }
+
+  async softDeleteLive(id: number): Promise<boolean> {
+    return (await this.softDelete(this.tags, { id })) > 0;
+  }
+
+  async exists(id: number): Promise<boolean> {
+    return (await this.findLive(id)) !== null;
+  }
+
+  async findLiveByName(name: string): Promise<TagRow | null> {
+    await this.ready();
+    return (await this.tags.findOne({ where: { name: normaliseTagName(name) }, attributes: [...TAG_PUBLIC_ATTRIBUTES], raw: true })) as TagRow | null;
+  }
+
+  /**
+   * The live tags of these names (normalised, distinct), creating the missing ones with one INSERT. A concurrent
+   * request may create one of them first: the INSERT runs in a savepoint, and on that unique violation the names are
+   * looked up again, once.
+   */
+  async findOrCreate(names: readonly string[]): Promise<TagRow[]> {
+    const wanted = [...new Set(names.map(normaliseTagName))];
+    if (wanted.length === 0) return [];
+    await this.ready();
+    for (let attempt = 0; ; attempt++) {
+      const found = (await this.tags.findAll({ where: { name: wanted }, attributes: [...TAG_PUBLIC_ATTRIBUTES], raw: true })) as unknown as TagRow[];
+      const missing = wanted.filter((name) => !found.some((tag) => tag.name === name));
+      if (missing.length === 0) return found;
+      try {
+        const created = await inTransaction(this.sequelize, () => this.tags.bulkCreate(missing.map((name) => ({ name })), { returning: [...TAG_PUBLIC_ATTRIBUTES] }));
+        return [...found, ...created.map(publicRow)];
+      } catch (error) {
+        if (!(error instanceof UniqueConstraintError) || attempt > 0) throw error;
+      }
+    }
+  }
+
+  /** Whether a live row has this id, share-locked against deletion (for the modules whose rows belong to one). */
+  async lockLive(id: number): Promise<boolean> {
+    return (await this.selectOne(LOCK_LIVE_SQL, [id])) !== null;
+  }
+}
+
+function publicRow(row: Tag): TagRow {
+  const { id, name, createdAt, updatedAt } = row.get();
+  return { id, name, createdAt, updatedAt };
+}

@@ -1,0 +1,72 @@
+/**
+ * Tags: generated (`npm run generate -- module tags`), then given unique lower-case names and post counts. Data goes
+ * through TagsRepository; the counts through PostTagsRepository, exported by the posts module. A post's tags are
+ * set by PUT /posts/:id/tags (PostsService).
+ */
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { Actor } from '../common/access/actor';
+import { enforce } from '../common/access/access';
+import { toPage, type Page } from '../common/pagination/page.dto';
+import { toOrder } from '../common/pagination/sort';
+import { PostTagsRepository } from '../posts/post-tags.repository';
+import type { CreateTagDto } from './dto/create-tag.dto';
+import { TAG_SORT_FIELDS, type ListTagsQueryDto } from './dto/tag-query.dto';
+import { toTagResponse, type TagResponseDto, type TagRow } from './dto/tag-response.dto';
+import type { UpdateTagDto } from './dto/update-tag.dto';
+import { TagsPolicy } from './tags.policy';
+import { TagsRepository } from './tags.repository';
+
+@Injectable()
+export class TagsService {
+  constructor(
+    private readonly tags: TagsRepository,
+    private readonly postTags: PostTagsRepository,
+  ) {}
+
+  /** A taken name (case-insensitively) fails on the unique index: 409 from the filter. */
+  async create(actor: Actor | undefined, dto: CreateTagDto): Promise<TagResponseDto> {
+    enforce(TagsPolicy.create(actor), { action: 'create tags', resource: 'Tag' });
+    const row = await this.tags.create({ name: dto.name });
+    return toTagResponse(row, 0);
+  }
+
+  /** Each tag with its count of live published posts: one statement for the counts of the whole page. */
+  async findAll(query: ListTagsQueryDto): Promise<Page<TagResponseDto>> {
+    const { rows, total } = await this.tags.page({}, { order: toOrder(query.sort, TAG_SORT_FIELDS), limit: query.limit, offset: query.offset });
+    const counts = await this.postTags.livePostCounts(rows.map((row) => row.id));
+    return toPage(rows.map((row) => toTagResponse(row, counts.get(row.id) ?? 0)), total, query);
+  }
+
+  async findOne(id: number): Promise<TagResponseDto> {
+    const row = await this.tags.findLive(id);
+    if (!row) throw new NotFoundException(`Tag ${id} not found`);
+    return this.withCount(row);
+  }
+
+  async update(actor: Actor | undefined, id: number, dto: UpdateTagDto): Promise<TagResponseDto> {
+    const row = await this.lockForWrite(actor, id, `change tag ${id}`);
+    if (dto.name === undefined) return this.findOne(row.id);
+    const updated = await this.tags.update(id, { name: dto.name });
+    if (!updated) throw new NotFoundException(`Tag ${id} not found`);
+    return this.withCount(updated);
+  }
+
+  /** Soft-deletes the tag; posts keep their links, which no read follows while it is deleted. */
+  async remove(actor: Actor | undefined, id: number): Promise<void> {
+    await this.lockForWrite(actor, id, `delete tag ${id}`);
+    if (!(await this.tags.softDeleteLive(id))) throw new NotFoundException(`Tag ${id} not found`);
+  }
+
+  private async withCount(row: TagRow): Promise<TagResponseDto> {
+    return toTagResponse(row, (await this.postTags.livePostCounts([row.id])).get(row.id) ?? 0);
+  }
+
+  /** The policy decides before anything is written; an anonymous caller learns nothing about the row (401 first). */
+  private async lockForWrite(actor: Actor | undefined, id: number, action: string) {
+    if (!actor) enforce('unauthenticated', { action, resource: `Tag ${id}` });
+    const row = await this.tags.lockForWrite(id);
+    if (!row) throw new NotFoundException(`Tag ${id} not found`);
+    enforce(TagsPolicy.write(actor), { action, resource: `Tag ${id}` });
+    return row;
+  }
+}
