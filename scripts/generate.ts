@@ -3,7 +3,8 @@
  * with the plop generator in generator/, then regenerates openapi.json and the typed client, so that the new module
  * compiles, lints and passes its own tests and every existing one with no hand edit.
  *
- *   <name>            the plural, lower-case table, route and folder name (`comments`, `line_items` → /line-items)
+ *   <name>            the plural, lower-case table name (`comments`, `line_items`); the folder, files and route are its
+ *                     kebab-case form (src/line-items, /api/v1/line-items)
  *   --parent <module> rows belong to a row of that module (users, posts, or a generated module): nested list and
  *                     create routes, a foreign key, and a cascade: soft-deleted and restored with the parent
  *   --owned           rows are written by users: authorId is the caller, and only the author or an admin may change
@@ -24,15 +25,17 @@ class UsageError extends Error {}
 
 const pascal = (snake: string) => snake.split('_').map((part) => part[0].toUpperCase() + part.slice(1)).join('');
 const camel = (snake: string) => pascal(snake)[0].toLowerCase() + pascal(snake).slice(1);
+const kebab = (snake: string) => snake.replace(/_/g, '-');
 const singularOf = (plural: string) => (plural.endsWith('ies') ? `${plural.slice(0, -3)}y` : plural.endsWith('s') ? plural.slice(0, -1) : plural);
 
 /** The modules a new one may belong to, and how to reach their repository. */
 function parentModule(parent: string): { moduleClass: string; moduleImport: string; repository: string; singular: string } {
   if (parent === 'users') return { moduleClass: 'UsersDataModule', moduleImport: '../users/users-data.module', repository: 'Users', singular: 'user' };
-  if (!existsSync(join(ROOT, 'src', parent, `${parent}.repository.ts`)) || !existsSync(join(ROOT, 'test', 'fixtures', `${parent}.fixture.ts`))) {
-    throw new UsageError(`--parent ${parent}: no module with a repository (src/${parent}/${parent}.repository.ts) and a test fixture (test/fixtures/${parent}.fixture.ts)`);
+  const file = kebab(parent);
+  if (!existsSync(join(ROOT, 'src', file, `${file}.repository.ts`)) || !existsSync(join(ROOT, 'test', 'fixtures', `${file}.fixture.ts`))) {
+    throw new UsageError(`--parent ${parent}: no module with a repository (src/${file}/${file}.repository.ts) and a test fixture (test/fixtures/${file}.fixture.ts)`);
   }
-  return { moduleClass: `${pascal(parent)}Module`, moduleImport: `../${parent}/${parent}.module`, repository: pascal(parent), singular: singularOf(parent) };
+  return { moduleClass: `${pascal(parent)}Module`, moduleImport: `../${file}/${file}.module`, repository: pascal(parent), singular: singularOf(parent) };
 }
 
 function timestamp(): string {
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
   const [kind, name, ...rest] = positionals;
   if (kind !== 'module' || !name || rest.length > 0) throw new UsageError(USAGE);
   if (!NAME.test(name) || name.length > 40) throw new UsageError(`${name}: a module name is lower-case letters and digits, words joined by "_" (at most 40 characters)`);
-  if (existsSync(join(ROOT, 'src', name))) throw new UsageError(`src/${name} exists already`);
+  if (existsSync(join(ROOT, 'src', kebab(name)))) throw new UsageError(`src/${kebab(name)} exists already`);
   const singular = values.singular ?? singularOf(name);
   if (!NAME.test(singular) || singular === name) throw new UsageError(`--singular ${singular}: needs a singular different from the name`);
   const parent = values.parent;
@@ -63,14 +66,23 @@ async function main(): Promise<void> {
   const parentKey = parentInfo ? `${camel(parentInfo.singular)}Id` : undefined;
   const data = {
     name,
+    file: kebab(name),
+    words: name.replace(/_/g, ' '),
+    route: kebab(name),
     Name: pascal(name),
     camelName: camel(name),
     singular,
+    singularFile: kebab(singular),
+    singularWords: singular.replace(/_/g, ' '),
     Singular: pascal(singular),
     SINGULAR: singular.toUpperCase(),
     owned: values.owned,
     parent,
+    parentFile: parent === undefined ? undefined : kebab(parent),
+    parentRoute: parent === undefined ? undefined : kebab(parent),
     parentSingular: parentInfo?.singular,
+    parentSingularFile: parentInfo ? kebab(parentInfo.singular) : undefined,
+    parentCamelSingular: parentInfo ? camel(parentInfo.singular) : undefined,
     ParentSingular: parentInfo ? pascal(parentInfo.singular) : undefined,
     ParentName: parentInfo?.repository,
     parentCamelName: parentInfo ? camel(parent!) : undefined,
@@ -80,8 +92,8 @@ async function main(): Promise<void> {
     parentModuleImport: parentInfo?.moduleImport,
     hasCascades: parent !== undefined || values.owned,
     importsUser: values.owned || parent === 'users',
-    collectionPath: parent ? `${parent}/:id/${name}` : name,
-    collectionPathJs: parent ? `${parent}/\${${parentKey}}/${name}` : name,
+    collectionPath: parent ? `${kebab(parent)}/:id/${kebab(name)}` : kebab(name),
+    collectionPathJs: parent ? `${kebab(parent)}/\${${parentKey}}/${kebab(name)}` : kebab(name),
     createStatus: values.owned ? 201 : 403,
     writeStatus: values.owned ? 200 : 403,
     deleteStatus: values.owned ? 204 : 403,
