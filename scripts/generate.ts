@@ -26,7 +26,11 @@ class UsageError extends Error {}
 const pascal = (snake: string) => snake.split('_').map((part) => part[0].toUpperCase() + part.slice(1)).join('');
 const camel = (snake: string) => pascal(snake)[0].toLowerCase() + pascal(snake).slice(1);
 const kebab = (snake: string) => snake.replace(/_/g, '-');
-const singularOf = (plural: string) => (plural.endsWith('ies') ? `${plural.slice(0, -3)}y` : plural.endsWith('s') ? plural.slice(0, -1) : plural);
+function singularOf(plural: string): string {
+  if (plural.endsWith('ies')) return `${plural.slice(0, -3)}y`;
+  if (/(ss|x|ch|sh)es$/.test(plural)) return plural.slice(0, -2);
+  return plural.endsWith('s') ? plural.slice(0, -1) : plural;
+}
 
 /** The modules a new one may belong to, and how to reach their repository. */
 function parentModule(parent: string): { moduleClass: string; moduleImport: string; repository: string; singular: string } {
@@ -35,8 +39,20 @@ function parentModule(parent: string): { moduleClass: string; moduleImport: stri
   if (!existsSync(join(ROOT, 'src', file, `${file}.repository.ts`)) || !existsSync(join(ROOT, 'test', 'fixtures', `${file}.fixture.ts`))) {
     throw new UsageError(`--parent ${parent}: no module with a repository (src/${file}/${file}.repository.ts) and a test fixture (test/fixtures/${file}.fixture.ts)`);
   }
-  return { moduleClass: `${pascal(parent)}Module`, moduleImport: `../${file}/${file}.module`, repository: pascal(parent), singular: singularOf(parent) };
+  // The parent's singular as it was generated (it may have had --singular): the name of its model file.
+  const models = readdirSync(join(ROOT, 'src', file, 'models')).filter((model) => model.endsWith('.model.ts'));
+  const guessed = `${kebab(singularOf(parent))}.model.ts`;
+  const model = models.includes(guessed) ? guessed : models.length === 1 ? models[0] : undefined;
+  if (!model) throw new UsageError(`--parent ${parent}: cannot tell its model among src/${file}/models/${models.join(', ')}`);
+  const singular = model.slice(0, -'.model.ts'.length).replace(/-/g, '_');
+  return { moduleClass: `${pascal(parent)}Module`, moduleImport: `../${file}/${file}.module`, repository: pascal(parent), singular };
 }
+
+/** Names the templates import (Nest, Sequelize, the app's own models and helpers): a class of the same name would clash. */
+const TAKEN = new Set(
+  ['Order', 'Transaction', 'Model', 'Table', 'Column', 'DataType', 'Optional', 'NonAttribute', 'Body', 'Controller', 'Query', 'Module', 'Page', 'Actor']
+    .concat(['Injectable', 'Delete', 'Get', 'Patch', 'Post', 'Put', 'Public', 'Repository', 'Sequelize', 'User', 'Tag', 'Comment', 'Session', 'AuditEvent', 'PostTag']),
+);
 
 function timestamp(): string {
   const taken = new Set(readdirSync(join(ROOT, 'migrations')).map((file) => file.slice(0, 14)));
@@ -57,6 +73,7 @@ async function main(): Promise<void> {
   if (existsSync(join(ROOT, 'src', kebab(name)))) throw new UsageError(`src/${kebab(name)} exists already`);
   const singular = values.singular ?? singularOf(name);
   if (!NAME.test(singular) || singular === name) throw new UsageError(`--singular ${singular}: needs a singular different from the name`);
+  if (TAKEN.has(pascal(singular))) throw new UsageError(`${pascal(singular)} is a name the generated code imports already: choose another name, or another --singular`);
   const parent = values.parent;
   if (parent !== undefined && parent === name) throw new UsageError('a module cannot be its own parent');
   if (parent === 'users' && values.owned) throw new UsageError('--parent users --owned: rows that belong to a user are owned by that user already; use one');
@@ -92,6 +109,7 @@ async function main(): Promise<void> {
     parentModuleImport: parentInfo?.moduleImport,
     hasCascades: parent !== undefined || values.owned,
     importsUser: values.owned || parent === 'users',
+    importsParent: parent !== undefined && parent !== 'users',
     collectionPath: parent ? `${kebab(parent)}/:id/${kebab(name)}` : kebab(name),
     collectionPathJs: parent ? `${kebab(parent)}/\${${parentKey}}/${kebab(name)}` : kebab(name),
     createStatus: values.owned ? 201 : 403,

@@ -193,6 +193,20 @@ describe('Comments API (e2e)', () => {
       expectApiError(await t.request('GET', `/api/v1/comments/${alone}`), 404);
     });
 
+    it('restoring a post\'s author brings back the post, and leaves deleted a comment whose own author was deleted too', async () => {
+      const postAuthor = await createUser(t);
+      const post = await t.request('POST', '/api/v1/posts', { body: { title: 'T', body: 'B', published: true }, as: await t.tokenFor(postAuthor) });
+      const commenter = await createUser(t);
+      const comment = await t.request('POST', `/api/v1/posts/${post.body.id}/comments`, { body: { body: 'hello' }, as: await t.tokenFor(commenter) });
+      expect(comment.status).toBe(201);
+      expect((await t.request('DELETE', `/api/v1/users/${postAuthor.id}`)).status).toBe(204);
+      expect((await t.request('DELETE', `/api/v1/users/${commenter.id}`)).status).toBe(204);
+
+      expect((await t.request('POST', `/api/v1/users/${postAuthor.id}/restore`)).status).toBe(200);
+      expect((await t.request('GET', `/api/v1/posts/${post.body.id}`)).status).toBe(200);
+      expectApiError(await t.request('GET', `/api/v1/comments/${comment.body.id}`), 404);
+    });
+
     it('users → posts → comments: deleting a user takes the comments on its posts and its own comments with it', async () => {
       const author = await createUser(t);
       const authorToken = await t.tokenFor(author);

@@ -8,7 +8,7 @@
  * user row of its own, left out of the row checks below.
  */
 import fc from 'fast-check';
-import { inTransaction } from '../src/common/database/transaction-context';
+import { beginPendingTransaction, inTransaction, openRequestTransaction } from '../src/common/database/transaction-context';
 import { MAX_ID } from '../src/common/validation/input-rules';
 import { TransactionProbeModule } from './support/transaction-probe.module';
 import { expectApiError, poolStats } from './utils/fixtures';
@@ -222,6 +222,21 @@ describe('Request transactions (e2e)', () => {
       expect(response.body.isolation).toBe('repeatable read');
       expect(statements).toContain('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;');
       expect((await t.request('POST', '/api/v1/test-tx/probe')).body.isolation).toBe('read committed');
+    });
+  });
+
+  describe('a request transaction whose BEGIN fails', () => {
+    it('answers with the database error and gives its connection back to the pool', async () => {
+      // The BEGIN succeeds and its SET TRANSACTION fails: Sequelize rolls back and cleans up, which must release.
+      const options = { isolationLevel: 'NO SUCH LEVEL' as never };
+      for (let i = 0; i < 3; i++) {
+        const failure = await openRequestTransaction(t.sequelize, options, { actorId: null, requestId: null }, () => beginPendingTransaction()!).catch(
+          (error: unknown) => error,
+        );
+        expect((failure as Error).name).toBe('SequelizeDatabaseError');
+      }
+      expect(poolStats(t.sequelize).using).toBe(0);
+      expect((await t.request('GET', '/api/v1/users?limit=1')).status).toBe(200);
     });
   });
 

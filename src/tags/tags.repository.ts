@@ -83,7 +83,8 @@ export class TagsRepository extends Repository {
     await this.ready();
     for (let attempt = 0; ; attempt++) {
       const found = (await this.tags.findAll({ where: { name: wanted }, attributes: [...TAG_PUBLIC_ATTRIBUTES], raw: true })) as unknown as TagRow[];
-      const missing = wanted.filter((name) => !found.some((tag) => tag.name === name));
+      // Sorted: concurrent requests creating the same new names insert them in one order and cannot deadlock.
+      const missing = wanted.filter((name) => !found.some((tag) => tag.name === name)).sort();
       if (missing.length === 0) return found;
       try {
         const created = await inTransaction(this.sequelize, () => this.tags.bulkCreate(missing.map((name) => ({ name })), { returning: [...TAG_PUBLIC_ATTRIBUTES] }));

@@ -61,12 +61,11 @@ export class TagsService {
     return toTagResponse(row, (await this.postTags.livePostCounts([row.id])).get(row.id) ?? 0);
   }
 
-  /** The policy decides before anything is written; an anonymous caller learns nothing about the row (401 first). */
+  /** Admins only: decided before any statement, so a refused request sends no BEGIN. */
   private async lockForWrite(actor: Actor | undefined, id: number, action: string) {
-    if (!actor) enforce('unauthenticated', { action, resource: `Tag ${id}` });
+    enforce(TagsPolicy.write(actor), { action, resource: `Tag ${id}` });
     const row = await this.tags.lockForWrite(id);
     if (!row) throw new NotFoundException(`Tag ${id} not found`);
-    enforce(TagsPolicy.write(actor), { action, resource: `Tag ${id}` });
     return row;
   }
 }

@@ -94,10 +94,15 @@ export class UsersRepository extends Repository {
     return (await this.softDelete(this.users, { id })) > 0;
   }
 
-  /** A user whether deleted or not, with its deletedAt. */
-  async findAny(id: number): Promise<(UserRow & { deletedAt: Date | null }) | null> {
+  /** A user whether deleted or not, with its deletedAt, locked until the transaction ends (a restore decides on it). */
+  async lockAny(id: number): Promise<(UserRow & { deletedAt: Date | null }) | null> {
     await this.ready();
-    return (await this.users.findByPk(id, { attributes: [...USER_PUBLIC_ATTRIBUTES, 'deletedAt'], paranoid: false, raw: true })) as
+    return (await this.users.findByPk(id, {
+      attributes: [...USER_PUBLIC_ATTRIBUTES, 'deletedAt'],
+      paranoid: false,
+      lock: Transaction.LOCK.UPDATE,
+      raw: true,
+    })) as
       | (UserRow & { deletedAt: Date | null })
       | null;
   }

@@ -31,7 +31,7 @@ function setup() {
     page: jest.fn().mockResolvedValue({ rows: [], total: 0 }),
     update: jest.fn().mockResolvedValue(null),
     softDeleteLive: jest.fn().mockResolvedValue(false),
-    findAny: jest.fn().mockResolvedValue(null),
+    lockAny: jest.fn().mockResolvedValue(null),
     restore: jest.fn().mockResolvedValue(false),
     upsertByEmail: jest.fn(),
   };
@@ -345,10 +345,10 @@ describe('UsersService', () => {
 
     it("restores the user deleted at its own deletedAt (which brings back what was deleted with it)", async () => {
       const { service, users } = setup();
-      users.findAny.mockResolvedValue(row(6, { deletedAt }));
+      users.lockAny.mockResolvedValue(row(6, { deletedAt }));
       users.restore.mockResolvedValue(true);
       await expect(service.restore(admin, 6)).resolves.toEqual(toUserResponse(row(6), admin));
-      expect(users.findAny).toHaveBeenCalledWith(6);
+      expect(users.lockAny).toHaveBeenCalledWith(6);
       expect(users.restore).toHaveBeenCalledWith(6, deletedAt);
     });
 
@@ -362,20 +362,20 @@ describe('UsersService', () => {
       const { service, users } = setup();
       await expect(service.restore(undefined, 6)).rejects.toBeInstanceOf(UnauthorizedException);
       await expect(service.restore(self(6), 6)).rejects.toBeInstanceOf(ForbiddenException);
-      expect(users.findAny).not.toHaveBeenCalled();
+      expect(users.lockAny).not.toHaveBeenCalled();
       expect(users.restore).not.toHaveBeenCalled();
     });
 
     it('returns a live user unchanged', async () => {
       const { service, users } = setup();
-      users.findAny.mockResolvedValue(row(6, { deletedAt: null }));
+      users.lockAny.mockResolvedValue(row(6, { deletedAt: null }));
       await expect(service.restore(admin, 6)).resolves.toEqual(toUserResponse(row(6), admin));
       expect(users.restore).not.toHaveBeenCalled();
     });
 
     it('409 naming the email when another live user took it', async () => {
       const { service, users } = setup();
-      users.findAny.mockResolvedValue(row(6, { deletedAt }));
+      users.lockAny.mockResolvedValue(row(6, { deletedAt }));
       users.restore.mockRejectedValue(new UniqueConstraintError({}));
       await expect(service.restore(admin, 6)).rejects.toThrow(ConflictException);
       await expect(service.restore(admin, 6)).rejects.toThrow(/u6@example\.com/);
@@ -384,7 +384,7 @@ describe('UsersService', () => {
     it('rethrows any other failure untouched', async () => {
       const { service, users } = setup();
       const failure = new Error('connection lost');
-      users.findAny.mockResolvedValue(row(6, { deletedAt }));
+      users.lockAny.mockResolvedValue(row(6, { deletedAt }));
       users.restore.mockRejectedValue(failure);
       await expect(service.restore(admin, 6)).rejects.toBe(failure);
     });

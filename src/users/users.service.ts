@@ -133,7 +133,7 @@ export class UsersService {
   /** Brings back the user and what was deleted with it; posts deleted on their own stay deleted. */
   async restore(actor: Actor | undefined, id: number): Promise<UserResponseDto> {
     enforce(UsersPolicy.manage(actor), { action: 'restore users', resource: `User ${id}` });
-    const user = await this.users.findAny(id);
+    const user = await this.users.lockAny(id);
     if (!user) throw new NotFoundException(`User ${id} not found`);
     if (user.deletedAt === null) return toUserResponse(user, actor);
     try {

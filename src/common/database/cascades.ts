@@ -12,7 +12,7 @@
  * is why only repositories write.
  */
 import { ConflictException } from '@nestjs/common';
-import { Op, Transaction, type Model, type ModelStatic, type UpdateOptions, type WhereOptions } from 'sequelize';
+import { literal, Op, Transaction, type Model, type ModelStatic, type UpdateOptions, type WhereOptions } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 
 export type ParentDeletion = 'cascade' | 'restrict';
@@ -76,7 +76,10 @@ export function installCascades(sequelize: Sequelize): void {
     const transaction = options.transaction ?? undefined;
     if (deletedAt === null) {
       for (const cascade of parentsOf(model)) await refuseOrphans(model, cascade, rows, transaction);
-      for (const cascade of childrenOf(model)) await restoreChildren(cascade, rows, transaction);
+      for (const cascade of childrenOf(model)) {
+        const otherParents = parentsOf(cascade.child).filter((other) => other !== cascade);
+        await restoreChildren(sequelize, cascade, otherParents, rows, transaction);
+      }
       return;
     }
     const ids = rows.map((row) => row.id);
@@ -91,8 +94,24 @@ export function installCascades(sequelize: Sequelize): void {
   });
 }
 
-/** Children come back when they were deleted with their parent: their deletedAt is the parent's former one. */
-async function restoreChildren(cascade: Cascade, rows: Row[], transaction: Transaction | undefined): Promise<void> {
+/**
+ * Children come back when they were deleted with their parent: their deletedAt is the parent's former one. A child
+ * whose other parent is deleted (a comment whose author was deleted too) stays deleted rather than failing the
+ * restore: it could not come back without that parent.
+ */
+async function restoreChildren(
+  sequelize: Sequelize,
+  cascade: Cascade,
+  otherParents: Cascade[],
+  rows: Row[],
+  transaction: Transaction | undefined,
+): Promise<void> {
+  const quote = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
+  const withLiveParents = otherParents.map((other) => {
+    const parent = other.parent();
+    const deleted = literal(`(SELECT ${quote(parent.primaryKeyAttribute)} FROM ${quote(parent.getTableName() as string)} WHERE "deletedAt" IS NOT NULL)`);
+    return { [other.foreignKey]: { [Op.notIn]: deleted } };
+  });
   const byStamp = new Map<number, unknown[]>();
   for (const row of rows) {
     if (!row.previousDeletedAt) continue;
@@ -101,7 +120,7 @@ async function restoreChildren(cascade: Cascade, rows: Row[], transaction: Trans
   }
   for (const [stamp, ids] of byStamp) {
     await cascade.child.update({ deletedAt: null } as never, {
-      where: { [cascade.foreignKey]: ids, deletedAt: new Date(stamp) } as WhereOptions,
+      where: { [Op.and]: [{ [cascade.foreignKey]: ids, deletedAt: new Date(stamp) }, ...withLiveParents] } as WhereOptions,
       paranoid: false,
       individualHooks: true,
       silent: true,

@@ -213,3 +213,21 @@ describe('a request transaction, begun by its first statement', () => {
     expect(transaction.mock.calls).toEqual([[{}], [{ transaction: begun }, expect.any(Function)]]);
   });
 });
+
+describe('a request transaction whose BEGIN fails', () => {
+  it('fails with the database error, and Sequelize\'s cleanup finds no current transaction (so it releases the connection)', async () => {
+    const seenByCleanup: unknown[] = [];
+    const refused = new Error('BEGIN failed');
+    // As Sequelize 6 does: a failed BEGIN is rolled back, and cleanup asks the namespace for the current transaction.
+    const transaction = jest.fn(async () => {
+      seenByCleanup.push(transactionNamespace.get('transaction'));
+      throw refused;
+    });
+    const instance = { transaction } as unknown as Sequelize;
+    await openRequestTransaction(instance, {}, { actorId: 1, requestId: 'r' }, async () => {
+      await expect(beginPendingTransaction()).rejects.toBe(refused);
+      await expect(begunRequestTransaction()).rejects.toBe(refused);
+    });
+    expect(seenByCleanup).toEqual([null]);
+  });
+});

@@ -194,8 +194,14 @@ export function beginPendingTransaction(): Promise<unknown> | undefined {
   const pending = transactionNamespace.get(PENDING) as PendingTransaction | undefined;
   if (!pending) return undefined;
   if (!pending.begun) {
-    // Unmanaged: Sequelize leaves the namespace alone, and the interceptor commits or rolls back.
-    pending.begun = pending.sequelize.transaction(pending.options).then((transaction) => (pending.transaction = transaction));
+    // Unmanaged: the interceptor commits or rolls back. Run where no transaction is current: when BEGIN fails,
+    // Sequelize rolls back and, cleaning up, asks the namespace for the current transaction; the pending store's
+    // answer (a throw) would skip the release of the connection, which the pool would never get back.
+    const begin = transactionNamespace.run((store) => {
+      store.set(TRANSACTION, null);
+      return pending.sequelize.transaction(pending.options);
+    });
+    pending.begun = begin.then((transaction) => (pending.transaction = transaction));
   }
   return pending.begun;
 }
