@@ -1,6 +1,6 @@
 /**
- * The database pool gauges, counted from Sequelize's public instance hooks (the pool object itself,
- * `connectionManager.pool`, is an undeclared internal). When the hooks run, in Sequelize 6.37:
+ * The database pool gauges, counted from Sequelize's public instance hooks (Sequelize declares no way to read its
+ * pool). When the hooks run, in Sequelize 6.37:
  * - afterConnect / afterDisconnect bracket a pooled connection's life: the open connections.
  * - beforePoolAcquire / afterPoolAcquire bracket a wait for a connection. A failed acquire never reaches
  *   afterPoolAcquire, so a wait older than the pool's acquire timeout is dropped: it has failed by then.
@@ -13,8 +13,9 @@
  *   time they are lent; until then `db_pool_connections` misses them.
  * - An acquire that fails early (a refused connect rejects the oldest wait at once) counts as waiting until the
  *   acquire timeout.
- * - A transaction's connection counts as idle a few microtasks before Sequelize returns it to the pool; one taken with
- *   `connectionManager.getConnection()` directly counts as in use until it disconnects.
+ * - A transaction's connection counts as idle a few microtasks before Sequelize returns it to the pool.
+ * - Which statement ends a transaction is read from the statement's text (`COMMIT;`, `ROLLBACK;`), which the hook's
+ *   query object carries but Sequelize's typings do not declare.
  * Every gauge stays within [0, pool max] (twice max with read replication: a read pool and a write pool).
  */
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
