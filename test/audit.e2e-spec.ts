@@ -179,6 +179,33 @@ describe('Audit trail and cascades (e2e)', () => {
     });
   });
 
+  describe('lock, decide, write', () => {
+    it('a PATCH reads its row once, locked, and writes it through the model: lock, UPDATE, audit row', async () => {
+      const author = await createUser(t);
+      const post = await createPost(t, author.id);
+      const { result, statements } = await t.captureStatements(() => t.request('PATCH', `/api/v1/posts/${post.id}`, { body: { title: 'Once' } }));
+      expect(result.status).toBe(200);
+      expect(result.body.title).toBe('Once');
+      const transaction = afterSessionProbe(statements);
+      expect(transaction[0]).toMatch(BEGIN);
+      expect(transaction.at(-1)).toMatch(/^COMMIT/);
+      const work = transaction.slice(1, -1);
+      expect(work).toHaveLength(3);
+      expect(work[0]).toMatch(/^SELECT .* FROM "posts" .* FOR UPDATE/s);
+      expect(work[1]).toMatch(/^UPDATE "posts"/);
+      expect(work[2]).toMatch(AUDIT_INSERT);
+    });
+
+    it('a PATCH that changes nothing answers the row it locked, writing nothing', async () => {
+      const author = await createUser(t);
+      const post = await createPost(t, author.id);
+      const { result, statements } = await t.captureStatements(() => t.request('PATCH', `/api/v1/posts/${post.id}`, { body: {} }));
+      expect(result.status).toBe(200);
+      expect(result.body).toMatchObject({ id: post.id, title: post.title });
+      expect(afterSessionProbe(statements).slice(1, -1)).toHaveLength(1);
+    });
+  });
+
   describe('GET /api/v1/audit', () => {
     it('admins page through the trail newest first, filtered by table and row', async () => {
       const author = await createUser(t);

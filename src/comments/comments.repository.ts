@@ -50,12 +50,10 @@ export class CommentsRepository extends Repository {
     return (await this.comments.findByPk(id, { attributes: ['id', 'authorId', 'postId'], lock: Transaction.LOCK.UPDATE, raw: true })) as CommentFacts | null;
   }
 
-  async update(id: number, changes: CommentChanges): Promise<CommentRow | null> {
-    await this.ready();
-    const row = await this.comments.findByPk(id, { attributes: [...COMMENT_PUBLIC_ATTRIBUTES] });
-    if (!row) return null;
-    await row.update(changes);
-    return publicRow(row);
+  /** Lock, decide, write (Repository.updateLocked): `decide` sees the live comment and returns what to change. */
+  async update(id: number, decide: (comment: CommentRow) => Promise<CommentChanges>): Promise<CommentRow | null> {
+    const comment = await this.updateLocked(this.comments, id, COMMENT_PUBLIC_ATTRIBUTES, (row) => decide(publicRow(row)));
+    return comment && publicRow(comment);
   }
 
   async softDeleteLive(id: number): Promise<boolean> {

@@ -52,11 +52,14 @@ export class CommentsService {
   }
 
   async update(actor: Actor | undefined, id: number, dto: UpdateCommentDto): Promise<CommentResponseDto> {
-    await this.lockForWrite(actor, id, `change comment ${id}`);
-    if (dto.body === undefined) return this.findOne(actor, id);
-    const updated = await this.comments.update(id, { body: dto.body });
-    if (!updated) throw new NotFoundException(`Comment ${id} not found`);
-    return toCommentResponse(updated);
+    const action = `change comment ${id}`;
+    if (!actor) enforce('unauthenticated', { action, resource: `Comment ${id}` });
+    const row = await this.comments.update(id, async (comment) => {
+      await this.authorizeWrite(actor, comment, action);
+      return dto.body === undefined ? {} : { body: dto.body };
+    });
+    if (!row) throw new NotFoundException(`Comment ${id} not found`);
+    return toCommentResponse(row);
   }
 
   async remove(actor: Actor | undefined, id: number): Promise<void> {
@@ -68,13 +71,17 @@ export class CommentsService {
    * The policy decides before anything is written: 401 first, then 404 for a comment the caller cannot see (on a
    * draft not theirs), then 403 for someone else's comment.
    */
-  private async lockForWrite(actor: Actor | undefined, id: number, action: string): Promise<CommentFacts> {
+  private async lockForWrite(actor: Actor | undefined, id: number, action: string): Promise<void> {
     if (!actor) enforce('unauthenticated', { action, resource: `Comment ${id}` });
     const row = await this.comments.lockForWrite(id);
     if (!row) throw new NotFoundException(`Comment ${id} not found`);
-    await this.assertPostVisible(actor, row.postId, id);
-    enforce(CommentsPolicy.write(actor, row), { action, resource: `Comment ${id}` });
-    return row;
+    await this.authorizeWrite(actor, row, action);
+  }
+
+  /** 404 for a comment the caller cannot see (on a draft not theirs), then 403 for someone else's. */
+  private async authorizeWrite(actor: Actor | undefined, row: CommentFacts, action: string): Promise<void> {
+    await this.assertPostVisible(actor, row.postId, row.id);
+    enforce(CommentsPolicy.write(actor, row), { action, resource: `Comment ${row.id}` });
   }
 
   /** A comment on a post the caller cannot see does not exist for them: 404 naming the comment, not the post. */

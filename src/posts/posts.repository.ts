@@ -145,12 +145,10 @@ export class PostsRepository extends Repository {
     })) as PostFacts | null;
   }
 
-  async update(id: number, changes: PostChanges): Promise<PostRow | null> {
-    await this.ready();
-    const post = await this.posts.findByPk(id, { attributes: [...POST_PUBLIC_ATTRIBUTES] });
-    if (!post) return null;
-    await post.update(changes);
-    return publicRow(post);
+  /** Lock, decide, write (Repository.updateLocked): `decide` sees the live post and returns what to change. */
+  async update(id: number, decide: (post: PostRow) => Promise<PostChanges>): Promise<PostRow | null> {
+    const post = await this.updateLocked(this.posts, id, POST_PUBLIC_ATTRIBUTES, (row) => decide(publicRow(row)));
+    return post && publicRow(post);
   }
 
   async softDeleteLive(id: number): Promise<boolean> {

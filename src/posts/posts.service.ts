@@ -84,17 +84,15 @@ export class PostsService {
   }
 
   async update(actor: Actor | undefined, id: number, dto: UpdatePostDto): Promise<PostResponseDto> {
-    const post = await this.posts.lockForWrite(id, false);
-    enforce(post ? PostsPolicy.write(actor, post, dto.authorId) : 'hidden', {
-      action: dto.authorId === undefined ? `change post ${id}` : `give post ${id} to user ${dto.authorId}`,
-      resource: `Post ${id}`,
+    const denial = { action: dto.authorId === undefined ? `change post ${id}` : `give post ${id} to user ${dto.authorId}`, resource: `Post ${id}` };
+    const row = await this.posts.update(id, async (post) => {
+      enforce(PostsPolicy.write(actor, { ...post, deletedAt: null }, dto.authorId), denial);
+      const changes = definedValues<PostChanges>(dto);
+      if (changes.authorId !== undefined) await this.assertLiveAuthor(changes.authorId);
+      return changes;
     });
-    const changes = definedValues<PostChanges>(dto);
-    if (Object.keys(changes).length === 0) return this.findOne(actor, id);
-    if (changes.authorId !== undefined) await this.assertLiveAuthor(changes.authorId);
-    const row = await this.posts.update(id, changes);
-    if (!row) throw new NotFoundException(`Post ${id} not found`);
-    return toPostResponse(row);
+    if (!row) enforce('hidden', denial);
+    return toPostResponse(row!);
   }
 
   async remove(actor: Actor | undefined, id: number): Promise<void> {

@@ -51,12 +51,10 @@ export class TagsRepository extends Repository {
     return (await this.tags.findByPk(id, { attributes: ['id'], lock: Transaction.LOCK.UPDATE, raw: true })) as TagFacts | null;
   }
 
-  async update(id: number, changes: TagChanges): Promise<TagRow | null> {
-    await this.ready();
-    const row = await this.tags.findByPk(id, { attributes: [...TAG_PUBLIC_ATTRIBUTES] });
-    if (!row) return null;
-    await row.update(changes);
-    return publicRow(row);
+  /** Lock, decide, write (Repository.updateLocked): `decide` sees the live tag and returns what to change. */
+  async update(id: number, decide: (tag: TagRow) => TagChanges): Promise<TagRow | null> {
+    const tag = await this.updateLocked(this.tags, id, TAG_PUBLIC_ATTRIBUTES, (row) => decide(publicRow(row)));
+    return tag && publicRow(tag);
   }
 
   async softDeleteLive(id: number): Promise<boolean> {

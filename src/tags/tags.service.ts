@@ -44,11 +44,10 @@ export class TagsService {
   }
 
   async update(actor: Actor | undefined, id: number, dto: UpdateTagDto): Promise<TagResponseDto> {
-    const row = await this.lockForWrite(actor, id, `change tag ${id}`);
-    if (dto.name === undefined) return this.findOne(row.id);
-    const updated = await this.tags.update(id, { name: dto.name });
-    if (!updated) throw new NotFoundException(`Tag ${id} not found`);
-    return this.withCount(updated);
+    enforce(TagsPolicy.write(actor), { action: `change tag ${id}`, resource: `Tag ${id}` });
+    const row = await this.tags.update(id, () => (dto.name === undefined ? {} : { name: dto.name }));
+    if (!row) throw new NotFoundException(`Tag ${id} not found`);
+    return this.withCount(row);
   }
 
   /** Soft-deletes the tag; posts keep their links, which no read follows while it is deleted. */

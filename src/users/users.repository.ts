@@ -81,12 +81,12 @@ export class UsersRepository extends Repository {
    * user's sessions), or null when there is no such user.
    */
   async update(id: number, changes: UserChanges): Promise<{ row: UserRow; previousRole: UserRole } | null> {
-    await this.ready();
-    const user = await this.users.findByPk(id, { attributes: [...USER_PUBLIC_ATTRIBUTES], lock: Transaction.LOCK.UPDATE });
-    if (!user) return null;
-    const previousRole = user.role;
-    await user.update(changes);
-    return { row: publicRow(user), previousRole };
+    let previousRole: UserRole | undefined;
+    const user = await this.updateLocked(this.users, id, USER_PUBLIC_ATTRIBUTES, (row) => {
+      previousRole = row.role;
+      return changes;
+    });
+    return user && { row: publicRow(user), previousRole: previousRole! };
   }
 
   /** Soft-deletes a live user (and, by the posts' declaration, its posts): false when there is none. */

@@ -6,7 +6,7 @@
  * (pending until then, so validation and access checks cost no BEGIN), and every statement after it joins that
  * transaction by itself (common/database/transaction-context.ts). Outside one it costs nothing.
  */
-import { QueryTypes, type WhereOptions } from 'sequelize';
+import { QueryTypes, Transaction, type WhereOptions } from 'sequelize';
 import type { Model, ModelCtor, Sequelize } from 'sequelize-typescript';
 import { beginPendingTransaction } from './transaction-context';
 
@@ -27,6 +27,25 @@ export abstract class Repository {
   protected async selectOne<T extends object>(sql: string, bind: unknown[]): Promise<T | null> {
     await this.ready();
     return this.sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, plain: true });
+  }
+
+  /**
+   * Lock, decide, write: reads the live row `id` locked FOR UPDATE (until the request's transaction ends), hands it to
+   * `decide` (the service's rules: they may throw to refuse, or return no changes), and writes what it returns
+   * through the same instance, so the model's hooks run and the row is read once. Null when there is no live row.
+   */
+  protected async updateLocked<M extends Model>(
+    model: ModelCtor<M>,
+    id: number,
+    attributes: readonly string[],
+    decide: (row: M) => Promise<object> | object,
+  ): Promise<M | null> {
+    await this.ready();
+    const row = await model.findByPk(id, { attributes: [...attributes], lock: Transaction.LOCK.UPDATE });
+    if (!row) return null;
+    const changes = await decide(row);
+    if (Object.keys(changes).length > 0) await row.update(changes);
+    return row;
   }
 
   /**
