@@ -48,6 +48,27 @@ describe('Typed client generated from openapi.json (e2e)', () => {
     expect(error).toMatchObject({ statusCode: 409, error: 'Conflict' });
   });
 
+  it('walks a conditional update: GET for the ETag, PATCH with If-Match, a stale tag typed as 412', async () => {
+    const ada = await createUser('Ada Lovelace', 'ada@example.com');
+    const post = ok(await api.POST('/api/v1/posts', { body: { title: 'Notes', body: 'On the engine', authorId: ada.id } }));
+    const read = await api.GET('/api/v1/posts/{id}', { params: { path: { id: post.id } } });
+    const tag = read.response.headers.get('etag')!;
+    expect(tag).toBe(`"${post.id}.0"`);
+
+    const notModified = await api.GET('/api/v1/posts/{id}', { params: { path: { id: post.id }, header: { 'If-None-Match': tag } } });
+    expect(notModified.response.status).toBe(304);
+
+    const changed = await api.PATCH('/api/v1/posts/{id}', { params: { path: { id: post.id }, header: { 'If-Match': tag } }, body: { title: 'Notes, revised' } });
+    expect(ok(changed).title).toBe('Notes, revised');
+    expect(changed.response.headers.get('etag')).toBe(`"${post.id}.1"`);
+
+    const stale = await api.PATCH('/api/v1/posts/{id}', { params: { path: { id: post.id }, header: { 'If-Match': tag } }, body: { title: 'Lost' } });
+    expect(stale.response.status).toBe(412);
+    const error: Schemas['ErrorResponse'] | undefined = stale.error;
+    expect(error).toMatchObject({ statusCode: 412, error: 'Precondition Failed' });
+    expect(stale.response.headers.get('etag')).toBe(`"${post.id}.1"`);
+  });
+
   it('creates a user with posts, then lists users with their published posts only', async () => {
     const created = ok(
       await api.POST('/api/v1/users/with-posts', {

@@ -34,8 +34,8 @@ export function Audited(options: AuditedOptions = {}): ClassDecorator {
 }
 
 const REDACTED = '[redacted]';
-/** Bookkeeping, not changes: the row's own timestamps. */
-const UNRECORDED = new Set(['createdAt', 'updatedAt']);
+/** Bookkeeping, not changes: the row's own timestamps and optimistic-locking version. */
+const UNRECORDED = new Set(['createdAt', 'updatedAt', 'version']);
 
 /** Per statement: the rows its per-row hooks saw, written by its afterBulk hook. */
 const COLLECTED = Symbol('audit rows');

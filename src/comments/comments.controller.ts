@@ -10,6 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { type Actor, CurrentActor, Public } from '../common/access/actor';
+import { Conditional } from '../common/interceptors/conditional-request.interceptor';
 import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
 import type { Page } from '../common/pagination/page.dto';
 import { IdParam } from '../common/validation/id-param.decorator';
@@ -45,6 +46,7 @@ export class CommentsController {
   }
 
   @Get('comments/:id')
+  @Conditional('read')
   @Public()
   @ApiOperation({ summary: 'Get a comment', operationId: 'getComment' })
   @ApiOkResponse({ type: CommentResponseDto, description: 'The comment' })
@@ -55,6 +57,7 @@ export class CommentsController {
   }
 
   @Patch('comments/:id')
+  @Conditional('write')
   @ApiOperation({ summary: 'Update a comment (its author or an admin)', operationId: 'updateComment' })
   @ApiOkResponse({ type: CommentResponseDto, description: 'The updated comment' })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
@@ -65,6 +68,7 @@ export class CommentsController {
   }
 
   @Delete('comments/:id')
+  @Conditional('write')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Soft-delete a comment (its author or an admin)', operationId: 'deleteComment' })
   @ApiNoContentResponse({ description: 'Deleted' })

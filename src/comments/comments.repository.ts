@@ -4,7 +4,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { Transaction, type Order } from 'sequelize';
+import type { Order } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { Repository } from '../common/database/repository';
 import type { CommentRow } from './dto/comment-response.dto';
@@ -44,20 +44,15 @@ export class CommentsRepository extends Repository {
     return { rows: rows as unknown as CommentRow[], total };
   }
 
-  /** The facts a write is decided on, the row locked until the request's transaction ends; null when not live. */
-  async lockForWrite(id: number): Promise<CommentFacts | null> {
-    await this.ready();
-    return (await this.comments.findByPk(id, { attributes: ['id', 'authorId', 'postId'], lock: Transaction.LOCK.UPDATE, raw: true })) as CommentFacts | null;
-  }
-
   /** Lock, decide, write (Repository.updateLocked): `decide` sees the live comment and returns what to change. */
   async update(id: number, decide: (comment: CommentRow) => Promise<CommentChanges>): Promise<CommentRow | null> {
     const comment = await this.updateLocked(this.comments, id, COMMENT_PUBLIC_ATTRIBUTES, (row) => decide(publicRow(row)));
     return comment && publicRow(comment);
   }
 
-  async softDeleteLive(id: number): Promise<boolean> {
-    return (await this.softDelete(this.comments, { id })) > 0;
+  /** Lock, decide, delete (Repository.deleteLocked): `decide` sees the facts a write is decided on. */
+  async remove(id: number, decide: (comment: CommentFacts) => Promise<void>): Promise<boolean> {
+    return this.deleteLocked(this.comments, id, ['id', 'authorId', 'postId'], (row) => decide(row.get()));
   }
 
   async exists(id: number): Promise<boolean> {
@@ -71,6 +66,6 @@ export class CommentsRepository extends Repository {
 }
 
 function publicRow(row: Comment): CommentRow {
-  const { id, body, postId, authorId, createdAt, updatedAt } = row.get();
-  return { id, body, postId, authorId, createdAt, updatedAt };
+  const { id, body, postId, authorId, createdAt, updatedAt, version } = row.get();
+  return { id, body, postId, authorId, createdAt, updatedAt, version };
 }

@@ -6,6 +6,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
+import { withEntityTag } from '../common/http/entity-tag';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
 import { PostsService } from '../posts/posts.service';
@@ -48,7 +49,7 @@ export class CommentsService {
     const row = await this.comments.findLive(id);
     if (!row) throw new NotFoundException(`Comment ${id} not found`);
     await this.assertPostVisible(actor, row.postId, id);
-    return toCommentResponse(row);
+    return withEntityTag(toCommentResponse(row), row);
   }
 
   async update(actor: Actor | undefined, id: number, dto: UpdateCommentDto): Promise<CommentResponseDto> {
@@ -59,26 +60,19 @@ export class CommentsService {
       return dto.body === undefined ? {} : { body: dto.body };
     });
     if (!row) throw new NotFoundException(`Comment ${id} not found`);
-    return toCommentResponse(row);
+    return withEntityTag(toCommentResponse(row), row);
   }
 
   async remove(actor: Actor | undefined, id: number): Promise<void> {
-    await this.lockForWrite(actor, id, `delete comment ${id}`);
-    if (!(await this.comments.softDeleteLive(id))) throw new NotFoundException(`Comment ${id} not found`);
+    const action = `delete comment ${id}`;
+    if (!actor) enforce('unauthenticated', { action, resource: `Comment ${id}` });
+    if (!(await this.comments.remove(id, (comment) => this.authorizeWrite(actor, comment, action)))) throw new NotFoundException(`Comment ${id} not found`);
   }
 
   /**
-   * The policy decides before anything is written: 401 first, then 404 for a comment the caller cannot see (on a
-   * draft not theirs), then 403 for someone else's comment.
+   * The policy decides on the locked row before anything is written (401 came first): 404 for a comment the caller
+   * cannot see (on a draft not theirs), then 403 for someone else's.
    */
-  private async lockForWrite(actor: Actor | undefined, id: number, action: string): Promise<void> {
-    if (!actor) enforce('unauthenticated', { action, resource: `Comment ${id}` });
-    const row = await this.comments.lockForWrite(id);
-    if (!row) throw new NotFoundException(`Comment ${id} not found`);
-    await this.authorizeWrite(actor, row, action);
-  }
-
-  /** 404 for a comment the caller cannot see (on a draft not theirs), then 403 for someone else's. */
   private async authorizeWrite(actor: Actor | undefined, row: CommentFacts, action: string): Promise<void> {
     await this.assertPostVisible(actor, row.postId, row.id);
     enforce(CommentsPolicy.write(actor, row), { action, resource: `Comment ${row.id}` });

@@ -150,6 +150,14 @@ export class Environment {
   @Max(31_536_000)
   readonly REFRESH_TOKEN_TTL_SECONDS: number = 2_592_000;
 
+  /**
+   * `true`: PATCH and DELETE of a versioned resource need `If-Match` (428 without it), so no client can overwrite a
+   * change it has not seen. Off by default: clients that never send it keep working (README, "Conditional requests").
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  readonly REQUIRE_IF_MATCH: boolean = false;
+
   /** `off` turns every rate limit off (benchmarks, load tests); on by default. */
   @IsIn(['on', 'off'])
   readonly RATE_LIMIT: 'on' | 'off' = 'on';

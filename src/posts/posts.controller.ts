@@ -14,6 +14,7 @@ import {
 import { type Actor, CurrentActor, Public } from '../common/access/actor';
 import { type Page } from '../common/pagination/page.dto';
 import { IdParam } from '../common/validation/id-param.decorator';
+import { Conditional } from '../common/interceptors/conditional-request.interceptor';
 import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
 import { CreatePostDto } from './dto/create-post.dto';
 import { PostPageDto } from './dto/post-page.dto';
@@ -54,6 +55,7 @@ export class PostsController {
   }
 
   @Get(':id')
+  @Conditional('read')
   @Public()
   @ApiOperation({ summary: 'Get a post', operationId: 'getPost' })
   @ApiOkResponse({ type: PostResponseDto, description: 'The post, with its author when include=author' })
@@ -64,6 +66,7 @@ export class PostsController {
   }
 
   @Patch(':id')
+  @Conditional('write')
   @ApiOperation({ summary: 'Update a post', operationId: 'updatePost' })
   @ApiOkResponse({ type: PostResponseDto, description: 'The updated post' })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
@@ -89,6 +92,7 @@ export class PostsController {
   }
 
   @Delete(':id')
+  @Conditional('write')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Soft-delete a post', operationId: 'deletePost' })
   @ApiNoContentResponse({ description: 'Deleted' })

@@ -151,8 +151,9 @@ export class PostsRepository extends Repository {
     return post && publicRow(post);
   }
 
-  async softDeleteLive(id: number): Promise<boolean> {
-    return (await this.softDelete(this.posts, { id })) > 0;
+  /** Lock, decide, delete (Repository.deleteLocked): `decide` sees what the policy needs of the live post. */
+  async remove(id: number, decide: (post: PostFacts) => void): Promise<boolean> {
+    return this.deleteLocked(this.posts, id, ['id', 'authorId', 'published', 'deletedAt'], (row) => decide(row.get()));
   }
 
   /** Restores a post deleted on its own (refused with 409 while its author is deleted: the cascade rules). */
@@ -192,6 +193,6 @@ function filterScopes(filter: PostFilter): ScopeList {
 }
 
 function publicRow(post: Post): PostRow {
-  const { id, title, body, published, authorId, createdAt, updatedAt } = post.get();
-  return { id, title, body, published, authorId, createdAt, updatedAt };
+  const { id, title, body, published, authorId, createdAt, updatedAt, version } = post.get();
+  return { id, title, body, published, authorId, createdAt, updatedAt, version };
 }

@@ -28,7 +28,7 @@ function setup() {
     findLive: jest.fn().mockResolvedValue(null),
     lockForWrite: jest.fn().mockResolvedValue(null),
     update: jest.fn().mockResolvedValue(null),
-    softDeleteLive: jest.fn().mockResolvedValue(false),
+    remove: jest.fn().mockResolvedValue(false),
     restore: jest.fn().mockResolvedValue(false),
     deletedAt: jest.fn().mockResolvedValue(null),
     latestByAuthors: jest.fn().mockResolvedValue([]),
@@ -45,6 +45,18 @@ function setup() {
  * PostsRepository.update as it behaves: the live row `stored` (null: none) goes to the service's `decide`, and what that
  * returns is written (recorded in `written`, non-empty changes only) and merged into the answer.
  */
+/** PostsRepository.remove as it behaves: the live post's facts (null: none) go to `decide`, then it is deleted. */
+function removablePost(posts: ReturnType<typeof setup>['posts'], facts: { authorId: number; published: boolean } | null) {
+  const removed: number[] = [];
+  posts.remove.mockImplementation(async (id: number, decide: (post: object) => void) => {
+    if (!facts) return false;
+    decide({ ...facts, deletedAt: null });
+    removed.push(id);
+    return true;
+  });
+  return removed;
+}
+
 function storedPost(posts: ReturnType<typeof setup>['posts'], stored: ReturnType<typeof row> | null) {
   const written: Array<[number, Record<string, unknown>]> = [];
   posts.update.mockImplementation(async (id: number, decide: (post: ReturnType<typeof row>) => Promise<Record<string, unknown>>) => {
@@ -218,22 +230,19 @@ describe('PostsService', () => {
       await expect(service.update(user(4), 8, { title: 'Mine now' })).rejects.toBeInstanceOf(ForbiddenException);
       storedPost(posts, row(8, 3, { published: false }));
       await expect(service.update(user(4), 8, { title: 'Mine now' })).rejects.toBeInstanceOf(NotFoundException);
-      posts.lockForWrite.mockResolvedValueOnce({ authorId: 3, published: true, deletedAt: null });
+      const removed = removablePost(posts, { authorId: 3, published: true });
       await expect(service.remove(user(4), 8)).rejects.toBeInstanceOf(ForbiddenException);
-      posts.lockForWrite.mockResolvedValueOnce({ authorId: 3, published: false, deletedAt: null });
+      removablePost(posts, { authorId: 3, published: false });
       await expect(service.remove(user(4), 8)).rejects.toBeInstanceOf(NotFoundException);
       posts.lockForWrite.mockResolvedValueOnce({ authorId: 3, published: true, deletedAt: at });
       await expect(service.restore(user(4), 8)).rejects.toBeInstanceOf(NotFoundException);
       expect(written).toEqual([]);
-      expect(posts.softDeleteLive).not.toHaveBeenCalled();
+      expect(removed).toEqual([]);
       expect(posts.restore).not.toHaveBeenCalled();
       // The decision is made on the row locked for the request: live rows for update and delete, any for restore.
       expect(posts.update.mock.calls.map(([id]) => id)).toEqual([8, 8]);
-      expect(posts.lockForWrite.mock.calls).toEqual([
-        [8, false],
-        [8, false],
-        [8, true],
-      ]);
+      expect(posts.remove.mock.calls.map(([id]) => id)).toEqual([8, 8]);
+      expect(posts.lockForWrite.mock.calls).toEqual([[8, true]]);
     });
 
     it('401 for anonymous writes, 404 for a post that does not exist; nothing written', async () => {
@@ -245,7 +254,6 @@ describe('PostsService', () => {
       await expect(service.remove(admin, 9)).rejects.toBeInstanceOf(NotFoundException);
       await expect(service.restore(admin, 9)).rejects.toBeInstanceOf(NotFoundException);
       expect(written).toEqual([]);
-      expect(posts.softDeleteLive).not.toHaveBeenCalled();
       expect(posts.restore).not.toHaveBeenCalled();
     });
 
@@ -294,10 +302,10 @@ describe('PostsService', () => {
   describe('remove', () => {
     it('soft-deletes the post for its author, 404 when nothing was deleted', async () => {
       const { service, posts } = setup();
-      posts.lockForWrite.mockResolvedValue({ authorId: 3, published: false, deletedAt: null });
-      posts.softDeleteLive.mockResolvedValueOnce(true);
+      const removed = removablePost(posts, { authorId: 3, published: false });
       await expect(service.remove(user(3), 8)).resolves.toBeUndefined();
-      expect(posts.softDeleteLive).toHaveBeenCalledWith(8);
+      expect(removed).toEqual([8]);
+      removablePost(posts, null);
       await expect(service.remove(user(3), 8)).rejects.toBeInstanceOf(NotFoundException);
     });
   });

@@ -5,6 +5,7 @@
 import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
+import { withEntityTag } from '../common/http/entity-tag';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
 import type { UserRow } from '../users/dto/user-summary.dto';
@@ -80,7 +81,8 @@ export class PostsService {
   async findOne(actor: Actor | undefined, id: number, include?: 'author'): Promise<PostResponseDto> {
     const row = await this.posts.findLive(id, include === 'author');
     if (!row || !PostsPolicy.canRead(actor, row)) throw new NotFoundException(`Post ${id} not found`);
-    return row.author ? toPostWithAuthorResponse(row as typeof row & { author: UserRow }, actor) : toPostResponse(row);
+    // With its author embedded, the representation changes when the author does: no tag of the post's alone.
+    return row.author ? toPostWithAuthorResponse(row as typeof row & { author: UserRow }, actor) : withEntityTag(toPostResponse(row), row);
   }
 
   async update(actor: Actor | undefined, id: number, dto: UpdatePostDto): Promise<PostResponseDto> {
@@ -92,13 +94,12 @@ export class PostsService {
       return changes;
     });
     if (!row) enforce('hidden', denial);
-    return toPostResponse(row!);
+    return withEntityTag(toPostResponse(row!), row!);
   }
 
   async remove(actor: Actor | undefined, id: number): Promise<void> {
-    const post = await this.posts.lockForWrite(id, false);
-    enforce(post ? PostsPolicy.write(actor, post) : 'hidden', { action: `delete post ${id}`, resource: `Post ${id}` });
-    if (!(await this.posts.softDeleteLive(id))) throw new NotFoundException(`Post ${id} not found`);
+    const denial = { action: `delete post ${id}`, resource: `Post ${id}` };
+    if (!(await this.posts.remove(id, (post) => enforce(PostsPolicy.write(actor, post), denial)))) enforce('hidden', denial);
   }
 
   /** A post deleted on its own comes back; while its author is deleted the cascade rules refuse (409). */

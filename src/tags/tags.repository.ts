@@ -4,7 +4,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { Transaction, UniqueConstraintError, type Order } from 'sequelize';
+import { UniqueConstraintError, type Order } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { Repository } from '../common/database/repository';
 import { inTransaction } from '../common/database/transaction-context';
@@ -12,8 +12,6 @@ import type { TagRow } from './dto/tag-response.dto';
 import { normaliseTagName, Tag, TAG_PUBLIC_ATTRIBUTES, type TagAttributes, type TagCreationAttributes } from './models/tag.model';
 
 export type TagChanges = Partial<Pick<TagAttributes, 'name'>>;
-/** What the access policy decides a write on. */
-export type TagFacts = Pick<TagAttributes, 'id'>;
 
 // FOR SHARE: a row a child is being written under cannot be deleted before the writer's transaction ends.
 const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM tags WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
@@ -45,20 +43,15 @@ export class TagsRepository extends Repository {
     return { rows: rows as unknown as TagRow[], total };
   }
 
-  /** The facts a write is decided on, the row locked until the request's transaction ends; null when not live. */
-  async lockForWrite(id: number): Promise<TagFacts | null> {
-    await this.ready();
-    return (await this.tags.findByPk(id, { attributes: ['id'], lock: Transaction.LOCK.UPDATE, raw: true })) as TagFacts | null;
-  }
-
   /** Lock, decide, write (Repository.updateLocked): `decide` sees the live tag and returns what to change. */
   async update(id: number, decide: (tag: TagRow) => TagChanges): Promise<TagRow | null> {
     const tag = await this.updateLocked(this.tags, id, TAG_PUBLIC_ATTRIBUTES, (row) => decide(publicRow(row)));
     return tag && publicRow(tag);
   }
 
-  async softDeleteLive(id: number): Promise<boolean> {
-    return (await this.softDelete(this.tags, { id })) > 0;
+  /** Lock, delete (Repository.deleteLocked); the policy (admins only) has decided before. */
+  async remove(id: number): Promise<boolean> {
+    return this.deleteLocked(this.tags, id, ['id'], () => undefined);
   }
 
   async exists(id: number): Promise<boolean> {

@@ -52,19 +52,11 @@ export class TagsService {
 
   /** Soft-deletes the tag; posts keep their links, which no read follows while it is deleted. */
   async remove(actor: Actor | undefined, id: number): Promise<void> {
-    await this.lockForWrite(actor, id, `delete tag ${id}`);
-    if (!(await this.tags.softDeleteLive(id))) throw new NotFoundException(`Tag ${id} not found`);
+    enforce(TagsPolicy.write(actor), { action: `delete tag ${id}`, resource: `Tag ${id}` });
+    if (!(await this.tags.remove(id))) throw new NotFoundException(`Tag ${id} not found`);
   }
 
   private async withCount(row: TagRow): Promise<TagResponseDto> {
     return toTagResponse(row, (await this.postTags.livePostCounts([row.id])).get(row.id) ?? 0);
-  }
-
-  /** Admins only: decided before any statement, so a refused request sends no BEGIN. */
-  private async lockForWrite(actor: Actor | undefined, id: number, action: string) {
-    enforce(TagsPolicy.write(actor), { action, resource: `Tag ${id}` });
-    const row = await this.tags.lockForWrite(id);
-    if (!row) throw new NotFoundException(`Tag ${id} not found`);
-    return row;
   }
 }

@@ -13,6 +13,7 @@ import {
 import { type Actor, CurrentActor, Public } from '../common/access/actor';
 import { type Page } from '../common/pagination/page.dto';
 import { IdParam } from '../common/validation/id-param.decorator';
+import { Conditional } from '../common/interceptors/conditional-request.interceptor';
 import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
 import { UserPostsQueryDto } from '../posts/dto/post-query.dto';
 import { PostPageDto } from '../posts/dto/post-page.dto';
@@ -66,6 +67,7 @@ export class UsersController {
   }
 
   @Get(':id')
+  @Conditional('read')
   @Public()
   @ApiOperation({ summary: 'Get a user', operationId: 'getUser' })
   @ApiOkResponse({ type: UserResponseDto, description: 'The user (email for themselves and admins), with its posts when include=posts' })
@@ -76,6 +78,7 @@ export class UsersController {
   }
 
   @Patch(':id')
+  @Conditional('write')
   @ApiOperation({
     summary: 'Update a user',
     description:
@@ -93,6 +96,7 @@ export class UsersController {
   }
 
   @Delete(':id')
+  @Conditional('write')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Soft-delete a user and its posts', operationId: 'deleteUser' })
   @ApiNoContentResponse({ description: "Deleted, together with its live posts; the user's sessions end" })

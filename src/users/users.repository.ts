@@ -90,8 +90,8 @@ export class UsersRepository extends Repository {
   }
 
   /** Soft-deletes a live user (and, by the posts' declaration, its posts): false when there is none. */
-  async softDeleteLive(id: number): Promise<boolean> {
-    return (await this.softDelete(this.users, { id })) > 0;
+  async remove(id: number): Promise<boolean> {
+    return this.deleteLocked(this.users, id, ['id'], () => undefined);
   }
 
   /** A user whether deleted or not, with its deletedAt, locked until the transaction ends (a restore decides on it). */
@@ -138,6 +138,6 @@ export class UsersRepository extends Repository {
 }
 
 function publicRow(user: User): UserRow {
-  const { id, name, email, role, createdAt, updatedAt } = user.get();
-  return { id, name, email, role, createdAt, updatedAt };
+  const { id, name, email, role, createdAt, updatedAt, version } = user.get();
+  return { id, name, email, role, createdAt, updatedAt, version };
 }

@@ -15,6 +15,7 @@ const row = (id: number, extra: Record<string, unknown> = {}) => ({
   role: 'user' as const,
   createdAt: created,
   updatedAt: created,
+  version: 0,
   ...extra,
 });
 const post = (id: number, authorId: number) => ({ id, authorId, title: 't', body: 'b', published: false }) as unknown as PostResponseDto;
@@ -30,7 +31,7 @@ function setup() {
     exists: jest.fn().mockResolvedValue(false),
     page: jest.fn().mockResolvedValue({ rows: [], total: 0 }),
     update: jest.fn().mockResolvedValue(null),
-    softDeleteLive: jest.fn().mockResolvedValue(false),
+    remove: jest.fn().mockResolvedValue(false),
     lockAny: jest.fn().mockResolvedValue(null),
     restore: jest.fn().mockResolvedValue(false),
     upsertByEmail: jest.fn(),
@@ -44,7 +45,7 @@ function setup() {
 
 /** Every repository method that writes. */
 function writes(users: ReturnType<typeof setup>['users']) {
-  return [users.create, users.update, users.softDeleteLive, users.restore, users.upsertByEmail];
+  return [users.create, users.update, users.remove, users.restore, users.upsertByEmail];
 }
 
 const admin: Actor = { id: 100, role: 'admin', sessionId: '00000000-0000-4000-8000-000000000100' };
@@ -193,19 +194,18 @@ describe('UsersService', () => {
   });
 
   describe('update', () => {
-    it('an empty patch reads the user instead of writing', async () => {
+    it('an empty patch goes through the repository with no changes (the locked row answers, If-Match is checked)', async () => {
       const { service, users, sessions } = setup();
-      users.findLive.mockResolvedValue(row(4));
+      users.update.mockResolvedValue({ row: row(4), previousRole: 'user' });
       await expect(service.update(admin, 4, {})).resolves.toEqual(toUserResponse(row(4), admin));
-      expect(users.findLive).toHaveBeenCalledWith(4);
-      expect(users.update).not.toHaveBeenCalled();
+      expect(users.update).toHaveBeenCalledWith(4, {});
+      expect(users.findLive).not.toHaveBeenCalled();
       expect(sessions.revokeAllForUser).not.toHaveBeenCalled();
     });
 
     it('an empty patch of a missing user is a 404', async () => {
-      const { service, users } = setup();
+      const { service } = setup();
       await expect(service.update(admin, 4, {})).rejects.toBeInstanceOf(NotFoundException);
-      expect(users.update).not.toHaveBeenCalled();
     });
 
     it('writes only the fields sent, and answers with the stored row', async () => {
@@ -312,16 +312,16 @@ describe('UsersService', () => {
   describe('remove', () => {
     it('soft-deletes the user themselves', async () => {
       const { service, users } = setup();
-      users.softDeleteLive.mockResolvedValue(true);
+      users.remove.mockResolvedValue(true);
       await expect(service.remove(self(5), 5)).resolves.toBeUndefined();
-      expect(users.softDeleteLive).toHaveBeenCalledWith(5);
+      expect(users.remove).toHaveBeenCalledWith(5);
     });
 
     it("ends the deleted user's sessions", async () => {
       const { service, users, sessions } = setup();
-      users.softDeleteLive.mockResolvedValue(true);
+      users.remove.mockResolvedValue(true);
       await service.remove(admin, 5);
-      expect(users.softDeleteLive).toHaveBeenCalledWith(5);
+      expect(users.remove).toHaveBeenCalledWith(5);
       expect(sessions.revokeAllForUser).toHaveBeenCalledWith(5);
     });
 
@@ -335,7 +335,7 @@ describe('UsersService', () => {
       const { service, users, sessions } = setup();
       await expect(service.remove(undefined, 5)).rejects.toBeInstanceOf(UnauthorizedException);
       await expect(service.remove(self(6), 5)).rejects.toBeInstanceOf(ForbiddenException);
-      expect(users.softDeleteLive).not.toHaveBeenCalled();
+      expect(users.remove).not.toHaveBeenCalled();
       expect(sessions.revokeAllForUser).not.toHaveBeenCalled();
     });
   });

@@ -6,6 +6,7 @@ import { BadRequestException, ConflictException, ForbiddenException, Injectable,
 import { UniqueConstraintError } from 'sequelize';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
+import { withEntityTag } from '../common/http/entity-tag';
 import { toPage, type Page } from '../common/pagination/page.dto';
 import { toOrder } from '../common/pagination/sort';
 import type { UserPostsQueryDto } from '../posts/dto/post-query.dto';
@@ -84,9 +85,8 @@ export class UsersService {
   async findOne(actor: Actor | undefined, id: number, query: UserIncludeQueryDto = {}): Promise<UserResponseDto> {
     const row = await this.findLive(id);
     if (!row) throw new NotFoundException(`User ${id} not found`);
-    const user = toUserResponse(row, actor);
-    if (query.include !== 'posts') return user;
-    const [withPosts] = await this.withPosts(actor, [user], query, DEFAULT_POSTS_LIMIT);
+    if (query.include !== 'posts') return userResource(row, actor);
+    const [withPosts] = await this.withPosts(actor, [toUserResponse(row, actor)], query, DEFAULT_POSTS_LIMIT);
     return withPosts;
   }
 
@@ -108,7 +108,6 @@ export class UsersService {
   async update(actor: Actor | undefined, id: number, dto: UpdateUserDto): Promise<UserResponseDto> {
     enforce(UsersPolicy.update(actor, id, dto), { action: dto.role === undefined ? `change user ${id}` : `change the role of user ${id}`, resource: `User ${id}` });
     const passwordHash = await this.newPasswordHash(actor!, id, dto);
-    if (dto.name === undefined && dto.email === undefined && dto.role === undefined && passwordHash === null) return this.findOne(actor, id);
     const changes: UserChanges = {
       ...(dto.name !== undefined && { name: dto.name }),
       ...(dto.email !== undefined && { email: dto.email }),
@@ -120,13 +119,13 @@ export class UsersService {
     if (!updated) throw new NotFoundException(`User ${id} not found`);
     // In the request's transaction: if anything later fails, the sessions stay as they were.
     if (passwordHash !== null || updated.previousRole !== updated.row.role) await this.sessions.revokeAllForUser(id);
-    return toUserResponse(updated.row, actor);
+    return userResource(updated.row, actor);
   }
 
   /** Soft-deletes the user; its posts follow (declared on the Post model), and its sessions end. */
   async remove(actor: Actor | undefined, id: number): Promise<void> {
     enforce(UsersPolicy.delete(actor, id), { action: `delete user ${id}`, resource: `User ${id}` });
-    if (!(await this.users.softDeleteLive(id))) throw new NotFoundException(`User ${id} not found`);
+    if (!(await this.users.remove(id))) throw new NotFoundException(`User ${id} not found`);
     await this.sessions.revokeAllForUser(id);
   }
 
@@ -176,4 +175,13 @@ export class UsersService {
   private async assertExists(id: number): Promise<void> {
     if (!(await this.users.exists(id))) throw new NotFoundException(`User ${id} not found`);
   }
+}
+
+/**
+ * The user as `actor` sees it, tagged for conditional requests when that is the whole row (the user themselves,
+ * admins): a stranger's view leaves the email out, a different representation of the same version.
+ */
+function userResource(row: UserRow, actor: Actor | undefined): UserResponseDto {
+  const user = toUserResponse(row, actor);
+  return UsersPolicy.canReadEmail(actor, row.id) ? withEntityTag(user, row) : user;
 }

@@ -959,6 +959,8 @@ export interface components {
         "X-Request-Id": string;
         /** @description Seconds to wait before retrying */
         "Retry-After": number;
+        /** @description The strong entity tag of this version of the resource: send it in If-Match to change it only if nobody else has, or in If-None-Match to read it only if it has changed. Absent when the representation embeds other resources (include=…) or leaves fields out for this caller (a user seen by someone else) */
+        ETag: string;
         /** @description The scheme to authenticate with: `Bearer realm="api"`, with `error="invalid_token"` when the token sent was refused */
         "WWW-Authenticate": string;
     };
@@ -2669,7 +2671,10 @@ export interface operations {
                 /** @description With include=posts: embed at most this many posts per user, newest first (`postCount` says how many there are). Default 10; in a list, limit × postsLimit may not exceed 200, and the default shrinks to stay within it (10 up to limit=20). */
                 postsLimit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy the caller holds: 304 without a body when it is still current */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2681,11 +2686,21 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
+            };
+            /** @description If-None-Match names the current ETag: the copy the caller holds is current (no body) */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid id or query parameter */
             400: {
@@ -2829,7 +2844,10 @@ export interface operations {
     deleteUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -2930,6 +2948,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -2976,6 +3012,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 428,
+                     *       "error": "Precondition Required",
+                     *       "message": "If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3038,7 +3091,10 @@ export interface operations {
     updateUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3054,6 +3110,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3162,6 +3219,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -3208,6 +3283,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 428,
+                     *       "error": "Precondition Required",
+                     *       "message": "If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4381,7 +4473,10 @@ export interface operations {
                 /** @description Embed each post's author */
                 include?: "author";
             };
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy the caller holds: 304 without a body when it is still current */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -4393,11 +4488,21 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Post"];
                 };
+            };
+            /** @description If-None-Match names the current ETag: the copy the caller holds is current (no body) */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid id or query parameter */
             400: {
@@ -4541,7 +4646,10 @@ export interface operations {
     deletePost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -4642,6 +4750,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -4688,6 +4814,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 428,
+                     *       "error": "Precondition Required",
+                     *       "message": "If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4750,7 +4893,10 @@ export interface operations {
     updatePost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -4766,6 +4912,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4857,6 +5004,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -4920,6 +5085,23 @@ export interface operations {
                      *       "statusCode": 422,
                      *       "error": "Unprocessable Entity",
                      *       "message": "authorId names no live user"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 428,
+                     *       "error": "Precondition Required",
+                     *       "message": "If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -5953,7 +6135,10 @@ export interface operations {
     getComment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the copy the caller holds: 304 without a body when it is still current */
+                "If-None-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -5965,11 +6150,21 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Comment"];
                 };
+            };
+            /** @description If-None-Match names the current ETag: the copy the caller holds is current (no body) */
+            304: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid id */
             400: {
@@ -6113,7 +6308,10 @@ export interface operations {
     deleteComment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -6214,6 +6412,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -6260,6 +6476,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 428,
+                     *       "error": "Precondition Required",
+                     *       "message": "If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -6322,7 +6555,10 @@ export interface operations {
     updateComment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -6338,6 +6574,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6429,6 +6666,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -6475,6 +6730,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 428,
+                     *       "error": "Precondition Required",
+                     *       "message": "If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

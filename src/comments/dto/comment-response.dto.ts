@@ -26,7 +26,7 @@ export class CommentResponseDto {
 @ApiSchema({ name: 'CommentPage', description: 'A page of comments' })
 export class CommentPageDto extends PageDto(CommentResponseDto) {}
 
-export type CommentRow = Pick<CommentAttributes, 'id' | 'body' | 'postId' | 'authorId' | 'createdAt' | 'updatedAt'>;
+export type CommentRow = Pick<CommentAttributes, 'id' | 'body' | 'postId' | 'authorId' | 'createdAt' | 'updatedAt' | 'version'>;
 
 export function toCommentResponse(row: CommentRow): CommentResponseDto {
   return {

@@ -17,12 +17,14 @@ export interface CommentAttributes {
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
+  /** Optimistic locking: incremented by every write through the model; the ETag is derived from it. */
+  version: number;
 }
 
-export type CommentCreationAttributes = Optional<CommentAttributes, 'id' | 'createdAt' | 'updatedAt' | 'deletedAt'>;
+export type CommentCreationAttributes = Optional<CommentAttributes, 'id' | 'createdAt' | 'updatedAt' | 'deletedAt' | 'version'>;
 
 /** The columns the API exposes (deletedAt stays internal). */
-export const COMMENT_PUBLIC_ATTRIBUTES = ['id', 'body', 'postId', 'authorId', 'createdAt', 'updatedAt'] as const;
+export const COMMENT_PUBLIC_ATTRIBUTES = ['id', 'body', 'postId', 'authorId', 'createdAt', 'updatedAt', 'version'] as const;
 
 // Deleted and restored with its post.
 @FollowsParent(() => Post, 'postId')
@@ -32,6 +34,7 @@ export const COMMENT_PUBLIC_ATTRIBUTES = ['id', 'body', 'postId', 'authorId', 'c
 @Table({
   tableName: 'comments',
   paranoid: true,
+  version: true,
   whereMergeStrategy: 'and',
   indexes: [
     { name: 'comments_post_id_created_at_id_live', fields: ['postId', 'createdAt', 'id'], where: { deletedAt: null } },
@@ -68,4 +71,6 @@ export class Comment extends Model<CommentAttributes, CommentCreationAttributes>
 
   @DeletedAt
   declare deletedAt: Date | null;
+
+  declare version: number;
 }

@@ -6,9 +6,11 @@
  * (pending until then, so validation and access checks cost no BEGIN), and every statement after it joins that
  * transaction by itself (common/database/transaction-context.ts). Outside one it costs nothing.
  */
+import { PreconditionFailedException } from '@nestjs/common';
 import { QueryTypes, Transaction, type WhereOptions } from 'sequelize';
 import type { Model, ModelCtor, Sequelize } from 'sequelize-typescript';
-import { beginPendingTransaction } from './transaction-context';
+import { entityTag, ifMatchHolds, StaleEntityTagException } from '../http/entity-tag';
+import { beginPendingTransaction, currentWritePrecondition } from './transaction-context';
 
 export abstract class Repository {
   protected constructor(protected readonly sequelize: Sequelize) {}
@@ -31,8 +33,9 @@ export abstract class Repository {
 
   /**
    * Lock, decide, write: reads the live row `id` locked FOR UPDATE (until the request's transaction ends), hands it to
-   * `decide` (the service's rules: they may throw to refuse, or return no changes), and writes what it returns
-   * through the same instance, so the model's hooks run and the row is read once. Null when there is no live row.
+   * `decide` (the service's rules: they may throw to refuse, or return no changes), checks the request's If-Match
+   * against it, and writes what `decide` returned through the same instance, so the model's hooks run and the row is
+   * read once. Null when there is no live row.
    */
   protected async updateLocked<M extends Model>(
     model: ModelCtor<M>,
@@ -40,12 +43,24 @@ export abstract class Repository {
     attributes: readonly string[],
     decide: (row: M) => Promise<object> | object,
   ): Promise<M | null> {
-    await this.ready();
-    const row = await model.findByPk(id, { attributes: [...attributes], lock: Transaction.LOCK.UPDATE });
+    const row = await this.lockRow(model, id, attributes);
     if (!row) return null;
     const changes = await decide(row);
+    assertPrecondition(model, row);
     if (Object.keys(changes).length > 0) await row.update(changes);
     return row;
+  }
+
+  /**
+   * Lock, decide, delete: as updateLocked, then a soft delete through the model's hooks (the audit trail, the
+   * cascades). False when there is no live row.
+   */
+  protected async deleteLocked<M extends Model>(model: ModelCtor<M>, id: number, attributes: readonly string[], decide: (row: M) => Promise<void> | void): Promise<boolean> {
+    const row = await this.lockRow(model, id, attributes);
+    if (!row) return false;
+    await decide(row);
+    assertPrecondition(model, row);
+    return (await this.softDelete(model, { [model.primaryKeyAttribute]: id })) > 0;
   }
 
   /**
@@ -70,4 +85,29 @@ export abstract class Repository {
     });
     return count;
   }
+
+  /** The live row, locked FOR UPDATE, with its version when the model keeps one (for If-Match). */
+  private async lockRow<M extends Model>(model: ModelCtor<M>, id: number, attributes: readonly string[]): Promise<M | null> {
+    await this.ready();
+    const columns = isVersioned(model) && !attributes.includes(VERSION) ? [...attributes, VERSION] : [...attributes];
+    return model.findByPk(id, { attributes: columns, lock: Transaction.LOCK.UPDATE });
+  }
+}
+
+const VERSION = 'version';
+
+/** Whether the model keeps a row version (`version: true`): its rows have entity tags. */
+function isVersioned(model: ModelCtor): boolean {
+  return VERSION in model.getAttributes();
+}
+
+/** 412 when the request's If-Match names another version of the row (after the policy: a refusal comes first). */
+function assertPrecondition(model: ModelCtor, row: Model): void {
+  const condition = currentWritePrecondition();
+  if (!condition || condition.any) return;
+  const resource = `${model.name} ${String(row.get('id'))}`;
+  // A row without a version has no tag for a list of tags to match.
+  if (!isVersioned(model)) throw new PreconditionFailedException(`${resource} has no entity tag: If-Match can only be *`);
+  const current = entityTag({ id: row.get('id') as number, version: row.get(VERSION) as number });
+  if (!ifMatchHolds(condition, current)) throw new StaleEntityTagException(resource, current);
 }

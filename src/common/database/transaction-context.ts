@@ -28,6 +28,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Sequelize, type Transaction, type TransactionOptions } from 'sequelize';
+import type { TagCondition } from '../http/entity-tag';
 
 type Store = Map<string, unknown>;
 
@@ -36,6 +37,8 @@ const TRANSACTION = 'transaction';
 const PENDING = 'app:pending-transaction';
 /** Who the request acts for, for the audit trail. */
 const AUDIT_CONTEXT = 'app:audit-context';
+/** The request's If-Match, checked by the repository against the row it locks. */
+const PRECONDITION = 'app:write-precondition';
 
 interface PendingTransaction {
   readonly sequelize: Sequelize;
@@ -217,4 +220,14 @@ export function begunRequestTransaction(): Promise<Transaction> | undefined {
 /** The actor and request of the current change, for audit rows; nulls outside a request (CLI, seeds). */
 export function currentAuditContext(): AuditContext {
   return (transactionNamespace.get(AUDIT_CONTEXT) as AuditContext | undefined) ?? { actorId: null, requestId: null };
+}
+
+/** Sets the If-Match condition of the current write request (ConditionalRequestInterceptor, inside its transaction). */
+export function setWritePrecondition(condition: TagCondition): void {
+  transactionNamespace.set(PRECONDITION, condition);
+}
+
+/** The If-Match condition the current write must meet, if the request sent one. */
+export function currentWritePrecondition(): TagCondition | undefined {
+  return transactionNamespace.get(PRECONDITION) as TagCondition | undefined;
 }

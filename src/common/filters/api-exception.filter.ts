@@ -10,8 +10,9 @@ import { InvalidTokenException } from '../access/access';
 import { databaseFault, type DatabaseFault } from '../database/database-faults';
 import { validationMessage } from '../database/validation-messages';
 import { retryAfterSeconds } from '../http/retry-after';
+import { StaleEntityTagException } from '../http/entity-tag';
 import { STATUS_CODES } from 'node:http';
-import { BaseError, DatabaseError, ForeignKeyConstraintError, UniqueConstraintError, ValidationError } from 'sequelize';
+import { BaseError, DatabaseError, ForeignKeyConstraintError, OptimisticLockError, UniqueConstraintError, ValidationError } from 'sequelize';
 
 export interface ErrorBody {
   statusCode: number;
@@ -59,6 +60,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       // Jittered, so clients turned away by the same fault do not all come back in the same second.
       void reply.header('Retry-After', String(retryAfterSeconds()));
     }
+    // RFC 9110 §13.1.1: the client learns the tag its change must be based on.
+    if (exception instanceof StaleEntityTagException) void reply.header('ETag', exception.currentTag);
     if (mapped.status === HttpStatus.UNAUTHORIZED) {
       // RFC 6750: say which scheme the API takes, and whether the token that was sent is the problem.
       void reply.header('WWW-Authenticate', exception instanceof InvalidTokenException ? 'Bearer realm="api", error="invalid_token"' : 'Bearer realm="api"');
@@ -102,6 +105,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof UniqueConstraintError) {
       const fields = Object.keys(exception.fields ?? {}).filter((field) => field !== 'deletedAt');
       return { status: HttpStatus.CONFLICT, message: fields.length ? `${fields.join(', ')} already in use` : 'Resource already exists' };
+    }
+    if (exception instanceof OptimisticLockError) {
+      return { status: HttpStatus.CONFLICT, message: 'The resource was changed by another request: read it again and retry' };
     }
     if (exception instanceof ForeignKeyConstraintError) {
       return { status: HttpStatus.UNPROCESSABLE_ENTITY, message: 'A referenced resource does not exist' };

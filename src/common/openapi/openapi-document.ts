@@ -5,7 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BEARER_SCHEME } from '../access/actor';
-import { DocumentBuilder, type OpenAPIObject, type ResponseObject, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, type ParameterObject, type ResponseObject, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
 
 const BODY_METHODS = new Set(['post', 'put', 'patch', 'delete']);
 const CONNECTION_STATUSES = new Set(['408', '431']);
@@ -66,6 +66,13 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
       schema: { type: 'string', minLength: 1, maxLength: 128 },
     },
     'Retry-After': { description: 'Seconds to wait before retrying', required: true, schema: { type: 'integer', minimum: 0 } },
+    ETag: {
+      description:
+        'The strong entity tag of this version of the resource: send it in If-Match to change it only if nobody else has, or in If-None-Match to read it only if it has changed. ' +
+        'Absent when the representation embeds other resources (include=…) or leaves fields out for this caller (a user seen by someone else)',
+      required: false,
+      schema: { type: 'string', example: '"12.3"' },
+    },
     'WWW-Authenticate': {
       description: 'The scheme to authenticate with: `Bearer realm="api"`, with `error="invalid_token"` when the token sent was refused',
       required: true,
@@ -102,6 +109,7 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
       if (path.includes('{')) {
         responses['414'] ??= { description: `A path parameter longer than ${limits.maxParamLength} characters (the router's limit)` };
       }
+      addConditionalResponses(operation.parameters as ParameterObject[] | undefined, responses);
       // Liveness does no I/O and is never shed: nothing can make it unavailable while the process serves.
       if (path !== '/health/live') {
         responses['503'] ??= { description: 'Database unavailable, or a transient conflict (deadlock, serialization failure): retry later' };
@@ -128,6 +136,22 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
     }
   }
   return document;
+}
+
+/**
+ * The answers of conditional requests (ConditionalRequestInterceptor), derived from the headers an operation takes:
+ * If-None-Match → 304; If-Match → 412 (with the current ETag) and 428; either → the ETag header of its 200.
+ */
+function addConditionalResponses(parameters: ParameterObject[] | undefined, responses: Record<string, ResponseObject>): void {
+  const takes = (name: string) => parameters?.some((parameter) => parameter.in === 'header' && parameter.name === name) ?? false;
+  const etag = { $ref: '#/components/headers/ETag' };
+  if (!takes('If-None-Match') && !takes('If-Match')) return;
+  if (responses['200']) responses['200'].headers = { ...responses['200'].headers, ETag: etag };
+  if (takes('If-None-Match')) responses['304'] ??= { description: 'If-None-Match names the current ETag: the copy the caller holds is current (no body)', headers: { ETag: etag } };
+  if (takes('If-Match')) {
+    responses['412'] ??= { description: 'If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written', headers: { ETag: etag } };
+    responses['428'] ??= { description: 'If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent' };
+  }
 }
 
 /** The body ApiExceptionFilter sends for every error (and Fastify's own, which it also formats). */

@@ -30,7 +30,7 @@ export class PostResponseDto {
   readonly author?: UserSummaryDto;
 }
 
-export type PostRow = Pick<PostAttributes, 'id' | 'title' | 'body' | 'published' | 'authorId' | 'createdAt' | 'updatedAt'>;
+export type PostRow = Pick<PostAttributes, 'id' | 'title' | 'body' | 'published' | 'authorId' | 'createdAt' | 'updatedAt' | 'version'>;
 
 export function toPostResponse(row: PostRow): PostResponseDto {
   return {

@@ -30,11 +30,13 @@ export interface PostAttributes {
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
+  /** Optimistic locking: incremented by every write through the model; the ETag is derived from it. */
+  version: number;
 }
 
-export type PostCreationAttributes = Optional<PostAttributes, 'id' | 'published' | 'createdAt' | 'updatedAt' | 'deletedAt'>;
+export type PostCreationAttributes = Optional<PostAttributes, 'id' | 'published' | 'createdAt' | 'updatedAt' | 'deletedAt' | 'version'>;
 
-export const POST_PUBLIC_ATTRIBUTES = ['id', 'title', 'body', 'published', 'authorId', 'createdAt', 'updatedAt'] as const;
+export const POST_PUBLIC_ATTRIBUTES = ['id', 'title', 'body', 'published', 'authorId', 'createdAt', 'updatedAt', 'version'] as const;
 
 // Deleted and restored with its author; every write recorded in the audit trail.
 @FollowsParent(() => User, 'authorId')
@@ -58,6 +60,7 @@ export const POST_PUBLIC_ATTRIBUTES = ['id', 'title', 'body', 'published', 'auth
 @Table({
   tableName: 'posts',
   paranoid: true,
+  version: true,
   whereMergeStrategy: 'and',
   // Mirrors the migrations (test/schema.e2e-spec.ts fails when they drift apart).
   indexes: [
@@ -95,6 +98,8 @@ export class Post extends Model<PostAttributes, PostCreationAttributes> {
 
   @DeletedAt
   declare deletedAt: Date | null;
+
+  declare version: number;
 
   @BelongsTo(() => User, { as: 'author', foreignKey: 'authorId' })
   // NonAttribute: not a column (and no decorator metadata naming User).

@@ -31,7 +31,7 @@ export class UserSummaryDto {
   readonly updatedAt!: string;
 }
 
-export type UserRow = Pick<UserAttributes, 'id' | 'name' | 'email' | 'role' | 'createdAt' | 'updatedAt'>;
+export type UserRow = Pick<UserAttributes, 'id' | 'name' | 'email' | 'role' | 'createdAt' | 'updatedAt' | 'version'>;
 
 /** A user as `viewer` may see it (undefined: anonymous). */
 export function toUserSummary(row: UserRow, viewer: Actor | undefined): UserSummaryDto {

@@ -38,12 +38,14 @@ export interface UserAttributes {
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
+  /** Optimistic locking: incremented by every write through the model; the ETag is derived from it. */
+  version: number;
 }
 
-export type UserCreationAttributes = Optional<UserAttributes, 'id' | 'role' | 'passwordHash' | 'createdAt' | 'updatedAt' | 'deletedAt'>;
+export type UserCreationAttributes = Optional<UserAttributes, 'id' | 'role' | 'passwordHash' | 'createdAt' | 'updatedAt' | 'deletedAt' | 'version'>;
 
-/** The columns the API exposes; everything else (passwordHash, deletedAt) stays internal. */
-export const USER_PUBLIC_ATTRIBUTES = ['id', 'name', 'email', 'role', 'createdAt', 'updatedAt'] as const;
+/** The columns the API exposes (version as the ETag); everything else (passwordHash, deletedAt) stays internal. */
+export const USER_PUBLIC_ATTRIBUTES = ['id', 'name', 'email', 'role', 'createdAt', 'updatedAt', 'version'] as const;
 
 export { normaliseEmail };
 
@@ -58,6 +60,7 @@ export { normaliseEmail };
 @Table({
   tableName: 'users',
   paranoid: true,
+  version: true,
   whereMergeStrategy: 'and',
   // Mirrors the migrations (test/schema.e2e-spec.ts fails when they drift apart).
   indexes: [
@@ -89,6 +92,8 @@ export class User extends Model<UserAttributes, UserCreationAttributes> {
 
   @DeletedAt
   declare deletedAt: Date | null;
+
+  declare version: number;
 
   /** Whatever was loaded, the hash is never serialised. */
   override toJSON<T extends object>(): T {
