@@ -27,6 +27,8 @@ module.exports = {
           '^src/[^/]+/(dto|models)/',
           // The decorator every audited model carries.
           '^src/audit/audit-trail\\.ts$',
+          // The decorator every POST that creates carries.
+          '^src/idempotency/idempotency\\.interceptor\\.ts$',
           '^src/[^/]+/[^/]+\\.(module|service|repository)\\.ts$',
         ],
       },

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditModule } from './audit/audit.module';
@@ -15,6 +16,7 @@ import { type Environment, validateEnvironment } from './config/environment';
 import { loggerParams } from './config/logger.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PostsModule } from './posts/posts.module';
 import { UsersModule } from './users/users.module';
@@ -32,12 +34,15 @@ import { TagsModule } from './tags/tags.module';
         loggerParams(config.get('NODE_ENV', { infer: true }), config.get('LOG_LEVEL', { infer: true })),
     }),
     ThrottlerModule.forRootAsync({ inject: [ConfigService], useFactory: throttlerOptions }),
+    // Periodic jobs (the idempotency key sweeper).
+    ScheduleModule.forRoot(),
     DiscoveryModule,
     DatabaseModule,
     ObservabilityModule,
     HealthModule,
     AuthModule,
     AuditModule,
+    IdempotencyModule,
     UsersModule,
     PostsModule,
     CommentsModule,

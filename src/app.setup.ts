@@ -12,7 +12,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import helmet from 'helmet';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { registerLoadShedding } from './common/http/load-shedding';
-import { registerNotModified } from './common/http/not-modified';
+import { registerEntityTagHooks } from './common/http/entity-tag-hooks';
 import { createOpenApiDocument } from './common/openapi/openapi-document';
 import { Environment, type HttpLimits } from './config/environment';
 
@@ -137,7 +137,7 @@ export function createHttpAdapter(
   });
   // After the hook above, so a shed request still carries its request id and the security headers.
   registerLoadShedding(adapter.getInstance(), maxInFlightRequests);
-  registerNotModified(adapter.getInstance());
+  registerEntityTagHooks(adapter.getInstance());
   return adapter;
 }
 

@@ -148,6 +148,7 @@ const SQL_TYPES: Record<string, string> = {
   UUID: 'uuid',
   BIGINT: 'bigint',
   JSONB: 'jsonb',
+  JSON: 'json',
 };
 
 /**

@@ -230,7 +230,7 @@ describe('Request transactions (e2e)', () => {
       // The BEGIN succeeds and its SET TRANSACTION fails: Sequelize rolls back and cleans up, which must release.
       const options = { isolationLevel: 'NO SUCH LEVEL' as never };
       for (let i = 0; i < 3; i++) {
-        const failure = await openRequestTransaction(t.sequelize, options, { actorId: null, requestId: null }, () => beginPendingTransaction()!).catch(
+        const failure = await openRequestTransaction(t.sequelize, options, { audit: { actorId: null, requestId: null } }, () => beginPendingTransaction()!).catch(
           (error: unknown) => error,
         );
         expect((failure as Error).name).toBe('SequelizeDatabaseError');

@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { type Actor, CurrentActor, Public } from '../common/access/actor';
-import { Conditional } from '../common/interceptors/conditional-request.interceptor';
+import { Conditional } from '../common/guards/conditional-request.guard';
 import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
 import type { Page } from '../common/pagination/page.dto';
 import { IdParam } from '../common/validation/id-param.decorator';
@@ -19,6 +19,7 @@ import { ListCommentsQueryDto } from './dto/comment-query.dto';
 import { CommentPageDto, CommentResponseDto } from './dto/comment-response.dto';
 import { UpdateCommentDto } from './dto/update-comment.dto';
 import { CommentsService } from './comments.service';
+import { Idempotent } from '../idempotency/idempotency.interceptor';
 
 @TransactionalRoutes()
 @ApiTags('comments')
@@ -27,6 +28,7 @@ export class CommentsController {
   constructor(private readonly comments: CommentsService) {}
 
   @Post('posts/:id/comments')
+  @Idempotent()
   @ApiOperation({ summary: 'Comment on a post', description: 'Any user, on a post they can see.', operationId: 'createComment' })
   @ApiCreatedResponse({ type: CommentResponseDto, description: 'The created comment' })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })

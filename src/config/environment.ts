@@ -158,6 +158,13 @@ export class Environment {
   @IsBoolean()
   readonly REQUIRE_IF_MATCH: boolean = false;
 
+  /** How long an Idempotency-Key's first answer is replayed to a retry (then the key may run anew). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(2_592_000)
+  readonly IDEMPOTENCY_KEY_TTL_SECONDS: number = 86_400;
+
   /** `off` turns every rate limit off (benchmarks, load tests); on by default. */
   @IsIn(['on', 'off'])
   readonly RATE_LIMIT: 'on' | 'off' = 'on';

@@ -14,7 +14,7 @@ import {
 import { type Actor, CurrentActor, Public } from '../common/access/actor';
 import { type Page } from '../common/pagination/page.dto';
 import { IdParam } from '../common/validation/id-param.decorator';
-import { Conditional } from '../common/interceptors/conditional-request.interceptor';
+import { Conditional } from '../common/guards/conditional-request.guard';
 import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
 import { CreatePostDto } from './dto/create-post.dto';
 import { PostPageDto } from './dto/post-page.dto';
@@ -24,6 +24,7 @@ import { ReplacePostTagsDto } from './dto/replace-post-tags.dto';
 import { UpdatePostDto } from './dto/update-post.dto';
 import { PostTagsResponseDto } from '../tags/dto/tag-response.dto';
 import { PostsService } from './posts.service';
+import { Idempotent } from '../idempotency/idempotency.interceptor';
 
 @TransactionalRoutes()
 @ApiTags('posts')
@@ -32,6 +33,7 @@ export class PostsController {
   constructor(private readonly postsService: PostsService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Create a post', operationId: 'createPost' })
   @ApiCreatedResponse({ type: PostResponseDto, description: 'The created post' })
   @ApiBadRequestResponse({ description: 'Invalid body' })
@@ -104,6 +106,7 @@ export class PostsController {
   }
 
   @Post(':id/restore')
+  @Idempotent()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Restore a deleted post', operationId: 'restorePost' })
   @ApiOkResponse({ type: PostResponseDto, description: 'The restored post (already live: returned as it is)' })

@@ -19,6 +19,7 @@ import { ListTagsQueryDto } from './dto/tag-query.dto';
 import { TagPageDto, TagResponseDto } from './dto/tag-response.dto';
 import { UpdateTagDto } from './dto/update-tag.dto';
 import { TagsService } from './tags.service';
+import { Idempotent } from '../idempotency/idempotency.interceptor';
 
 @TransactionalRoutes()
 @ApiTags('tags')
@@ -27,6 +28,7 @@ export class TagsController {
   constructor(private readonly tags: TagsService) {}
 
   @Post('tags')
+  @Idempotent()
   @ApiOperation({ summary: 'Create a tag (admins)', operationId: 'createTag' })
   @ApiCreatedResponse({ type: TagResponseDto, description: 'The created tag' })
   @ApiBadRequestResponse({ description: 'Invalid body' })

@@ -16,6 +16,7 @@ import { CreateUserWithPostsDto, MAX_POSTS_PER_NEW_USER, UserWithPostsResponseDt
 import { MaxArrayItems } from '../common/guards/max-array-items.guard';
 import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
 import { UsersBatchService } from './users-batch.service';
+import { Idempotent } from '../idempotency/idempotency.interceptor';
 
 const TRANSIENT = 'Deadlock, serialization failure or database busy: nothing was written; retry after Retry-After seconds';
 
@@ -27,6 +28,7 @@ export class UsersBatchController {
   constructor(private readonly batch: UsersBatchService) {}
 
   @Post('with-posts')
+  @Idempotent()
   @UseGuards(MaxArrayItems('posts', MAX_POSTS_PER_NEW_USER))
   @ApiOperation({
     summary: 'Create a user together with its posts, atomically (admins)',
@@ -44,6 +46,7 @@ export class UsersBatchController {
   }
 
   @Post('bulk')
+  @Idempotent()
   @UseGuards(MaxArrayItems('users', MAX_BULK_USERS))
   @HttpCode(HttpStatus.OK)
   @ApiOperation({

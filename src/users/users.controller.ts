@@ -13,7 +13,7 @@ import {
 import { type Actor, CurrentActor, Public } from '../common/access/actor';
 import { type Page } from '../common/pagination/page.dto';
 import { IdParam } from '../common/validation/id-param.decorator';
-import { Conditional } from '../common/interceptors/conditional-request.interceptor';
+import { Conditional } from '../common/guards/conditional-request.guard';
 import { TransactionalRoutes } from '../common/interceptors/transactional-routes.decorator';
 import { UserPostsQueryDto } from '../posts/dto/post-query.dto';
 import { PostPageDto } from '../posts/dto/post-page.dto';
@@ -25,6 +25,7 @@ import { UserPageDto } from './dto/user-page.dto';
 import { ListUsersQueryDto, TopAuthorsQueryDto, UserIncludeQueryDto } from './dto/user-query.dto';
 import { UserResponseDto } from './dto/user-response.dto';
 import { UsersService } from './users.service';
+import { Idempotent } from '../idempotency/idempotency.interceptor';
 
 @TransactionalRoutes()
 @ApiTags('users')
@@ -33,6 +34,7 @@ export class UsersController {
   constructor(private readonly usersService: UsersService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Create a user (admins)', description: 'Any role; without a password the account cannot log in.', operationId: 'createUser' })
   @ApiCreatedResponse({ type: UserResponseDto, description: 'The created user' })
   @ApiBadRequestResponse({ description: 'Invalid body' })
@@ -108,6 +110,7 @@ export class UsersController {
   }
 
   @Post(':id/restore')
+  @Idempotent()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Restore a deleted user and the posts deleted with it (admins)', operationId: 'restoreUser' })
   @ApiOkResponse({ type: UserResponseDto, description: 'The restored user (already live: returned as it is)' })

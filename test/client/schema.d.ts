@@ -959,6 +959,8 @@ export interface components {
         "X-Request-Id": string;
         /** @description Seconds to wait before retrying */
         "Retry-After": number;
+        /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written this time) */
+        "Idempotent-Replayed": "true";
         /** @description The strong entity tag of this version of the resource: send it in If-Match to change it only if nobody else has, or in If-None-Match to read it only if it has changed. Absent when the representation embeds other resources (include=…) or leaves fields out for this caller (a user seen by someone else) */
         ETag: string;
         /** @description The scheme to authenticate with: `Bearer realm="api"`, with `error="invalid_token"` when the token sent was refused */
@@ -2342,7 +2344,10 @@ export interface operations {
     createUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choice (1–255 visible ASCII characters) that makes a retry safe: the same key with the same body within 24 h gets the first answer again (with Idempotent-Replayed: true) and writes nothing; with another body, 422; while the first request runs, 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2356,6 +2361,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2430,7 +2436,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Email already used by a live user (case-insensitively) */
+            /** @description Email already used by a live user (case-insensitively); or: A request with this Idempotency-Key is still being processed */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2441,7 +2447,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 409,
                      *       "error": "Conflict",
-                     *       "message": "Email already used by a live user (case-insensitively)"
+                     *       "message": "Email already used by a live user (case-insensitively); or: A request with this Idempotency-Key is still being processed"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2476,6 +2482,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used before for a different request (another body or route) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "The Idempotency-Key was used before for a different request (another body or route)"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3362,7 +3385,10 @@ export interface operations {
     restoreUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choice (1–255 visible ASCII characters) that makes a retry safe: the same key with the same body within 24 h gets the first answer again (with Idempotent-Replayed: true) and writes nothing; with another body, 422; while the first request runs, 409 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: number;
             };
@@ -3374,6 +3400,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3465,7 +3492,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The user's email has been taken by another user since */
+            /** @description The user's email has been taken by another user since; or: A request with this Idempotency-Key is still being processed */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3476,7 +3503,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 409,
                      *       "error": "Conflict",
-                     *       "message": "The user's email has been taken by another user since"
+                     *       "message": "The user's email has been taken by another user since; or: A request with this Idempotency-Key is still being processed"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3528,6 +3555,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used before for a different request (another body or route) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "The Idempotency-Key was used before for a different request (another body or route)"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3762,7 +3806,10 @@ export interface operations {
     createUserWithPosts: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choice (1–255 visible ASCII characters) that makes a retry safe: the same key with the same body within 24 h gets the first answer again (with Idempotent-Replayed: true) and writes nothing; with another body, 422; while the first request runs, 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3776,6 +3823,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3850,7 +3898,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Email already used by a live user (case-insensitively); nothing created */
+            /** @description Email already used by a live user (case-insensitively); nothing created; or: A request with this Idempotency-Key is still being processed */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3861,7 +3909,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 409,
                      *       "error": "Conflict",
-                     *       "message": "Email already used by a live user (case-insensitively); nothing created"
+                     *       "message": "Email already used by a live user (case-insensitively); nothing created; or: A request with this Idempotency-Key is still being processed"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3896,6 +3944,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used before for a different request (another body or route) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "The Idempotency-Key was used before for a different request (another body or route)"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3958,7 +4023,10 @@ export interface operations {
     bulkUpsertUsers: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choice (1–255 visible ASCII characters) that makes a retry safe: the same key with the same body within 24 h gets the first answer again (with Idempotent-Replayed: true) and writes nothing; with another body, 422; while the first request runs, 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3972,6 +4040,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4046,6 +4115,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "error": "Conflict",
+                     *       "message": "A request with this Idempotency-Key is still being processed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -4075,6 +4161,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used before for a different request (another body or route) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "The Idempotency-Key was used before for a different request (another body or route)"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4274,7 +4377,10 @@ export interface operations {
     createPost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choice (1–255 visible ASCII characters) that makes a retry safe: the same key with the same body within 24 h gets the first answer again (with Idempotent-Replayed: true) and writes nothing; with another body, 422; while the first request runs, 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4288,6 +4394,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4362,6 +4469,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "error": "Conflict",
+                     *       "message": "A request with this Idempotency-Key is still being processed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -4396,7 +4520,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description authorId names no live user */
+            /** @description authorId names no live user; or: The Idempotency-Key was used before for a different request (another body or route) */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -4407,7 +4531,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 422,
                      *       "error": "Unprocessable Entity",
-                     *       "message": "authorId names no live user"
+                     *       "message": "authorId names no live user; or: The Idempotency-Key was used before for a different request (another body or route)"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -5379,7 +5503,10 @@ export interface operations {
     restorePost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choice (1–255 visible ASCII characters) that makes a retry safe: the same key with the same body within 24 h gets the first answer again (with Idempotent-Replayed: true) and writes nothing; with another body, 422; while the first request runs, 409 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: number;
             };
@@ -5391,6 +5518,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5482,7 +5610,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The post's author is deleted: restore the author first */
+            /** @description The post's author is deleted: restore the author first; or: A request with this Idempotency-Key is still being processed */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5493,7 +5621,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 409,
                      *       "error": "Conflict",
-                     *       "message": "The post's author is deleted: restore the author first"
+                     *       "message": "The post's author is deleted: restore the author first; or: A request with this Idempotency-Key is still being processed"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -5545,6 +5673,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used before for a different request (another body or route) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "The Idempotency-Key was used before for a different request (another body or route)"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -5920,7 +6065,10 @@ export interface operations {
     createComment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choice (1–255 visible ASCII characters) that makes a retry safe: the same key with the same body within 24 h gets the first answer again (with Idempotent-Replayed: true) and writes nothing; with another body, 422; while the first request runs, 409 */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: number;
             };
@@ -5936,6 +6084,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6027,6 +6176,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "error": "Conflict",
+                     *       "message": "A request with this Idempotency-Key is still being processed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -6073,6 +6239,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used before for a different request (another body or route) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "The Idempotency-Key was used before for a different request (another body or route)"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -6938,7 +7121,10 @@ export interface operations {
     createTag: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of your choice (1–255 visible ASCII characters) that makes a retry safe: the same key with the same body within 24 h gets the first answer again (with Idempotent-Replayed: true) and writes nothing; with another body, 422; while the first request runs, 409 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6952,6 +7138,7 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7026,7 +7213,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A live tag has this name (case-insensitively) */
+            /** @description A live tag has this name (case-insensitively); or: A request with this Idempotency-Key is still being processed */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7037,7 +7224,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 409,
                      *       "error": "Conflict",
-                     *       "message": "A live tag has this name (case-insensitively)"
+                     *       "message": "A live tag has this name (case-insensitively); or: A request with this Idempotency-Key is still being processed"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -7072,6 +7259,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used before for a different request (another body or route) */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 422,
+                     *       "error": "Unprocessable Entity",
+                     *       "message": "The Idempotency-Key was used before for a different request (another body or route)"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

@@ -167,7 +167,7 @@ describe('a request transaction, begun by its first statement', () => {
   });
 
   it('is pending until a repository begins it: a query made before then fails instead of running outside it', async () => {
-    await openRequestTransaction(instance, { isolationLevel: 'SERIALIZABLE' as never }, audit, async () => {
+    await openRequestTransaction(instance, { isolationLevel: 'SERIALIZABLE' as never }, { audit }, async () => {
       expect(() => transactionNamespace.get('transaction')).toThrow(/before the request transaction began/);
       expect(currentTransaction()).toBeUndefined();
       expect(begunRequestTransaction()).toBeUndefined();
@@ -181,7 +181,7 @@ describe('a request transaction, begun by its first statement', () => {
   });
 
   it('is begun once for concurrent statements, and seen from every child context of the request', async () => {
-    await openRequestTransaction(instance, {}, audit, async () => {
+    await openRequestTransaction(instance, {}, { audit }, async () => {
       const child = transactionNamespace.run(async () => {
         await beginPendingTransaction();
         return transactionNamespace.get('transaction');
@@ -194,7 +194,7 @@ describe('a request transaction, begun by its first statement', () => {
   });
 
   it('is no longer handed out once finished (a continuation that outlives the request runs without it)', async () => {
-    await openRequestTransaction(instance, {}, audit, async () => {
+    await openRequestTransaction(instance, {}, { audit }, async () => {
       await beginPendingTransaction();
       begun.finished = 'commit';
       expect(transactionNamespace.get('transaction')).toBeNull();
@@ -203,13 +203,13 @@ describe('a request transaction, begun by its first statement', () => {
   });
 
   it('carries who acts and for which request; outside a request, nobody', async () => {
-    await openRequestTransaction(instance, {}, audit, async () => expect(currentAuditContext()).toEqual(audit));
+    await openRequestTransaction(instance, {}, { audit }, async () => expect(currentAuditContext()).toEqual(audit));
     expect(currentAuditContext()).toEqual({ actorId: null, requestId: null });
     expect(beginPendingTransaction()).toBeUndefined();
   });
 
   it('inTransaction begins the pending transaction first, then nests in it', async () => {
-    await openRequestTransaction(instance, {}, audit, () => inTransaction(instance, async () => 1));
+    await openRequestTransaction(instance, {}, { audit }, () => inTransaction(instance, async () => 1));
     expect(transaction.mock.calls).toEqual([[{}], [{ transaction: begun }, expect.any(Function)]]);
   });
 });
@@ -224,7 +224,7 @@ describe('a request transaction whose BEGIN fails', () => {
       throw refused;
     });
     const instance = { transaction } as unknown as Sequelize;
-    await openRequestTransaction(instance, {}, { actorId: 1, requestId: 'r' }, async () => {
+    await openRequestTransaction(instance, {}, { audit: { actorId: 1, requestId: 'r' } }, async () => {
       await expect(beginPendingTransaction()).rejects.toBe(refused);
       await expect(begunRequestTransaction()).rejects.toBe(refused);
     });

@@ -37,7 +37,7 @@ const TRANSACTION = 'transaction';
 const PENDING = 'app:pending-transaction';
 /** Who the request acts for, for the audit trail. */
 const AUDIT_CONTEXT = 'app:audit-context';
-/** The request's If-Match, checked by the repository against the row it locks. */
+/** The request's If-Match (ConditionalRequestGuard), checked by the repository against the row it locks. */
 const PRECONDITION = 'app:write-precondition';
 
 interface PendingTransaction {
@@ -180,11 +180,17 @@ export async function inTransaction<T>(sequelize: Sequelize, work: (transaction:
  * Runs `work` as a request that writes: statements made through repositories inside it share one transaction, begun
  * by the first of them, and `work`'s caller settles it with `settleRequestTransaction`. Used by the interceptor.
  */
-export function openRequestTransaction<T>(sequelize: Sequelize, options: TransactionOptions, audit: AuditContext, work: () => Promise<T>): Promise<T> {
+export function openRequestTransaction<T>(
+  sequelize: Sequelize,
+  options: TransactionOptions,
+  context: { audit: AuditContext; ifMatch?: TagCondition },
+  work: () => Promise<T>,
+): Promise<T> {
   return transactionNamespace.run((store) => {
     store.delete(TRANSACTION);
     store.set(PENDING, { sequelize, options } satisfies PendingTransaction);
-    store.set(AUDIT_CONTEXT, audit);
+    store.set(AUDIT_CONTEXT, context.audit);
+    store.set(PRECONDITION, context.ifMatch);
     return work();
   });
 }
@@ -220,11 +226,6 @@ export function begunRequestTransaction(): Promise<Transaction> | undefined {
 /** The actor and request of the current change, for audit rows; nulls outside a request (CLI, seeds). */
 export function currentAuditContext(): AuditContext {
   return (transactionNamespace.get(AUDIT_CONTEXT) as AuditContext | undefined) ?? { actorId: null, requestId: null };
-}
-
-/** Sets the If-Match condition of the current write request (ConditionalRequestInterceptor, inside its transaction). */
-export function setWritePrecondition(condition: TagCondition): void {
-  transactionNamespace.set(PRECONDITION, condition);
 }
 
 /** The If-Match condition the current write must meet, if the request sent one. */

@@ -4,7 +4,7 @@
  * increments, so the tag changes exactly when the row does.
  *
  * Services mark a response body with its row's tag (`withEntityTag`); the tag travels on the body as a hidden,
- * non-enumerable property, so it is never serialised, and the ConditionalRequestInterceptor sends it as `ETag`. A body
+ * non-enumerable property, so it is never serialised, and a Fastify hook sends it as `ETag` (entity-tag-hooks.ts). A body
  * that embeds other rows (a post with its author, a user with posts) is left unmarked: its tag would not change when
  * they do.
  */

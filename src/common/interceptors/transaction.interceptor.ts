@@ -71,7 +71,7 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
     // next.handle() must be called inside the context: Nest binds the handler (and the pipes before it) to the async
     // context current at that call. The handler's Observable is awaited there too, so the commit happens before the
     // response is written.
-    return defer(() => openRequestTransaction(this.sequelize, options, audit, () => this.settle(next)));
+    return defer(() => openRequestTransaction(this.sequelize, options, { audit, ifMatch: request.ifMatch }, () => this.settle(next)));
   }
 
   /** Runs the handler, then commits the transaction its repositories began, or rolls it back when anything failed. */

@@ -66,6 +66,11 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
       schema: { type: 'string', minLength: 1, maxLength: 128 },
     },
     'Retry-After': { description: 'Seconds to wait before retrying', required: true, schema: { type: 'integer', minimum: 0 } },
+    'Idempotent-Replayed': {
+      description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written this time)',
+      required: false,
+      schema: { type: 'string', enum: ['true'] },
+    },
     ETag: {
       description:
         'The strong entity tag of this version of the resource: send it in If-Match to change it only if nobody else has, or in If-None-Match to read it only if it has changed. ' +
@@ -110,6 +115,7 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
         responses['414'] ??= { description: `A path parameter longer than ${limits.maxParamLength} characters (the router's limit)` };
       }
       addConditionalResponses(operation.parameters as ParameterObject[] | undefined, responses);
+      addIdempotencyResponses(operation.parameters as ParameterObject[] | undefined, responses);
       // Liveness does no I/O and is never shed: nothing can make it unavailable while the process serves.
       if (path !== '/health/live') {
         responses['503'] ??= { description: 'Database unavailable, or a transient conflict (deadlock, serialization failure): retry later' };
@@ -139,7 +145,7 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
 }
 
 /**
- * The answers of conditional requests (ConditionalRequestInterceptor), derived from the headers an operation takes:
+ * The answers of conditional requests (ConditionalRequestGuard), derived from the headers an operation takes:
  * If-None-Match → 304; If-Match → 412 (with the current ETag) and 428; either → the ETag header of its 200.
  */
 function addConditionalResponses(parameters: ParameterObject[] | undefined, responses: Record<string, ResponseObject>): void {
@@ -152,6 +158,18 @@ function addConditionalResponses(parameters: ParameterObject[] | undefined, resp
     responses['412'] ??= { description: 'If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written', headers: { ETag: etag } };
     responses['428'] ??= { description: 'If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent' };
   }
+}
+
+/** The answers of a POST that takes an Idempotency-Key (IdempotencyInterceptor): 409 and 422, and the replay header. */
+function addIdempotencyResponses(parameters: ParameterObject[] | undefined, responses: Record<string, ResponseObject>): void {
+  if (!parameters?.some((parameter) => parameter.in === 'header' && parameter.name === 'Idempotency-Key')) return;
+  for (const status of ['200', '201']) {
+    if (responses[status]) responses[status].headers = { ...responses[status].headers, 'Idempotent-Replayed': { $ref: '#/components/headers/Idempotent-Replayed' } };
+  }
+  const conflict = 'A request with this Idempotency-Key is still being processed';
+  responses['409'] = { ...responses['409'], description: responses['409'] ? `${responses['409'].description}; or: ${conflict}` : conflict };
+  const reused = 'The Idempotency-Key was used before for a different request (another body or route)';
+  responses['422'] = { ...responses['422'], description: responses['422'] ? `${responses['422'].description}; or: ${reused}` : reused };
 }
 
 /** The body ApiExceptionFilter sends for every error (and Fastify's own, which it also formats). */
