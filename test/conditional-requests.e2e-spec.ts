@@ -49,6 +49,8 @@ describe('Conditional requests (e2e)', () => {
         expect(response.status).toBe(304);
         expect(response.body).toBe('');
         expect(response.headers.get('etag')).toBe(tag);
+        // RFC 9110 §8.6: no Content-Length (it would describe a body that is not sent).
+        expect(response.headers.get('content-length')).toBeNull();
       }
       const stale = await t.request('GET', `/api/v1/posts/${id}`, { as: null, headers: { 'if-none-match': `"${id}.7"` } });
       expect(stale.status).toBe(200);
@@ -151,6 +153,28 @@ describe('Conditional requests (e2e)', () => {
       await t.request('PATCH', `/api/v1/comments/${comment.body.id}`, { body: { body: 'Edited' } });
       expectApiError(await t.request('PATCH', `/api/v1/comments/${comment.body.id}`, { body: { body: 'Lost' }, headers: { 'if-match': read.headers.get('etag')! } }), 412);
       expect(await t.rows('SELECT body FROM comments WHERE id = $1', [comment.body.id])).toEqual([{ body: 'Edited' }]);
+    });
+  });
+
+  describe('writes outside an instance save', () => {
+    it('a bulk upsert that renames a user changes its ETag: an If-Match read before it is stale', async () => {
+      const user = await createUser(t);
+      const before = (await t.request('GET', `/api/v1/users/${user.id}`)).headers.get('etag')!;
+      const bulk = await t.request('POST', '/api/v1/users/bulk', { body: { users: [{ name: 'Bulk Renamed', email: user.email }] } });
+      expect(bulk.status).toBeLessThan(300);
+      const after = (await t.request('GET', `/api/v1/users/${user.id}`)).headers.get('etag')!;
+      expect(after).not.toBe(before);
+      expectApiError(await t.request('PATCH', `/api/v1/users/${user.id}`, { body: { name: 'Lost' }, headers: { 'if-match': before } }), 412);
+      expect((await t.request('GET', `/api/v1/users/${user.id}`, { headers: { 'if-none-match': before } })).status).toBe(200);
+    });
+
+    it('tags have no version: If-Match * passes, any other tag is a 412 and nothing changes', async () => {
+      const tag = await t.request('POST', '/api/v1/tags', { body: { name: 'nestjs' } });
+      expect(tag.status).toBe(201);
+      expectApiError(await t.request('PATCH', `/api/v1/tags/${tag.body.id}`, { body: { name: 'renamed' }, headers: { 'if-match': `"${tag.body.id}.0"` } }), 412);
+      expectApiError(await t.request('DELETE', `/api/v1/tags/${tag.body.id}`, { headers: { 'if-match': '"x"' } }), 412);
+      expect((await t.request('GET', `/api/v1/tags/${tag.body.id}`)).body.name).toBe('nestjs');
+      expect((await t.request('PATCH', `/api/v1/tags/${tag.body.id}`, { body: { name: 'renamed' }, headers: { 'if-match': '*' } })).status).toBe(200);
     });
   });
 

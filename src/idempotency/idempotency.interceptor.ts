@@ -57,7 +57,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (typeof key !== 'string' || !KEY.test(key)) throw new BadRequestException('Idempotency-Key must be 1–255 visible ASCII characters');
     // Every route that takes a key needs a token (the guard has refused anonymous callers): keys are per caller.
     const actorId = request.actor!.id;
-    const route = `${request.method} ${request.url}`;
+    // The path (bounded by the router's parameter length), not the query string, which these routes do not read.
+    const route = `${request.method} ${request.url.split('?', 1)[0]}`;
     const fingerprint = createHash('sha256')
       .update(JSON.stringify(request.body ?? null))
       .digest('hex');

@@ -19,6 +19,7 @@ import { ListTagsQueryDto } from './dto/tag-query.dto';
 import { TagPageDto, TagResponseDto } from './dto/tag-response.dto';
 import { UpdateTagDto } from './dto/update-tag.dto';
 import { TagsService } from './tags.service';
+import { Conditional } from '../common/guards/conditional-request.guard';
 import { Idempotent } from '../idempotency/idempotency.interceptor';
 
 @TransactionalRoutes()
@@ -58,6 +59,8 @@ export class TagsController {
   }
 
   @Patch('tags/:id')
+  // Tags have no version (their body carries a live count): If-Match can only be `*`, any other tag is a 412.
+  @Conditional('write')
   @ApiOperation({ summary: 'Update a tag (admins)', operationId: 'updateTag' })
   @ApiOkResponse({ type: TagResponseDto, description: 'The updated tag' })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
@@ -69,6 +72,7 @@ export class TagsController {
   }
 
   @Delete('tags/:id')
+  @Conditional('write')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Soft-delete a tag (admins)', operationId: 'deleteTag' })
   @ApiNoContentResponse({ description: 'Deleted' })

@@ -961,7 +961,7 @@ export interface components {
         "Retry-After": number;
         /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key (nothing was written this time) */
         "Idempotent-Replayed": "true";
-        /** @description The strong entity tag of this version of the resource: send it in If-Match to change it only if nobody else has, or in If-None-Match to read it only if it has changed. Absent when the representation embeds other resources (include=…) or leaves fields out for this caller (a user seen by someone else) */
+        /** @description The strong entity tag of this version of the resource: send it in If-Match to change it only if nobody else has, or in If-None-Match to read it only if it has changed. Absent when the representation embeds other resources (include=…), leaves fields out for this caller (a user seen by someone else), or the resource has no version (a tag: If-Match can only be *) */
         ETag: string;
         /** @description The scheme to authenticate with: `Bearer realm="api"`, with `error="invalid_token"` when the token sent was refused */
         "WWW-Authenticate": string;
@@ -7498,7 +7498,10 @@ export interface operations {
     deleteTag: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -7599,6 +7602,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -7645,6 +7666,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 428,
+                     *       "error": "Precondition Required",
+                     *       "message": "If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -7707,7 +7745,10 @@ export interface operations {
     updateTag: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -7723,6 +7764,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7831,6 +7873,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -7877,6 +7937,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 428,
+                     *       "error": "Precondition Required",
+                     *       "message": "If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

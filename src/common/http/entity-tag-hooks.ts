@@ -2,7 +2,7 @@
  * The HTTP side of entity tags, as Fastify hooks (no Nest interceptor: the reads they serve stay free of one):
  * - preSerialization: a body marked with its row's tag (withEntityTag) is sent with that `ETag`;
  * - onSend: a GET whose If-None-Match names that tag is answered 304 without a body (RFC 9110 §13.1.2, §15.4.5).
- *   Only there are the final status and headers known: Nest sets the route's status after its interceptors run.
+ *   Only there are the final status and headers known (the handler's status included).
  * A malformed If-None-Match was refused (400) by the ConditionalRequestGuard before the handler ran.
  */
 import type { FastifyInstance } from 'fastify';
@@ -24,9 +24,10 @@ export function registerEntityTagHooks(instance: FastifyInstance): void {
     const tag = reply.getHeader('etag');
     const condition = parseTagCondition(field);
     if (typeof tag === 'string' && condition && noneMatchFails(condition, tag)) {
-      // The headers a 200 would carry stay (ETag, Cache-Control); the body and its length go.
+      // The headers a 200 would carry stay (ETag, Cache-Control); the body and its length go (a null payload: Fastify
+      // then sends no Content-Length, which a 304 must not carry, RFC 9110 §8.6).
       void reply.code(304).removeHeader('content-length').removeHeader('content-type');
-      done(null, '');
+      done(null, null);
       return;
     }
     done(null, payload);

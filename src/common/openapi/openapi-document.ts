@@ -74,7 +74,7 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
     ETag: {
       description:
         'The strong entity tag of this version of the resource: send it in If-Match to change it only if nobody else has, or in If-None-Match to read it only if it has changed. ' +
-        'Absent when the representation embeds other resources (include=…) or leaves fields out for this caller (a user seen by someone else)',
+        'Absent when the representation embeds other resources (include=…), leaves fields out for this caller (a user seen by someone else), or the resource has no version (a tag: If-Match can only be *)',
       required: false,
       schema: { type: 'string', example: '"12.3"' },
     },
