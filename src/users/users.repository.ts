@@ -136,13 +136,14 @@ export class UsersRepository extends Repository {
       });
     // ON CONFLICT DO UPDATE is not an instance save: Sequelize's optimistic locking does not see it. The rows that
     // existed (they keep their createdAt) get their version bumped here, so that their ETags change.
-    const updated = saved.filter((user) => user.createdAt.getTime() !== user.updatedAt.getTime()).map((user) => user.id);
+    const stored = saved.map(publicRow);
+    const updated = stored.filter((user) => user.createdAt.getTime() !== user.updatedAt.getTime());
     if (updated.length > 0) {
-      await this.sequelize.query(BUMP_VERSIONS_SQL, { bind: [updated] });
-      for (const user of saved) if (updated.includes(user.id)) user.setDataValue('version', user.version + 1);
+      await this.sequelize.query(BUMP_VERSIONS_SQL, { bind: [updated.map((user) => user.id)] });
+      for (const user of updated) user.version += 1;
     }
     // Keyed by the returned email, not by position: RETURNING order is not part of PostgreSQL's contract.
-    return new Map(saved.map((user) => [user.email, publicRow(user)]));
+    return new Map(stored.map((user) => [user.email, user]));
   }
 }
 
