@@ -12,6 +12,7 @@
  */
 import type { Model, ModelStatic, Transaction } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
+import { wasUpdated } from '../common/database/row-versions';
 import { currentAuditContext } from '../common/database/transaction-context';
 import type { AuditAction } from './models/audit-event.model';
 import { writeAuditEvents, type NewAuditEvent } from './audit.repository';
@@ -111,15 +112,6 @@ function created(instance: Model, settings: AuditedOptions): NewAuditEvent {
   const model = instance.constructor as ModelStatic<Model>;
   const fields = Object.keys(values).filter((field) => !UNRECORDED.has(field) && field !== 'deletedAt' && !model.primaryKeyAttributes.includes(field));
   return row(instance, 'create', recorded(fields, values, settings));
-}
-
-/**
- * In an upsert (bulkCreate with updateOnDuplicate), a row that existed: it keeps its createdAt, where an inserted row
- * has the createdAt and updatedAt Sequelize gave it, the same instant.
- */
-function wasUpdated(instance: Model): boolean {
-  const { createdAt, updatedAt } = instance.get() as { createdAt?: Date; updatedAt?: Date };
-  return createdAt instanceof Date && updatedAt instanceof Date && createdAt.getTime() !== updatedAt.getTime();
 }
 
 /** The fields an update changes, or null when it changes none but bookkeeping. */

@@ -22,8 +22,6 @@ const CREDENTIALS_SQL = `SELECT ${USER_COLUMNS}, "passwordHash" FROM users WHERE
 // author being deleted).
 const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM users WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
 
-const BUMP_VERSIONS_SQL = 'UPDATE users SET version = version + 1 WHERE id = ANY($1::int[])';
-
 export type UserChanges = Partial<Pick<UserAttributes, 'name' | 'email' | 'role' | 'passwordHash'>>;
 
 export interface UserFilter {
@@ -134,16 +132,8 @@ export class UsersRepository extends Repository {
       .catch((error: unknown) => {
         throw badBulkRows(error, 'users', (record) => rows.findIndex((row) => row.email === record.email));
       });
-    // ON CONFLICT DO UPDATE is not an instance save: Sequelize's optimistic locking does not see it. The rows that
-    // existed (they keep their createdAt) get their version bumped here, so that their ETags change.
-    const stored = saved.map(publicRow);
-    const updated = stored.filter((user) => user.createdAt.getTime() !== user.updatedAt.getTime());
-    if (updated.length > 0) {
-      await this.sequelize.query(BUMP_VERSIONS_SQL, { bind: [updated.map((user) => user.id)] });
-      for (const user of updated) user.version += 1;
-    }
     // Keyed by the returned email, not by position: RETURNING order is not part of PostgreSQL's contract.
-    return new Map(stored.map((user) => [user.email, user]));
+    return new Map(saved.map((user) => [user.email, publicRow(user)]));
   }
 }
 

@@ -10,6 +10,7 @@ import { PreconditionFailedException } from '@nestjs/common';
 import { QueryTypes, Transaction, type WhereOptions } from 'sequelize';
 import type { Model, ModelCtor, Sequelize } from 'sequelize-typescript';
 import { entityTag, ifMatchHolds, StaleEntityTagException } from '../http/entity-tag';
+import { isVersioned } from './row-versions';
 import { beginPendingTransaction, currentWritePrecondition } from './transaction-context';
 
 export abstract class Repository {
@@ -95,11 +96,6 @@ export abstract class Repository {
 }
 
 const VERSION = 'version';
-
-/** Whether the model keeps a row version (`version: true`): its rows have entity tags. */
-function isVersioned(model: ModelCtor): boolean {
-  return VERSION in model.getAttributes();
-}
 
 /** 412 when the request's If-Match names another version of the row (after the policy: a refusal comes first). */
 function assertPrecondition(model: ModelCtor, row: Model): void {
