@@ -69,6 +69,20 @@ describe('Typed client generated from openapi.json (e2e)', () => {
     expect(stale.response.headers.get('etag')).toBe(`"${post.id}.1"`);
   });
 
+  it('retries a POST with its Idempotency-Key: the replay is the same typed 201, marked, and nothing is written twice', async () => {
+    const ada = await createUser('Ada Lovelace', 'ada@example.com');
+    const send = () =>
+      api.POST('/api/v1/posts', { params: { header: { 'Idempotency-Key': 'notes-1' } }, body: { title: 'Notes', body: 'On the engine', authorId: ada.id } });
+    const first = await send();
+    const created = ok(first);
+    expect(first.response.headers.get('idempotent-replayed')).toBeNull();
+    const retry = await send();
+    expect(retry.response.status).toBe(201);
+    expect(retry.response.headers.get('idempotent-replayed')).toBe('true');
+    expect(ok(retry)).toEqual(created);
+    expect(await t.rows('SELECT id FROM posts WHERE "authorId" = $1', [ada.id])).toEqual([{ id: created.id }]);
+  });
+
   it('creates a user with posts, then lists users with their published posts only', async () => {
     const created = ok(
       await api.POST('/api/v1/users/with-posts', {
