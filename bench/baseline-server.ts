@@ -17,7 +17,7 @@
  * Env: DATABASE_URL, PORT, HOST (default 127.0.0.1), DB_POOL_MAX (default 10), JWT_SECRET, JWT_ISSUER,
  * JWT_AUDIENCE (required: the harness passes the app's values).
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, hkdfSync, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { Pool, type PoolClient } from 'pg';
@@ -38,6 +38,7 @@ const SQL = {
   liveSession: 'SELECT 1 FROM sessions WHERE id = $1 AND "userId" = $2 AND "revokedAt" IS NULL AND "expiresAt" > now()',
   userById: `SELECT ${PUBLIC_USER_COLUMNS} FROM users WHERE id = $1 AND "deletedAt" IS NULL`,
   countUsers: 'SELECT count(*)::int AS total FROM users WHERE "deletedAt" IS NULL',
+  // Pages read one row more than they return: whether it exists says whether a next page (and its cursor) does.
   pageUsers: `SELECT ${PUBLIC_USER_COLUMNS} FROM users WHERE "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
   // include=posts (issue 11), the app's statement (src/posts/posts.service.ts latestByAuthors) for an anonymous reader:
   // per user, how many published posts they have and the newest $2 of them (posts_author_id_created_at_id_live).
@@ -50,6 +51,9 @@ const SQL = {
     ORDER BY a.id, latest."createdAt" DESC, latest.id DESC`,
   countPublishedPosts: 'SELECT count(*)::int AS total FROM posts WHERE published AND "deletedAt" IS NULL',
   pagePublishedPosts: `SELECT ${POST_COLUMNS} FROM posts WHERE published AND "deletedAt" IS NULL ORDER BY "createdAt" DESC, id DESC LIMIT $1 OFFSET $2`,
+  // A cursor page (issue 15): the rows after the cursor's (createdAt, id), as one would write it by hand.
+  pagePublishedPostsAfter: `SELECT ${POST_COLUMNS} FROM posts WHERE published AND "deletedAt" IS NULL AND ("createdAt", id) < ($2, $3)
+    ORDER BY "createdAt" DESC, id DESC LIMIT $1`,
   // q (issue 11): the app's filter, a case-insensitive substring of title or body, which the pg_trgm GIN indexes
   // posts_title_trgm_live and posts_body_trgm_live serve; $1 is the pattern of containsPattern below.
   // As the app sends it (the Post model's `matching` scope): the indexes searched with the term's first 32 characters
@@ -125,6 +129,46 @@ const VERIFY_OPTIONS: jwt.VerifyOptions & { complete?: false } = {
   issuer: required('JWT_ISSUER'),
   audience: required('JWT_AUDIENCE'),
 };
+// Page cursors as the app writes them (src/common/pagination/paginator.ts): the last row's sort keys, and an HMAC over
+// them and what the list was asked for, with the key the app derives from the same JWT_SECRET; so one cursor serves both.
+const CURSOR_KEY = Buffer.from(hkdfSync('sha256', Buffer.from(JWT_SECRET), Buffer.alloc(0), 'page cursor v1', 32));
+const NEWEST_FIRST = [
+  ['createdAt', 'DESC'],
+  ['id', 'DESC'],
+];
+const CURSOR = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+function cursorBinding(filters: Array<[string, unknown]>): string {
+  return JSON.stringify([NEWEST_FIRST, filters, {}]);
+}
+
+function cursorMac(payload: string, binding: string): Buffer {
+  return createHmac('sha256', CURSOR_KEY).update(binding).update('\0').update(payload).digest();
+}
+
+/** The page of `rows` (read with one row more than `limit`) and the cursor after it, null on the last page. */
+function pageOf<T extends { createdAt: Date; id: number }>(rows: T[], limit: number, binding: string): { data: T[]; nextCursor: string | null } {
+  if (rows.length <= limit) return { data: rows, nextCursor: null };
+  const data = rows.slice(0, limit);
+  const last = data[limit - 1];
+  const payload = Buffer.from(JSON.stringify([last.createdAt.toISOString(), last.id])).toString('base64url');
+  return { data, nextCursor: `${payload}.${cursorMac(payload, binding).toString('base64url')}` };
+}
+
+function parseCursor(params: URLSearchParams, binding: string): [string, number] | undefined {
+  const values = params.getAll('cursor');
+  if (values.length === 0) return undefined;
+  const invalid = new HttpError(400, 'cursor is not valid for this list');
+  if (values.length > 1 || values[0].length > 2048 || !CURSOR.test(values[0])) throw invalid;
+  const [payload, mac] = values[0].split('.');
+  const given = Buffer.from(mac, 'base64url');
+  const expected = cursorMac(payload, binding);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid;
+  const keys = JSON.parse(Buffer.from(payload, 'base64url').toString()) as unknown;
+  if (!Array.isArray(keys) || keys.length !== 2 || typeof keys[0] !== 'string' || typeof keys[1] !== 'number') throw invalid;
+  return [keys[0], keys[1]];
+}
+
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -302,8 +346,13 @@ async function listUsers(req: IncomingMessage, res: ServerResponse, params: URLS
   if (params.has('postsLimit') && include === null) throw new HttpError(400, 'postsLimit needs include=posts');
   if (postsLimit * limit > MAX_EMBEDDED_POSTS) throw new HttpError(400, `limit × postsLimit must not exceed ${MAX_EMBEDDED_POSTS}`);
 
-  const [count, page] = await Promise.all([pool.query(SQL.countUsers), pool.query(SQL.pageUsers, [limit, offset])]);
-  const users = page.rows as Array<Record<string, unknown> & { id: number; postCount?: number; posts?: unknown[] }>;
+  const [count, page] = await Promise.all([pool.query(SQL.countUsers), pool.query(SQL.pageUsers, [limit + 1, offset])]);
+  const filters: Array<[string, unknown]> = [];
+  if (include !== null) filters.push(['include', include]);
+  if (params.has('postsLimit')) filters.push(['postsLimit', postsLimit]);
+  if (published !== undefined) filters.push(['published', published]);
+  const { data, nextCursor } = pageOf(page.rows as Array<{ id: number; createdAt: Date }>, limit, cursorBinding(filters));
+  const users = data as Array<Record<string, unknown> & { id: number; postCount?: number; posts?: unknown[] }>;
   if (include === 'posts' && users.length > 0) {
     const byAuthor = new Map<number, (typeof users)[number]>();
     for (const user of users) {
@@ -321,7 +370,7 @@ async function listUsers(req: IncomingMessage, res: ServerResponse, params: URLS
       }
     }
   }
-  send(res, 200, { data: users, meta: { total: count.rows[0].total, limit, offset } });
+  send(res, 200, { data: users, meta: { total: count.rows[0].total, limit, offset, nextCursor } });
 }
 
 /** The app's `q` bounds (src/posts/dto/post-query.dto.ts): 3–200 characters with a trigram (3 letters or digits in a row) to look up. */
@@ -344,21 +393,36 @@ function containsPattern(text: string): string {
 
 async function listPosts(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): Promise<void> {
   rejectToken(req);
-  rejectUnknownParams(params, ['limit', 'offset', 'published', 'q']);
+  rejectUnknownParams(params, ['limit', 'offset', 'published', 'q', 'cursor', 'withTotal']);
   const limit = parseIntParam(params, 'limit', 1, 100, 20);
-  const offset = parseIntParam(params, 'offset', 0, MAX_INT, 0);
+  const offset = parseIntParam(params, 'offset', 0, 10_000, 0);
   const q = parseSearchParam(params);
+  const published = parseBooleanParam(params, 'published');
+  const filters: Array<[string, unknown]> = [];
+  if (published !== undefined) filters.push(['published', published]);
+  if (q !== undefined) filters.push(['q', q]);
+  const binding = cursorBinding(filters);
+  const after = parseCursor(params, binding);
+  if (after && offset > 0) throw new HttpError(400, 'offset cannot be combined with cursor');
+  if (after && q !== undefined) throw new HttpError(400, 'the baseline pages searches by offset only');
+  // As the app: offset pages are counted unless withTotal=false, cursor pages only with withTotal=true.
+  const withTotal = parseBooleanParam(params, 'withTotal') ?? after === undefined;
+  const window = after ? {} : { offset };
   // Anonymous callers see published posts only, whether they ask for published=true or not; published=false
   // has a known answer (no drafts are visible).
-  if (parseBooleanParam(params, 'published') === false) return send(res, 200, { data: [], meta: { total: 0, limit, offset } });
+  if (published === false) return send(res, 200, { data: [], meta: { ...(withTotal && { total: 0 }), limit, ...window, nextCursor: null } });
   const piece = q === undefined ? undefined : [...q].slice(0, INDEXED_SEARCH_CHARS).join('');
   const pattern = piece === undefined ? undefined : containsPattern(piece);
-  const [count, page] = await Promise.all(
-    pattern === undefined
-      ? [pool.query(SQL.countPublishedPosts), pool.query(SQL.pagePublishedPosts, [limit, offset])]
-      : [pool.query(SQL.countMatchingPosts, [pattern, q]), pool.query(SQL.pageMatchingPosts, [pattern, q, limit, offset])],
-  );
-  send(res, 200, { data: page.rows, meta: { total: count.rows[0].total, limit, offset } });
+  const [count, page] = await Promise.all([
+    withTotal ? pool.query(pattern === undefined ? SQL.countPublishedPosts : SQL.countMatchingPosts, pattern === undefined ? [] : [pattern, q]) : undefined,
+    pattern !== undefined
+      ? pool.query(SQL.pageMatchingPosts, [pattern, q, limit + 1, offset])
+      : after
+        ? pool.query(SQL.pagePublishedPostsAfter, [limit + 1, after[0], after[1]])
+        : pool.query(SQL.pagePublishedPosts, [limit + 1, offset]),
+  ]);
+  const { data, nextCursor } = pageOf(page.rows, limit, binding);
+  send(res, 200, { data, meta: { ...(count && { total: count.rows[0].total }), limit, ...window, nextCursor } });
 }
 
 // Writes, in the app's order: the body is read (415, 413, malformed JSON), then the caller authenticated (401), then

@@ -17,6 +17,7 @@ import { checkContract } from './lib/contract';
 import { freePort } from '../test/utils/app-process';
 import { migrate, provisionDatabase, searchPlans, seed, Monitor, restore, type BenchDatabase, type SearchPlan } from './lib/database';
 import { runLoad, type LoadResult } from './lib/load';
+import { MAX_OFFSET } from '../src/common/pagination/list-query.dto';
 import { SCENARIOS, type Scenario, type ScenarioContext } from './lib/scenarios';
 import { ServerHandle } from './lib/servers';
 import { scrape, soak, soakTable } from './lib/soak';
@@ -133,6 +134,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+
+/**
+ * The deep-page scenarios' page: at the deepest offset the app allows (MAX_OFFSET), or half the published posts on a
+ * small seed, with the cursor that starts at the same row (taken from the page before it; both servers accept it).
+ */
+async function deepPage(baseUrl: string, published: number): Promise<ScenarioContext['deepPage']> {
+  const offset = Math.min(MAX_OFFSET, Math.floor(published / 2));
+  const response = await fetch(`${baseUrl}/api/v1/posts?published=true&limit=1&offset=${offset - 1}&withTotal=false`);
+  const cursor = ((await response.json()) as { meta?: { nextCursor?: unknown } }).meta?.nextCursor;
+  if (response.status !== 200 || typeof cursor !== 'string') throw new Error(`no cursor for the deep page (${response.status})`);
+  return { offset, cursor };
+}
 
 function buildApp(): void {
   log('building the app (npm run build)');
@@ -407,7 +420,7 @@ async function main(): Promise<number> {
     log(`${target} ready at ${handle.baseUrl} (pid ${handle.pid}${target === 'app' ? `, node ${productionNodeFlags().join(' ') || 'without flags'}` : ''})${options.cpuProf ? `, CPU profile to ${profileDir}` : ''}`);
   }
 
-  const ctx: ScenarioContext = { userIds, sessions, endedSession, tokens: new AccessTokens(auth) };
+  const ctx: ScenarioContext = { userIds, sessions, endedSession, tokens: new AccessTokens(auth), deepPage: await deepPage(servers[0].handle.baseUrl, published) };
   const app = servers.find((server) => server.target === 'app');
   const baseline = servers.find((server) => server.target === 'baseline');
 

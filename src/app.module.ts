@@ -17,6 +17,7 @@ import { loggerParams } from './config/logger.config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
+import { PaginationModule } from './common/pagination/pagination.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PostsModule } from './posts/posts.module';
 import { UsersModule } from './users/users.module';
@@ -43,6 +44,7 @@ import { TagsModule } from './tags/tags.module';
     AuthModule,
     AuditModule,
     IdempotencyModule,
+    PaginationModule,
     UsersModule,
     PostsModule,
     CommentsModule,

@@ -9,7 +9,7 @@
  * Bulk rows are inserted with SQL (generate_series); the few rows made through the API prove the values are accepted.
  */
 import { QueryTypes } from 'sequelize';
-import { MAX_LIMIT, MAX_OFFSET } from '../src/common/pagination/list-query.dto';
+import { MAX_CURSOR_LENGTH, MAX_LIMIT, MAX_OFFSET } from '../src/common/pagination/list-query.dto';
 import { MAX_ID } from '../src/common/validation/input-rules';
 import { MAX_BODY_LENGTH, MAX_TITLE_LENGTH } from '../src/posts/dto/create-post.dto';
 import { MAX_SEARCH_LENGTH } from '../src/posts/dto/post-query.dto';
@@ -350,14 +350,15 @@ describe('bounded reads (e2e)', () => {
      *   would need \uXXXX, are refused);
      * - an email: at most a 64-byte local part, an @ and a 254-byte domain (isEmail's limits, in UTF-8 bytes), none of
      *   it escaped in JSON: quoted local parts, the only place a quote or a backslash could go, are refused;
-     * - ids, counts and offsets at 10 digits (int4), timestamps at 24 characters, `published` as `false`, role `admin`;
+     * - ids and counts at 10 digits (int4), offsets at 5, timestamps at 24 characters, `published` as `false`, role `admin`;
+ * - `nextCursor` at the longest cursor the query accepts;
      * - the page at its longest: limit 100, and as many posts embedded as the budget allows (limit × postsLimit).
      */
     const STATED_BOUNDS = {
-      'GET /posts': 8_117_770,
-      'GET /posts?include=author': 8_203_770,
-      'GET /users': 85_170,
-      'GET /users?include=posts': 16_323_870,
+      'GET /posts': 8_119_829,
+      'GET /posts?include=author': 8_205_829,
+      'GET /users': 87_229,
+      'GET /users?include=posts': 16_325_929,
       'GET /users/:id?include=posts': 4_059_733,
       'GET /users/stats/top-authors': 45_110,
     };
@@ -379,7 +380,9 @@ describe('bounded reads (e2e)', () => {
     const POST_WITH_AUTHOR = POST + frame(',"author":') + USER;
     /** A user with `k` embedded posts: `,"postCount":N,"posts":[…]` before its closing brace. */
     const userWithPosts = (k: number) => USER + frame(',"postCount":<>,"posts":[]') + INT + k * POST + Math.max(0, k - 1);
-    const PAGE = frame('{"data":[],"meta":{"total":<>,"limit":<>,"offset":<>}}') + INT + String(MAX_LIMIT).length + String(MAX_OFFSET).length;
+    // nextCursor at the longest a client may send back (what the query accepts): the cursors the API writes are shorter.
+    const PAGE =
+      frame('{"data":[],"meta":{"total":<>,"limit":<>,"offset":<>,"nextCursor":"<>"}}') + INT + String(MAX_LIMIT).length + String(MAX_OFFSET).length + MAX_CURSOR_LENGTH;
     const list = (items: number, itemBytes: number) => PAGE + items * itemBytes + (items - 1);
     const TOP_AUTHOR = frame('{"id":<>,"name":"<>","postCount":<>}') + INT + text(NAME_MAX_LENGTH) + INT;
 
@@ -497,6 +500,17 @@ describe('bounded reads (e2e)', () => {
       expect(page.data).toHaveLength(MAX_LIMIT);
       const top = await measure('/api/v1/users/stats/top-authors?limit=100', STATED_BOUNDS['GET /users/stats/top-authors']);
       expect(top.data).toHaveLength(MAX_LIMIT);
+    });
+
+    it('the longest cursor the API writes (five sort keys, the name and the email at their longest) is one it accepts back', async () => {
+      const sort = '-name,-email,-createdAt,-updatedAt,-id';
+      const first = await t.request('GET', `/api/v1/users?limit=1&sort=${sort}`);
+      const cursor: string = first.body.meta.nextCursor;
+      expect(JSON.parse(Buffer.from(cursor.split('.')[0], 'base64url').toString()).slice(0, 2)).toEqual([NAME, first.body.data[0].email]);
+      expect(cursor.length).toBeLessThanOrEqual(MAX_CURSOR_LENGTH);
+      const next = await t.request('GET', `/api/v1/users?limit=1&sort=${sort}&cursor=${cursor}`);
+      expect(next.status).toBe(200);
+      expect(next.body.data[0].id).not.toBe(first.body.data[0].id);
     });
   });
 
@@ -634,7 +648,7 @@ describe('bounded reads (e2e)', () => {
       const q = LONG_QUERY;
       expect(q).toHaveLength(MAX_SEARCH_LENGTH);
       const { body, plans } = await plansOf(`/api/v1/posts?q=${encodeURIComponent(q)}`, null);
-      expect(body).toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0 } });
+      expect(body).toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0, nextCursor: null } });
       expectIndexedSearch(plans);
     });
 
@@ -759,7 +773,7 @@ describe('bounded reads (e2e)', () => {
 
       it('GET /posts?q=<200 characters>: 200, empty, through both trigram indexes, no Seq Scan', async () => {
         const { body, plans } = await plansOf(`/api/v1/posts?q=${encodeURIComponent(LONG_QUERY)}`, null);
-        expect(body).toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0 } });
+        expect(body).toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0, nextCursor: null } });
         expectIndexedSearch(plans);
       });
 

@@ -108,7 +108,7 @@ describe('Typed client generated from openapi.json (e2e)', () => {
       await api.GET('/api/v1/users', { params: { query: { include: 'posts', published: true, sort: 'name', limit: 10 } } }),
     );
     // The harness's admin is a user too (without posts).
-    expect(page.meta).toEqual({ total: 3, limit: 10, offset: 0 });
+    expect(page.meta).toEqual({ total: 3, limit: 10, offset: 0, nextCursor: null });
     expect(page.data.map((user) => [user.name, user.posts?.map((post) => post.title)])).toEqual([
       ['Alan Turing', []],
       ['Grace Hopper', ['COBOL']],

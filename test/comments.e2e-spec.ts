@@ -83,7 +83,7 @@ describe('Comments API (e2e)', () => {
       for (const text of ['b', 'c']) await create(path, text);
       const { result, statements } = await t.captureStatements(() => t.request('GET', `${path}?limit=2`, { as: null }));
       expect(result.status).toBe(200);
-      expect(result.body.meta).toEqual({ total: 3, limit: 2, offset: 0 });
+      expect(result.body.meta).toEqual({ total: 3, limit: 2, offset: 0, nextCursor: expect.any(String) });
       expect(result.body.data.map((row: { body: string }) => row.body)).toEqual(['c', 'b']);
       expect(statements.filter((sql) => /^SELECT/.test(sql))).toHaveLength(3);
     });

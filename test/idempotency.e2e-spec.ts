@@ -120,6 +120,39 @@ describe('Idempotency keys (e2e)', () => {
     expect(await t.rows('SELECT key FROM idempotency_keys')).toEqual([]);
   });
 
+  it('sweepers running at once (as on several instances) delete each expired key once, skip what another holds, and never wait', async () => {
+    const EXPIRED = 4_500;
+    const insertKeys = (prefix: string, count: number, expires: string) =>
+      t.rows(
+        `INSERT INTO idempotency_keys ("actorId", key, route, fingerprint, status, body, "createdAt", "expiresAt")
+         SELECT $1, $2 || g, 'POST /api/v1/posts', repeat('0', 64), 201, '{}', now(), now() + $3::interval FROM generate_series(1, $4) AS g`,
+        [t.admin.id, prefix, expires, count],
+      );
+    await insertKeys('expired-', EXPIRED, '-1 minute');
+    await insertKeys('live-', 50, '1 hour');
+    const sweeper = t.app.get(IdempotencySweeper);
+
+    // Another sweeper (or a slow one) holding 100 expired keys: the others skip them instead of waiting on its locks.
+    const holder = await t.sequelize.transaction();
+    try {
+      await t.sequelize.query(`SELECT key FROM idempotency_keys WHERE key LIKE 'expired-%' ORDER BY key LIMIT 100 FOR UPDATE`, { transaction: holder });
+      let swept = 0;
+      for (let round = 0; round < 20; round++) {
+        const counts = await Promise.all(Array.from({ length: 4 }, () => sweeper.run()));
+        swept += counts.reduce((sum, count) => sum + count, 0);
+        if (counts.every((count) => count === 0)) break;
+      }
+      expect(swept).toBe(EXPIRED - 100);
+    } finally {
+      await holder.rollback();
+    }
+    expect(await sweeper.run()).toBe(100);
+    const [{ expired, live }] = await t.rows<{ expired: number; live: number }>(
+      `SELECT count(*) FILTER (WHERE key LIKE 'expired-%')::int AS expired, count(*) FILTER (WHERE key LIKE 'live-%')::int AS live FROM idempotency_keys`,
+    );
+    expect({ expired, live }).toEqual({ expired: 0, live: 50 });
+  });
+
   it('the key names the path, not the query string: a long query does not break the stored answer', async () => {
     const author = await createUser(t);
     const response = await t.request('POST', `/api/v1/posts?${'pad='.padEnd(700, 'x')}`, { body: { title: 'Padded', body: 'B', authorId: author.id }, headers: { 'idempotency-key': 'padded' } });

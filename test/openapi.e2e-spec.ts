@@ -228,8 +228,11 @@ describe('openapi.json', () => {
         expect(schema.required).toEqual(expect.arrayContaining(['data', 'meta']));
         expect(schema.properties.data).toMatchObject({ type: 'array', items: { $ref: `#/components/schemas/${item}` } });
         const meta = resolve(schema.properties.meta.allOf?.[0] ?? schema.properties.meta);
-        expect(meta.required).toEqual(expect.arrayContaining(['total', 'limit', 'offset']));
-        for (const field of ['total', 'limit', 'offset']) expect([field, meta.properties[field].description]).toEqual([field, expect.any(String)]);
+        // total and offset depend on the page (withTotal, cursor); limit and nextCursor are always there.
+        expect(meta.required).toEqual(expect.arrayContaining(['limit', 'nextCursor']));
+        expect(meta.required).not.toEqual(expect.arrayContaining(['total']));
+        expect(meta.properties.nextCursor).toMatchObject({ type: 'string', nullable: true });
+        for (const field of ['total', 'limit', 'offset', 'nextCursor']) expect([field, meta.properties[field].description]).toEqual([field, expect.any(String)]);
       }
     });
 
@@ -321,7 +324,7 @@ describe('openapi.json', () => {
 
     it('accepts a conforming response', () => {
       expect(check('GET', '/api/v1/users/1?include=posts', 200, { ...user, posts: [] })).toEqual([]);
-      expect(check('GET', '/api/v1/users?limit=1', 200, { data: [user], meta: { total: 1, limit: 1, offset: 0 } })).toEqual([]);
+      expect(check('GET', '/api/v1/users?limit=1', 200, { data: [user], meta: { total: 1, limit: 1, offset: 0, nextCursor: null } })).toEqual([]);
     });
 
     it('rejects a status the operation does not declare', () => {

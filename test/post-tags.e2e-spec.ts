@@ -93,7 +93,7 @@ describe('Post tags (e2e)', () => {
       expect(anonymous.body.meta.total).toBe(1);
       const admin = await t.request('GET', '/api/v1/posts?tag=orm');
       expect(admin.body.data.map((post: { id: number }) => post.id).sort()).toEqual([a.id, draft.id].sort());
-      expect((await t.request('GET', '/api/v1/posts?tag=nothing')).body).toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0 } });
+      expect((await t.request('GET', '/api/v1/posts?tag=nothing')).body).toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0, nextCursor: null } });
       expectApiError(await t.request('GET', `/api/v1/posts?tag=${'x'.repeat(51)}`), 400);
     });
 

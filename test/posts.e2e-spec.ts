@@ -142,7 +142,7 @@ describe('Posts API (e2e)', () => {
 
       const response = await t.request('GET', '/api/v1/posts?limit=2');
       expect(response.status).toBe(200);
-      expect(response.body.meta).toEqual({ total: 3, limit: 2, offset: 0 });
+      expect(response.body.meta).toEqual({ total: 3, limit: 2, offset: 0, nextCursor: expect.any(String) });
       expect(response.body.data.map((post: any) => post.id)).toEqual([posts[2].id, posts[1].id]);
       const next = await t.request('GET', '/api/v1/posts?limit=2&offset=2');
       expect(next.body.data.map((post: any) => post.id)).toEqual([posts[0].id]);
@@ -175,7 +175,7 @@ describe('Posts API (e2e)', () => {
       const drafts = await t.request('GET', '/api/v1/posts?published=false');
       expect(drafts.body.data.map((post: any) => post.id)).toEqual([draft.id]);
       const both = await t.request('GET', `/api/v1/posts?authorId=${two.id}&published=false`);
-      expect(both.body).toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0 } });
+      expect(both.body).toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0, nextCursor: null } });
     });
 
     it('q matches title or body case-insensitively, with %, _ and \\ taken literally', async () => {

@@ -81,7 +81,7 @@ describe('Tags API (e2e)', () => {
       for (const name of ['b', 'c']) await create(path, name);
       const { result, statements } = await t.captureStatements(() => t.request('GET', `${path}?limit=2`, { as: null }));
       expect(result.status).toBe(200);
-      expect(result.body.meta).toEqual({ total: 3, limit: 2, offset: 0 });
+      expect(result.body.meta).toEqual({ total: 3, limit: 2, offset: 0, nextCursor: expect.any(String) });
       expect(result.body.data.map((row: { name: string }) => row.name)).toEqual(['c', 'b']);
       // The count, the page, and the post counts of the whole page.
       expect(statements.filter((sql) => /^\s*SELECT/.test(sql))).toHaveLength(3);

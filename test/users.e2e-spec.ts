@@ -101,7 +101,7 @@ describe('Users API (e2e)', () => {
       const response = await t.request('GET', '/api/v1/users');
       expect(response.status).toBe(200);
       // The three live users and the harness admin, whose place depends on the date a and b were moved to.
-      expect(response.body.meta).toEqual({ total: 4, limit: 20, offset: 0 });
+      expect(response.body.meta).toEqual({ total: 4, limit: 20, offset: 0, nextCursor: null });
       expect(response.body.data.map((user: any) => user.id)).toContain(t.admin.id);
       const created = response.body.data.filter((user: any) => user.id !== t.admin.id);
       expect(created.map((user: any) => user.id)).toEqual([c.id, b.id, a.id]);
@@ -115,10 +115,10 @@ describe('Users API (e2e)', () => {
       // role=user leaves the harness admin out: the matches are exactly the five users created here.
       const response = await t.request('GET', '/api/v1/users?role=user&sort=name&limit=2&offset=2');
       expect(response.status).toBe(200);
-      expect(response.body.meta).toEqual({ total: 5, limit: 2, offset: 2 });
+      expect(response.body.meta).toEqual({ total: 5, limit: 2, offset: 2, nextCursor: expect.any(String) });
       expect(response.body.data.map((user: any) => user.name)).toEqual(['User 2', 'User 3']);
       const past = await t.request('GET', '/api/v1/users?role=user&offset=10');
-      expect(past.body).toEqual({ data: [], meta: { total: 5, limit: 20, offset: 10 } });
+      expect(past.body).toEqual({ data: [], meta: { total: 5, limit: 20, offset: 10, nextCursor: null } });
       // Unfiltered, the total counts the harness admin too.
       expect((await t.request('GET', '/api/v1/users?offset=10')).body.meta.total).toBe(6);
     });
@@ -420,7 +420,7 @@ describe('Users API (e2e)', () => {
 
       const response = await t.request('GET', `/api/v1/users/${user.id}/posts`);
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ data: [b, a], meta: { total: 2, limit: 20, offset: 0 } });
+      expect(response.body).toEqual({ data: [b, a], meta: { total: 2, limit: 20, offset: 0, nextCursor: null } });
 
       const filtered = await t.request('GET', `/api/v1/users/${user.id}/posts?published=true&q=alp&sort=title&include=author`);
       expect(filtered.status).toBe(200);

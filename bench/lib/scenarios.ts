@@ -14,6 +14,8 @@ export interface ScenarioContext {
   /** A revoked session (logout): its tokens are well signed but must be refused. */
   endedSession: SessionUser;
   tokens: AccessTokens;
+  /** The deep page of the published posts (issue 15): its offset, and the cursor that starts at the same row. */
+  deepPage: { offset: number; cursor: string };
 }
 
 export interface Scenario {
@@ -37,6 +39,10 @@ function pick<T>(items: readonly T[]): T {
 const getUser = (ctx: ScenarioContext): RequestSpec => ({ method: 'GET', path: `/api/v1/users/${pick(ctx.userIds)}` });
 const listUsers = (): RequestSpec => ({ method: 'GET', path: '/api/v1/users?include=posts&limit=20' });
 const listPosts = (): RequestSpec => ({ method: 'GET', path: '/api/v1/posts?published=true&limit=20' });
+// The deepest offset the app allows, or half the published posts on a small seed; the count is what an offset client
+// gets by default, and what a cursor client does not ask for.
+const deepPageByOffset = (ctx: ScenarioContext): RequestSpec => ({ method: 'GET', path: `/api/v1/posts?published=true&limit=20&offset=${ctx.deepPage.offset}` });
+const deepPageByCursor = (ctx: ScenarioContext): RequestSpec => ({ method: 'GET', path: `/api/v1/posts?published=true&limit=20&cursor=${ctx.deepPage.cursor}` });
 const searchPosts = (term: string): RequestSpec => ({ method: 'GET', path: `/api/v1/posts?q=${encodeURIComponent(term)}` });
 
 /**
@@ -100,6 +106,8 @@ export const SCENARIOS: Scenario[] = [
   { name: 'GET /posts?published=true', concurrency: 10, writes: false, generator: () => listPosts },
   // Before any writing scenario: it runs on the statistics of the seed, whose plans the harness reports.
   { name: 'GET /posts?q= (search)', concurrency: 10, writes: false, generator: searchRotation, searchTerms: SEARCH_TERMS },
+  { name: 'GET /posts deep page, offset', concurrency: 10, writes: false, generator: (ctx) => () => deepPageByOffset(ctx) },
+  { name: 'GET /posts deep page, cursor', concurrency: 10, writes: false, generator: (ctx) => () => deepPageByCursor(ctx) },
   { name: 'POST /posts', concurrency: 10, writes: true, generator: (ctx) => () => createPost(ctx) },
   { name: 'PATCH /users/:id', concurrency: 10, writes: true, generator: (ctx) => () => patchUser(ctx) },
   { name: 'mix 80/20', concurrency: 10, writes: true, generator: (ctx) => () => mixed(ctx) },
@@ -163,6 +171,13 @@ export const PROBES: Array<{ name: string; expectStatus: number; request(ctx: Sc
     name: 'POST /posts (invalid)',
     expectStatus: 400,
     request: (ctx) => ({ method: 'POST', path: '/api/v1/posts', body: { title: '' }, token: ctx.tokens.for(sessionOf(ctx, 'user')) }),
+  },
+  { name: 'GET /posts deep page, offset', expectStatus: 200, request: deepPageByOffset },
+  { name: 'GET /posts deep page, cursor', expectStatus: 200, request: deepPageByCursor },
+  {
+    name: 'GET /posts (cursor of another filter)',
+    expectStatus: 400,
+    request: (ctx) => ({ method: 'GET', path: `/api/v1/posts?limit=20&cursor=${ctx.deepPage.cursor}` }),
   },
   { name: 'GET /posts?limit=1000', expectStatus: 400, request: () => ({ method: 'GET', path: '/api/v1/posts?limit=1000' }) },
   // Access control (issue 10): the same refusals from both servers.

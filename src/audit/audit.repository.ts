@@ -7,6 +7,7 @@ import { InjectModel } from '@nestjs/sequelize';
 import { QueryTypes, type Transaction, type WhereOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { Repository } from '../common/database/repository';
+import type { FoundPage, PageWindow } from '../common/pagination/paginator';
 import { AuditEvent, type AuditEventAttributes } from './models/audit-event.model';
 
 export type NewAuditEvent = Omit<AuditEventAttributes, 'id' | 'createdAt'>;
@@ -46,15 +47,12 @@ export class AuditRepository extends Repository {
     super(sequelize);
   }
 
-  /** Newest first; `total` counts the filtered events. */
-  async page(filter: AuditFilter, window: { limit: number; offset: number }): Promise<{ rows: AuditEventAttributes[]; total: number }> {
-    await this.ready();
+  /** In the window's order (the service's: newest first). */
+  async page(filter: AuditFilter, window: PageWindow): Promise<FoundPage<AuditEventAttributes>> {
     const where: WhereOptions<AuditEventAttributes> = {
       ...(filter.table !== undefined && { tableName: filter.table }),
       ...(filter.rowId !== undefined && { rowId: filter.rowId }),
     };
-    const total = await this.events.count({ where });
-    const rows = await this.events.findAll({ where, order: [['id', 'DESC']], limit: window.limit, offset: window.offset, raw: true });
-    return { rows: rows as unknown as AuditEventAttributes[], total };
+    return this.findPage(this.events, { where, raw: true }, window);
   }
 }

@@ -4,9 +4,9 @@
  */
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import type { Order } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { Repository } from '../common/database/repository';
+import type { FoundPage, PageWindow } from '../common/pagination/paginator';
 import type { CommentRow } from './dto/comment-response.dto';
 import { Comment, COMMENT_PUBLIC_ATTRIBUTES, type CommentAttributes, type CommentCreationAttributes } from './models/comment.model';
 
@@ -36,12 +36,8 @@ export class CommentsRepository extends Repository {
     return (await this.comments.findByPk(id, { attributes: [...COMMENT_PUBLIC_ATTRIBUTES], raw: true })) as CommentRow | null;
   }
 
-  async page(filter: { postId: number }, window: { order: Order; limit: number; offset: number }): Promise<{ rows: CommentRow[]; total: number }> {
-    await this.ready();
-    const where = { ...filter };
-    const total = await this.comments.count({ where });
-    const rows = await this.comments.findAll({ where, attributes: [...COMMENT_PUBLIC_ATTRIBUTES], order: window.order, limit: window.limit, offset: window.offset, raw: true });
-    return { rows: rows as unknown as CommentRow[], total };
+  async page(filter: { postId: number }, window: PageWindow): Promise<FoundPage<CommentRow>> {
+    return this.findPage(this.comments, { where: { ...filter }, attributes: [...COMMENT_PUBLIC_ATTRIBUTES], raw: true }, window);
   }
 
   /** Lock, decide, write (Repository.updateLocked): `decide` sees the live comment and returns what to change. */

@@ -7,7 +7,8 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
 import { withEntityTag } from '../common/http/entity-tag';
-import { toPage, type Page } from '../common/pagination/page.dto';
+import type { Page } from '../common/pagination/page.dto';
+import { Paginator } from '../common/pagination/paginator';
 import { toOrder } from '../common/pagination/sort';
 import { PostsService } from '../posts/posts.service';
 import { UsersRepository } from '../users/users.repository';
@@ -24,6 +25,7 @@ export class CommentsService {
     private readonly comments: CommentsRepository,
     private readonly posts: PostsService,
     private readonly users: UsersRepository,
+    private readonly pages: Paginator,
   ) {}
 
   /**
@@ -41,8 +43,9 @@ export class CommentsService {
   /** One statement for the post, then the count and the page: the same three whatever the page size. */
   async findAll(actor: Actor | undefined, postId: number, query: ListCommentsQueryDto): Promise<Page<CommentResponseDto>> {
     await this.posts.assertVisible(actor, postId);
-    const { rows, total } = await this.comments.page({ postId }, { order: toOrder(query.sort, COMMENT_SORT_FIELDS), limit: query.limit, offset: query.offset });
-    return toPage(rows.map(toCommentResponse), total, query);
+    const window = this.pages.window(query, toOrder(query.sort, COMMENT_SORT_FIELDS), { postId });
+    const found = await this.comments.page({ postId }, window);
+    return this.pages.page(found.rows.map(toCommentResponse), found, window);
   }
 
   async findOne(actor: Actor | undefined, id: number): Promise<CommentResponseDto> {

@@ -4,10 +4,11 @@
  */
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { literal, Op, Transaction, type FindOptions, type ModelStatic, type Order, type WhereOptions } from 'sequelize';
+import { literal, Op, Transaction, type ModelStatic, type WhereOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { badBulkRows } from '../common/database/bulk-errors';
 import { Repository } from '../common/database/repository';
+import type { FoundPage, PageWindow } from '../common/pagination/paginator';
 import type { UserRow } from '../users/dto/user-summary.dto';
 import type { PostRow } from './dto/post-response.dto';
 import { Post, POST_PUBLIC_ATTRIBUTES, type PostAttributes, type PostCreationAttributes } from './models/post.model';
@@ -82,30 +83,16 @@ export class PostsRepository extends Repository {
     return created.map(publicRow);
   }
 
-  async page(
-    filter: PostFilter,
-    window: { order: Order; limit: number; offset: number },
-    includeAuthor: boolean,
-  ): Promise<{ rows: Array<PostRow & { author?: UserRow }>; total: number }> {
-    await this.ready();
+  async page(filter: PostFilter, window: PageWindow, includeAuthor: boolean): Promise<FoundPage<PostRow & { author?: UserRow }>> {
     const scopes = filterScopes(filter);
     const where: WhereOptions<PostAttributes> | undefined = filter.idIn
       ? { [Op.and]: [filter.readable ?? {}, { id: { [Op.in]: filter.idIn } }] }
       : filter.readable;
-    const total = await this.withScopes(scopes).count({ where });
-    const options: FindOptions<PostAttributes> = {
-      where,
-      attributes: [...POST_PUBLIC_ATTRIBUTES],
-      order: window.order,
-      limit: window.limit,
-      offset: window.offset,
-      raw: true,
-    };
-    // belongsTo: a plain join, one row per post, so limit/offset stay on posts.
-    const rows = includeAuthor
-      ? await this.withScopes([...scopes, 'withAuthor']).findAll({ ...options, nest: true })
-      : await this.withScopes(scopes).findAll(options);
-    return { rows: rows as unknown as Array<PostRow & { author?: UserRow }>, total };
+    const filtered = this.withScopes(scopes);
+    // belongsTo: a plain join, one row per post, so limit and the keyset stay on posts; the count needs no join.
+    return includeAuthor
+      ? this.findPage(this.withScopes([...scopes, 'withAuthor']), { where, attributes: [...POST_PUBLIC_ATTRIBUTES], raw: true, nest: true }, window, filtered)
+      : this.findPage(filtered, { where, attributes: [...POST_PUBLIC_ATTRIBUTES], raw: true }, window);
   }
 
   async findLive(id: number, includeAuthor: boolean): Promise<(PostRow & { author?: UserRow }) | null> {

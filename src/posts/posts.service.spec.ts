@@ -1,6 +1,7 @@
 import { ConflictException, ForbiddenException, NotFoundException, UnauthorizedException, UnprocessableEntityException } from '@nestjs/common';
 import { Op } from 'sequelize';
 import type { Actor } from '../common/access/actor';
+import { Paginator } from '../common/pagination/paginator';
 import { PostsService } from './posts.service';
 import type { ListPostsQueryDto } from './dto/post-query.dto';
 
@@ -24,7 +25,7 @@ function setup() {
   const posts = {
     create: jest.fn(),
     createMany: jest.fn().mockResolvedValue([]),
-    page: jest.fn().mockResolvedValue({ rows: [], total: 0 }),
+    page: jest.fn().mockResolvedValue({ rows: [], total: 0, last: null }),
     findLive: jest.fn().mockResolvedValue(null),
     lockForWrite: jest.fn().mockResolvedValue(null),
     update: jest.fn().mockResolvedValue(null),
@@ -37,7 +38,7 @@ function setup() {
   const users = { lockLive: jest.fn().mockResolvedValue(false) };
   const tags = { findLiveByName: jest.fn().mockResolvedValue(null), findOrCreate: jest.fn().mockResolvedValue([]) };
   const postTags = { replace: jest.fn().mockResolvedValue(undefined), postsWithTag: jest.fn((id: number) => `posts with tag ${id}`) };
-  const service = new PostsService(posts as never, users as never, tags as never, postTags as never);
+  const service = new PostsService(posts as never, users as never, tags as never, postTags as never, new Paginator('a test secret'));
   return { service, posts, users, tags, postTags };
 }
 
@@ -134,14 +135,14 @@ describe('PostsService', () => {
   describe('findAll', () => {
     it('passes the filters and the window (sorted with the id tie-breaker) to the repository', async () => {
       const { service, posts } = setup();
-      posts.page.mockResolvedValue({ rows: [row(1, 4, { published: true })], total: 1 });
+      posts.page.mockResolvedValue({ rows: [row(1, 4, { published: true })], total: 1, last: null });
       const page = await service.findAll(admin, list({ limit: 5, offset: 10, sort: '-title', authorId: 4, published: true, q: '50%' }));
       expect(posts.page).toHaveBeenCalledWith(
         { authorId: 4, published: true, q: '50%', readable: undefined },
-        { order: [['title', 'DESC'], ['id', 'DESC']], limit: 5, offset: 10 },
+        expect.objectContaining({ order: [['title', 'DESC'], ['id', 'DESC']], limit: 5, offset: 10, after: null, withTotal: true }),
         false,
       );
-      expect(page).toEqual({ data: [response(1, 4, { published: true })], meta: { total: 1, limit: 5, offset: 10 } });
+      expect(page).toEqual({ data: [response(1, 4, { published: true })], meta: { total: 1, limit: 5, offset: 10, nextCursor: null } });
     });
 
     it('adds what the caller may see: everything for admins, published for anonymous, own drafts for a user', async () => {
@@ -156,7 +157,7 @@ describe('PostsService', () => {
 
     it('embeds the author with include=author, its email shown only to itself and admins', async () => {
       const { service, posts } = setup();
-      posts.page.mockResolvedValue({ rows: [{ ...row(1, 4, { published: true }), author: author(4) }], total: 1 });
+      posts.page.mockResolvedValue({ rows: [{ ...row(1, 4, { published: true }), author: author(4) }], total: 1, last: null });
       const page = await service.findAll(user(5), list({ include: 'author' }));
       expect(posts.page.mock.calls[0][2]).toBe(true);
       expect(page.data[0]).toEqual({ ...response(1, 4, { published: true }), author: { id: 4, name: 'User 4', role: 'user', createdAt: iso, updatedAt: iso } });
@@ -355,10 +356,10 @@ describe('PostsService tags', () => {
   it('filters by a tag through its posts subquery; an unknown tag is an empty page without a posts query', async () => {
     const { service, posts, tags } = setup();
     const query = { limit: 20, offset: 0, sort: '-createdAt', tag: 'NestJS' } as ListPostsQueryDto;
-    await expect(service.findAll(undefined, query)).resolves.toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0 } });
+    await expect(service.findAll(undefined, query)).resolves.toEqual({ data: [], meta: { total: 0, limit: 20, offset: 0, nextCursor: null } });
     expect(posts.page).not.toHaveBeenCalled();
     tags.findLiveByName.mockResolvedValue({ id: 3, name: 'nestjs' });
-    posts.page.mockResolvedValue({ rows: [], total: 0 });
+    posts.page.mockResolvedValue({ rows: [], total: 0, last: null });
     await service.findAll(undefined, query);
     expect(tags.findLiveByName).toHaveBeenLastCalledWith('NestJS');
     expect(posts.page.mock.calls[0][0]).toMatchObject({ idIn: 'posts with tag 3', readable: { published: true } });

@@ -6,7 +6,8 @@ import { Injectable, NotFoundException, UnprocessableEntityException } from '@ne
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
 import { withEntityTag } from '../common/http/entity-tag';
-import { toPage, type Page } from '../common/pagination/page.dto';
+import type { Page } from '../common/pagination/page.dto';
+import { Paginator } from '../common/pagination/paginator';
 import { toOrder } from '../common/pagination/sort';
 import type { UserRow } from '../users/dto/user-summary.dto';
 import { toTagSummary, type PostTagsResponseDto } from '../tags/dto/tag-response.dto';
@@ -34,6 +35,7 @@ export class PostsService {
     private readonly users: UsersRepository,
     private readonly tags: TagsRepository,
     private readonly postTags: PostTagsRepository,
+    private readonly pages: Paginator,
   ) {}
 
   /** The author is the caller unless `authorId` says otherwise (admins only). */
@@ -63,19 +65,22 @@ export class PostsService {
   /** GET /posts, and GET /users/:id/posts with `authorId` from the path: the posts the actor may see. */
   async findAll(actor: Actor | undefined, query: ListPostsQueryDto): Promise<Page<PostResponseDto>> {
     const includeAuthor = query.include === 'author';
+    const window = this.pages.window(query, toOrder(query.sort, POST_SORT_FIELDS));
     let idIn: ReturnType<PostTagsRepository['postsWithTag']> | undefined;
     if (query.tag !== undefined) {
       const tag = await this.tags.findLiveByName(query.tag);
-      if (!tag) return toPage([], 0, query);
+      if (!tag) return this.pages.emptyPage(window);
       idIn = this.postTags.postsWithTag(tag.id);
     }
-    const { rows, total } = await this.posts.page(
+    const found = await this.posts.page(
       { authorId: query.authorId, published: query.published, q: query.q, readable: PostsPolicy.readableWhere(actor), idIn },
-      { order: toOrder(query.sort, POST_SORT_FIELDS), limit: query.limit, offset: query.offset },
+      window,
       includeAuthor,
     );
-    const data = includeAuthor ? rows.map((row) => toPostWithAuthorResponse(row as typeof row & { author: UserRow }, actor)) : rows.map(toPostResponse);
-    return toPage(data, total, query);
+    const data = includeAuthor
+      ? found.rows.map((row) => toPostWithAuthorResponse(row as typeof row & { author: UserRow }, actor))
+      : found.rows.map(toPostResponse);
+    return this.pages.page(data, found, window);
   }
 
   async findOne(actor: Actor | undefined, id: number, include?: 'author'): Promise<PostResponseDto> {

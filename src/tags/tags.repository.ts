@@ -4,9 +4,10 @@
  */
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { UniqueConstraintError, type Order } from 'sequelize';
+import { UniqueConstraintError } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { Repository } from '../common/database/repository';
+import type { FoundPage, PageWindow } from '../common/pagination/paginator';
 import { inTransaction } from '../common/database/transaction-context';
 import type { TagRow } from './dto/tag-response.dto';
 import { normaliseTagName, Tag, TAG_PUBLIC_ATTRIBUTES, type TagAttributes, type TagCreationAttributes } from './models/tag.model';
@@ -35,12 +36,8 @@ export class TagsRepository extends Repository {
     return (await this.tags.findByPk(id, { attributes: [...TAG_PUBLIC_ATTRIBUTES], raw: true })) as TagRow | null;
   }
 
-  async page(filter: Record<string, never>, window: { order: Order; limit: number; offset: number }): Promise<{ rows: TagRow[]; total: number }> {
-    await this.ready();
-    const where = { ...filter };
-    const total = await this.tags.count({ where });
-    const rows = await this.tags.findAll({ where, attributes: [...TAG_PUBLIC_ATTRIBUTES], order: window.order, limit: window.limit, offset: window.offset, raw: true });
-    return { rows: rows as unknown as TagRow[], total };
+  async page(filter: Record<string, never>, window: PageWindow): Promise<FoundPage<TagRow>> {
+    return this.findPage(this.tags, { where: { ...filter }, attributes: [...TAG_PUBLIC_ATTRIBUTES], raw: true }, window);
   }
 
   /** Lock, decide, write (Repository.updateLocked): `decide` sees the live tag and returns what to change. */

@@ -6,7 +6,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
-import { toPage, type Page } from '../common/pagination/page.dto';
+import type { Page } from '../common/pagination/page.dto';
+import { Paginator } from '../common/pagination/paginator';
 import { toOrder } from '../common/pagination/sort';
 import { PostTagsRepository } from '../posts/post-tags.repository';
 import type { CreateTagDto } from './dto/create-tag.dto';
@@ -21,6 +22,7 @@ export class TagsService {
   constructor(
     private readonly tags: TagsRepository,
     private readonly postTags: PostTagsRepository,
+    private readonly pages: Paginator,
   ) {}
 
   /** A taken name (case-insensitively) fails on the unique index: 409 from the filter. */
@@ -32,9 +34,14 @@ export class TagsService {
 
   /** Each tag with its count of live published posts: one statement for the counts of the whole page. */
   async findAll(query: ListTagsQueryDto): Promise<Page<TagResponseDto>> {
-    const { rows, total } = await this.tags.page({}, { order: toOrder(query.sort, TAG_SORT_FIELDS), limit: query.limit, offset: query.offset });
-    const counts = await this.postTags.livePostCounts(rows.map((row) => row.id));
-    return toPage(rows.map((row) => toTagResponse(row, counts.get(row.id) ?? 0)), total, query);
+    const window = this.pages.window(query, toOrder(query.sort, TAG_SORT_FIELDS));
+    const found = await this.tags.page({}, window);
+    const counts = await this.postTags.livePostCounts(found.rows.map((row) => row.id));
+    return this.pages.page(
+      found.rows.map((row) => toTagResponse(row, counts.get(row.id) ?? 0)),
+      found,
+      window,
+    );
   }
 
   async findOne(id: number): Promise<TagResponseDto> {

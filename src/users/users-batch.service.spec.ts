@@ -25,7 +25,7 @@ function setup() {
   const authors = { lockLive: jest.fn() };
   const passwords = { hash: jest.fn(async (password: string) => `hash(${password})`) };
   // The real PostsService over a mocked PostsRepository: how the posts of the new user are written is its rule.
-  const service = new UsersBatchService(users as never, new PostsService(posts as never, authors as never, {} as never, {} as never), passwords as never);
+  const service = new UsersBatchService(users as never, new PostsService(posts as never, authors as never, {} as never, {} as never, {} as never), passwords as never);
   return { users, posts, authors, passwords, service };
 }
 

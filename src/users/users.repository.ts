@@ -5,10 +5,11 @@
  */
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { Transaction, type Order } from 'sequelize';
+import { Transaction } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { badBulkRows } from '../common/database/bulk-errors';
 import { Repository } from '../common/database/repository';
+import type { FoundPage, PageWindow } from '../common/pagination/paginator';
 import type { UserRow } from './dto/user-summary.dto';
 import { normaliseEmail, User, USER_PUBLIC_ATTRIBUTES, type UserAttributes, type UserCreationAttributes, type UserRole } from './models/user.model';
 
@@ -65,15 +66,12 @@ export class UsersRepository extends Repository {
     return (await this.findLive(id)) !== null;
   }
 
-  async page(filter: UserFilter, window: { order: Order; limit: number; offset: number }): Promise<{ rows: UserRow[]; total: number }> {
-    await this.ready();
+  async page(filter: UserFilter, window: PageWindow): Promise<FoundPage<UserRow>> {
     const scopes: Array<{ method: [string, ...unknown[]] }> = [];
     if (filter.role !== undefined) scopes.push({ method: ['withRole', filter.role] });
     if (filter.email !== undefined) scopes.push({ method: ['withEmail', filter.email] });
     const filtered = scopes.length > 0 ? this.users.scope(scopes) : this.users;
-    const total = await filtered.count();
-    const rows = await filtered.findAll({ attributes: [...USER_PUBLIC_ATTRIBUTES], order: window.order, limit: window.limit, offset: window.offset, raw: true });
-    return { rows: rows as unknown as UserRow[], total };
+    return this.findPage(filtered, { attributes: [...USER_PUBLIC_ATTRIBUTES], raw: true }, window);
   }
 
   /**

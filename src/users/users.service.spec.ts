@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, ForbiddenException, NotFoundExc
 import type { Actor } from '../common/access/actor';
 import { UniqueConstraintError } from 'sequelize';
 import type { PostResponseDto } from '../posts/dto/post-response.dto';
+import { Paginator } from '../common/pagination/paginator';
 import { UsersService } from './users.service';
 import { toUserResponse } from './dto/user-response.dto';
 import type { ListUsersQueryDto } from './dto/user-query.dto';
@@ -29,7 +30,7 @@ function setup() {
     passwordHash: jest.fn().mockResolvedValue(null),
     lockLive: jest.fn().mockResolvedValue(false),
     exists: jest.fn().mockResolvedValue(false),
-    page: jest.fn().mockResolvedValue({ rows: [], total: 0 }),
+    page: jest.fn().mockResolvedValue({ rows: [], total: 0, last: null }),
     update: jest.fn().mockResolvedValue(null),
     remove: jest.fn().mockResolvedValue(false),
     lockAny: jest.fn().mockResolvedValue(null),
@@ -39,7 +40,7 @@ function setup() {
   const posts = { latestByAuthors: jest.fn(), findAll: jest.fn(), topAuthors: jest.fn() };
   const sessions = { revokeAllForUser: jest.fn().mockResolvedValue(undefined) };
   const passwords = { hash: jest.fn(async (password: string) => `hash(${password})`), verify: jest.fn() };
-  const service = new UsersService(users as never, posts as never, sessions as never, passwords as never);
+  const service = new UsersService(users as never, posts as never, sessions as never, passwords as never, new Paginator('a test secret'));
   return { service, users, posts, sessions, passwords };
 }
 
@@ -79,7 +80,7 @@ describe('UsersService', () => {
   describe('findAll', () => {
     it('embeds posts per user with one lookup for the whole page, [] for users without', async () => {
       const { service, users, posts } = setup();
-      users.page.mockResolvedValue({ rows: [row(1), row(2), row(3)], total: 9 });
+      users.page.mockResolvedValue({ rows: [row(1), row(2), row(3)], total: 9, last: null });
       posts.latestByAuthors.mockResolvedValue(
         new Map([
           [1, { postCount: 4, posts: [post(10, 1), post(11, 1)] }],
@@ -92,7 +93,7 @@ describe('UsersService', () => {
 
       expect(posts.latestByAuthors).toHaveBeenCalledTimes(1);
       expect(posts.latestByAuthors).toHaveBeenCalledWith(admin, [1, 2, 3], { limit: 10, published: true });
-      expect(page.meta).toEqual({ total: 9, limit: 20, offset: 0 });
+      expect(page.meta).toEqual({ total: 9, limit: 20, offset: 0, nextCursor: null });
       expect(page.data.map((user) => [user.id, user.postCount, user.posts?.map((p) => p.id)])).toEqual([
         [1, 4, [10, 11]],
         [2, 0, []],
@@ -102,7 +103,7 @@ describe('UsersService', () => {
 
     it('embeds fewer posts per user by default on long pages, and postsLimit when given', async () => {
       const { service, users, posts } = setup();
-      users.page.mockResolvedValue({ rows: [row(1)], total: 1 });
+      users.page.mockResolvedValue({ rows: [row(1)], total: 1, last: null });
       posts.latestByAuthors.mockResolvedValue(new Map([[1, { postCount: 0, posts: [] }]]));
       await service.findAll(admin, query({ include: 'posts', limit: 100 }));
       expect(posts.latestByAuthors).toHaveBeenLastCalledWith(admin, [1], { limit: 2, published: undefined });
@@ -112,19 +113,24 @@ describe('UsersService', () => {
 
     it('does not look up posts without include, and sorts with the id tie-breaker', async () => {
       const { service, users, posts } = setup();
-      users.page.mockResolvedValue({ rows: [row(1)], total: 1 });
+      users.page.mockResolvedValue({ rows: [row(1)], total: 1, last: null });
       const page = await service.findAll(undefined, query({ sort: 'name', limit: 5, offset: 10 }));
       expect(posts.latestByAuthors).not.toHaveBeenCalled();
       expect(page.data[0]).not.toHaveProperty('posts');
       expect(page.data[0]).not.toHaveProperty('postCount');
-      expect(users.page).toHaveBeenCalledWith(expect.anything(), {
-        order: [
-          ['name', 'ASC'],
-          ['id', 'ASC'],
-        ],
-        limit: 5,
-        offset: 10,
-      });
+      expect(users.page).toHaveBeenCalledWith(
+        expect.anything(),
+        expect.objectContaining({
+          order: [
+            ['name', 'ASC'],
+            ['id', 'ASC'],
+          ],
+          limit: 5,
+          offset: 10,
+          after: null,
+          withTotal: true,
+        }),
+      );
     });
 
     it('passes the role and email filters to the repository', async () => {
@@ -135,7 +141,7 @@ describe('UsersService', () => {
 
     it('hides the emails of other users from the page', async () => {
       const { service, users } = setup();
-      users.page.mockResolvedValue({ rows: [row(1), row(2)], total: 2 });
+      users.page.mockResolvedValue({ rows: [row(1), row(2)], total: 2, last: null });
       const page = await service.findAll(self(2), query());
       expect(page.data.map((user) => user.email)).toEqual([undefined, 'u2@example.com']);
     });

@@ -7,7 +7,8 @@ import { UniqueConstraintError } from 'sequelize';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
 import { withEntityTag } from '../common/http/entity-tag';
-import { toPage, type Page } from '../common/pagination/page.dto';
+import type { Page } from '../common/pagination/page.dto';
+import { Paginator } from '../common/pagination/paginator';
 import { toOrder } from '../common/pagination/sort';
 import type { UserPostsQueryDto } from '../posts/dto/post-query.dto';
 import type { PostResponseDto } from '../posts/dto/post-response.dto';
@@ -36,6 +37,7 @@ export class UsersService {
     private readonly posts: PostsService,
     private readonly sessions: SessionsService,
     private readonly passwords: PasswordHasher,
+    private readonly pages: Paginator,
   ) {}
 
   /** POST /users (admins): any role, a password optional. */
@@ -75,10 +77,11 @@ export class UsersService {
     if (query.email !== undefined || order.some(([field]) => field === 'email')) {
       enforce(UsersPolicy.queryByEmail(actor), { action: 'filter or sort users by email', resource: 'User' });
     }
-    const { rows, total } = await this.users.page({ role: query.role, email: query.email }, { order, limit: query.limit, offset: query.offset });
-    const data = rows.map((row) => toUserResponse(row, actor));
-    if (query.include !== 'posts') return toPage(data, total, query);
-    return toPage(await this.withPosts(actor, data, query, defaultPostsLimit(query.limit)), total, query);
+    const window = this.pages.window(query, order);
+    const found = await this.users.page({ role: query.role, email: query.email }, window);
+    const data = found.rows.map((row) => toUserResponse(row, actor));
+    if (query.include !== 'posts') return this.pages.page(data, found, window);
+    return this.pages.page(await this.withPosts(actor, data, query, defaultPostsLimit(query.limit)), found, window);
   }
 
   /** One statement; with include=posts, one more for the posts. */

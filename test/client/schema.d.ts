@@ -599,14 +599,16 @@ export interface components {
              */
             password?: string;
         };
-        /** @description Where a page lies in the whole result */
+        /** @description Where a page lies in the whole result, and how to get the next one */
         PageMeta: {
-            /** @description Rows matching the filters, all pages together */
-            total: number;
+            /** @description Rows matching the filters, all pages together. On offset pages unless `withTotal=false`; on cursor pages only with `withTotal=true` */
+            total?: number;
             /** @description Page size applied: the `limit` asked for, or its default */
             limit: number;
-            /** @description Rows skipped before this page: the `offset` asked for, or 0 */
-            offset: number;
+            /** @description Offset pages only: rows skipped before this page */
+            offset?: number;
+            /** @description Pass as `cursor` (with the same sort and filters) for the rows after this page; null on the last page */
+            nextCursor: string | null;
         };
         /** @description A page of users */
         UserPage: {
@@ -2190,7 +2192,12 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                cursor?: string;
+                /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
+                withTotal?: boolean;
                 /** @description Comma-separated fields among id, name, email, createdAt, updatedAt; prefix a field with "-" for descending order. Ties are broken by id. */
                 sort?: string;
                 /** @description Embed each user's live posts */
@@ -3635,7 +3642,12 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                cursor?: string;
+                /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
+                withTotal?: boolean;
                 /** @description Comma-separated fields among id, title, createdAt, updatedAt; prefix a field with "-" for descending order. Ties are broken by id. */
                 sort?: string;
                 /** @description Embed each post's author */
@@ -4241,7 +4253,12 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                cursor?: string;
+                /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
+                withTotal?: boolean;
                 /** @description Comma-separated fields among id, title, createdAt, updatedAt; prefix a field with "-" for descending order. Ties are broken by id. */
                 sort?: string;
                 /** @description Embed each post's author */
@@ -5753,7 +5770,12 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                cursor?: string;
+                /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
+                withTotal?: boolean;
                 /** @description Only changes to this table */
                 table?: string;
                 /** @description Only changes to this row (its primary key); needs `table` */
@@ -5901,7 +5923,12 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                cursor?: string;
+                /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
+                withTotal?: boolean;
                 /** @description Comma-separated fields among id, createdAt, updatedAt; prefix a field with "-" for descending order. Ties are broken by id. */
                 sort?: string;
             };
@@ -6993,7 +7020,12 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                cursor?: string;
+                /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
+                withTotal?: boolean;
                 /** @description Comma-separated fields among id, name, createdAt, updatedAt; prefix a field with "-" for descending order. Ties are broken by id. */
                 sort?: string;
             };

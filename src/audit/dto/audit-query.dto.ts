@@ -1,9 +1,9 @@
-import { ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
-import { ListQueryDto } from '../../common/pagination/list-query.dto';
+import { PageQueryDto } from '../../common/pagination/list-query.dto';
 
-/** limit and offset as on every list; the order is fixed: newest first. */
-export class AuditQueryDto extends OmitType(ListQueryDto(['id'] as const), ['sort'] as const) {
+/** limit, offset or cursor, and withTotal as on every list; the order is fixed: newest first. */
+export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only changes to this table', example: 'posts', pattern: '^[a-z_][a-z0-9_]{0,62}$' })
   @IsOptional()
   @IsString()

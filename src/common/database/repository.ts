@@ -7,8 +7,10 @@
  * transaction by itself (common/database/transaction-context.ts). Outside one it costs nothing.
  */
 import { PreconditionFailedException } from '@nestjs/common';
-import { QueryTypes, Transaction, type WhereOptions } from 'sequelize';
+import { Op, QueryTypes, Transaction, type FindOptions, type Model as AnyModel, type ModelStatic, type WhereOptions } from 'sequelize';
 import type { Model, ModelCtor, Sequelize } from 'sequelize-typescript';
+import { keysetWhere, keyValuesOf } from '../pagination/keyset';
+import type { FoundPage, PageWindow } from '../pagination/paginator';
 import { entityTag, ifMatchHolds, StaleEntityTagException } from '../http/entity-tag';
 import { isVersioned } from './row-versions';
 import { beginPendingTransaction, currentWritePrecondition } from './transaction-context';
@@ -30,6 +32,26 @@ export abstract class Repository {
   protected async selectOne<T extends object>(sql: string, bind: unknown[]): Promise<T | null> {
     await this.ready();
     return this.sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, plain: true });
+  }
+
+  /**
+   * One page of `model`'s rows matching `options` in `window`: by offset, or after the previous page's last row
+   * (keyset), with their count when the window asks for it (`counted`: the model to count on, when `model` carries
+   * includes the count does not need). One row more than the page is read, to know whether another page follows.
+   */
+  protected async findPage<R extends object>(
+    model: ModelStatic<AnyModel>,
+    options: Omit<FindOptions, 'order' | 'limit' | 'offset'>,
+    window: PageWindow,
+    counted: ModelStatic<AnyModel> = model,
+  ): Promise<FoundPage<R>> {
+    await this.ready();
+    const total = window.withTotal ? await counted.count({ where: options.where }) : undefined;
+    const where = window.after ? { [Op.and]: [options.where ?? {}, keysetWhere(window.order, window.after, model.name)] } : options.where;
+    const rows = (await model.findAll({ ...options, where, order: window.order, limit: window.limit + 1, offset: window.offset })) as unknown as R[];
+    const more = rows.length > window.limit;
+    if (more) rows.pop();
+    return { rows, total, last: more ? keyValuesOf(rows[rows.length - 1] as Record<string, unknown>, window.order) : null };
   }
 
   /**

@@ -1,7 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { DEFAULT_LIMIT, ListQueryDto } from './list-query.dto';
-import { toPage } from './page.dto';
+import { DEFAULT_LIMIT, ListQueryDto, MAX_CURSOR_LENGTH, MAX_OFFSET } from './list-query.dto';
 
 class ThingsQueryDto extends ListQueryDto(['id', 'title', 'createdAt'] as const) {}
 
@@ -38,7 +37,16 @@ describe('ListQueryDto', () => {
     { limit: ['1', '2'] },
     { limit: '9'.repeat(400) },
     { offset: '-1' },
-    { offset: '2147483648' },
+    { offset: String(MAX_OFFSET + 1) },
+    { offset: '5', cursor: 'abc.def' },
+    { cursor: '' },
+    { cursor: 'abc' },
+    { cursor: 'a+b.c' },
+    { cursor: 'a.b.c' },
+    { cursor: ['a.b', 'a.b'] },
+    { cursor: `a.${'b'.repeat(MAX_CURSOR_LENGTH)}` },
+    { withTotal: 'yes' },
+    { withTotal: '1' },
     { sort: 'body' },
     { sort: ['title', 'id'] },
     { sort: 'title,title' },
@@ -48,13 +56,18 @@ describe('ListQueryDto', () => {
     expect(parse(ThingsQueryDto, query).errors).not.toEqual([]);
   });
 
+  it('takes a cursor of base64url parts, with offset 0 or none, and withTotal as a boolean', () => {
+    const { value, errors } = parse(ThingsQueryDto, { cursor: 'eyJ4IjoxfQ.q-_Z9', offset: '0', withTotal: 'false' });
+    expect(errors).toEqual([]);
+    expect(value).toMatchObject({ cursor: 'eyJ4IjoxfQ.q-_Z9', offset: 0, withTotal: false });
+    expect(parse(ThingsQueryDto, {}).value.withTotal).toBeUndefined();
+  });
+
+  it('says how to page deeper than the offset bound', () => {
+    expect(parse(ThingsQueryDto, { offset: String(MAX_OFFSET + 1) }).errors.join()).toMatch(/nextCursor/);
+  });
+
   it('names the allowed fields when the sort is wrong', () => {
     expect(parse(ThingsQueryDto, { sort: 'nope' }).errors.join()).toMatch(/id, title, createdAt/);
-  });
-});
-
-describe('toPage', () => {
-  it('builds the envelope from the rows, the total and the window', () => {
-    expect(toPage([{ id: 1 }], 7, { limit: 1, offset: 3 })).toEqual({ data: [{ id: 1 }], meta: { total: 7, limit: 1, offset: 3 } });
   });
 });

@@ -1,18 +1,32 @@
 /**
- * The query parameters every list endpoint shares: limit, offset and sort.
- * A feature's query DTO extends `ListQueryDto(SORT_FIELDS)` and adds its filters;
- * being classes, unknown parameters are rejected by the global ValidationPipe.
+ * The query parameters every list endpoint shares: limit, offset or cursor, withTotal, and sort.
+ * A feature's query DTO extends `ListQueryDto(SORT_FIELDS)` and adds its filters (a list in a fixed order extends
+ * PageQueryDto); being classes, unknown parameters are rejected by the global ValidationPipe.
  */
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy, buildMessage } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateBy, buildMessage } from 'class-validator';
 import { DEFAULT_SORT, MAX_SORT_KEYS, parseSort } from './sort';
-import { toInteger } from './query-transforms';
+import { toBoolean, toInteger } from './query-transforms';
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
-/** Postgres accepts larger offsets, but nothing useful lies beyond int4. */
-export const MAX_OFFSET = 2_147_483_647;
+/**
+ * The deepest offset page: the database walks and drops every skipped row, so the work grows with the offset. Deeper
+ * than this, a client follows `nextCursor`, which costs the same at any depth.
+ */
+export const MAX_OFFSET = 10_000;
+/** Room for five sort keys of the longest sortable values (an email of 254 characters), base64url, and the MAC. */
+export const MAX_CURSOR_LENGTH = 2048;
+const CURSOR = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+const NotWithCursor = ValidateBy({
+  name: 'notWithCursor',
+  validator: {
+    validate: (value, args) => value === 0 || (args?.object as { cursor?: unknown }).cursor === undefined,
+    defaultMessage: () => 'offset cannot be combined with cursor: a cursor already says where the page starts',
+  },
+});
 
 export function IsSortExpression(allowed: readonly string[]): PropertyDecorator {
   return ValidateBy({
@@ -29,24 +43,56 @@ export function IsSortExpression(allowed: readonly string[]): PropertyDecorator 
   });
 }
 
+export class PageQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_LIMIT)
+  readonly limit: number = DEFAULT_LIMIT;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_OFFSET,
+    default: 0,
+    description: `Rows to skip. Each skipped row is read and dropped, so offsets stop at ${MAX_OFFSET}: page deeper with \`cursor\``,
+  })
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(MAX_OFFSET, { message: `offset must not be greater than ${MAX_OFFSET}; to page deeper, follow meta.nextCursor` })
+  @NotWithCursor
+  readonly offset: number = 0;
+
+  @ApiPropertyOptional({
+    type: 'string',
+    maxLength: MAX_CURSOR_LENGTH,
+    pattern: CURSOR.source,
+    description:
+      "The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none " +
+      'skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_CURSOR_LENGTH)
+  @Matches(CURSOR, { message: 'cursor must be a meta.nextCursor of this list, unchanged' })
+  readonly cursor?: string;
+
+  @ApiPropertyOptional({
+    type: 'boolean',
+    description: 'Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor`',
+  })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  readonly withTotal?: boolean;
+}
+
 export function ListQueryDto<F extends string>(sortFields: readonly F[]) {
-  class ListQuery {
-    @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })
-    @IsOptional()
-    @Transform(toInteger)
-    @IsInt()
-    @Min(1)
-    @Max(MAX_LIMIT)
-    readonly limit: number = DEFAULT_LIMIT;
-
-    @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 })
-    @IsOptional()
-    @Transform(toInteger)
-    @IsInt()
-    @Min(0)
-    @Max(MAX_OFFSET)
-    readonly offset: number = 0;
-
+  class ListQuery extends PageQueryDto {
     @ApiPropertyOptional({
       type: 'string',
       default: DEFAULT_SORT,

@@ -1,29 +1,36 @@
 /**
- * The list envelope `{ data, meta: { total, limit, offset } }`: the builder the
- * services use and the DTO classes that document it in OpenAPI.
+ * The list envelope `{ data, meta: { total?, limit, offset?, nextCursor } }` and the DTO classes that document it in
+ * OpenAPI. Paginator builds it.
  */
 import type { Type } from '@nestjs/common';
-import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 
-@ApiSchema({ name: 'PageMeta', description: 'Where a page lies in the whole result' })
+@ApiSchema({ name: 'PageMeta', description: 'Where a page lies in the whole result, and how to get the next one' })
 export class PageMetaDto {
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'Rows matching the filters, all pages together' })
-  readonly total!: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description: 'Rows matching the filters, all pages together. On offset pages unless `withTotal=false`; on cursor pages only with `withTotal=true`',
+  })
+  readonly total?: number;
 
   @ApiProperty({ type: 'integer', minimum: 1, description: 'Page size applied: the `limit` asked for, or its default' })
   readonly limit!: number;
 
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'Rows skipped before this page: the `offset` asked for, or 0' })
-  readonly offset!: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'Offset pages only: rows skipped before this page' })
+  readonly offset?: number;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'Pass as `cursor` (with the same sort and filters) for the rows after this page; null on the last page',
+  })
+  readonly nextCursor!: string | null;
 }
 
 export interface Page<T> {
   data: T[];
   meta: PageMetaDto;
-}
-
-export function toPage<T>(data: T[], total: number, window: { limit: number; offset: number }): Page<T> {
-  return { data, meta: { total, limit: window.limit, offset: window.offset } };
 }
 
 /** `class UserPageDto extends PageDto(UserResponseDto) {}` names the schema in OpenAPI. */

@@ -1,0 +1,29 @@
+'use strict';
+
+/**
+ * createdAt and updatedAt keep milliseconds, not microseconds, on the tables whose lists sort on them. A page cursor
+ * carries the last row's sort key values, and JavaScript dates hold milliseconds: a microsecond the cursor cannot
+ * carry would make the next page skip or repeat rows. The app always wrote milliseconds; this makes the database
+ * guarantee it for every writer (a default of now(), a script). Rewrites the four tables once, under their lock.
+ */
+const TABLES = ['users', 'posts', 'comments', 'tags'];
+const COLUMNS = ['createdAt', 'updatedAt'];
+
+async function retype(queryInterface, type) {
+  await queryInterface.sequelize.transaction(async (transaction) => {
+    for (const table of TABLES) {
+      const changes = COLUMNS.map((column) => `ALTER COLUMN "${column}" TYPE ${type}`).join(', ');
+      await queryInterface.sequelize.query(`ALTER TABLE "${table}" ${changes}`, { transaction });
+    }
+  });
+}
+
+module.exports = {
+  async up(queryInterface) {
+    await retype(queryInterface, 'timestamp(3) with time zone');
+  },
+
+  async down(queryInterface) {
+    await retype(queryInterface, 'timestamp with time zone');
+  },
+};
