@@ -176,6 +176,20 @@ describe('Conditional requests (e2e)', () => {
       expect((await t.request('GET', `/api/v1/tags/${tag.body.id}`)).body.name).toBe('nestjs');
       expect((await t.request('PATCH', `/api/v1/tags/${tag.body.id}`, { body: { name: 'renamed' }, headers: { 'if-match': '*' } })).status).toBe(200);
     });
+
+    it("a post's tag set has no version either: PUT /posts/:id/tags with If-Match * replaces it, any other tag is a 412 and nothing changes", async () => {
+      const { id, tag } = await postOf();
+      expect((await t.request('PUT', `/api/v1/posts/${id}/tags`, { body: { tags: ['first'] } })).status).toBe(200);
+      const stale = await t.request('PUT', `/api/v1/posts/${id}/tags`, { body: { tags: ['second', 'third'] }, headers: { 'if-match': tag } });
+      expectApiError(stale, 412);
+      expect(await t.rows('SELECT t.name FROM post_tags pt JOIN tags t ON t.id = pt."tagId" WHERE pt."postId" = $1', [id])).toEqual([{ name: 'first' }]);
+      // The tags the refused request would have created are not left behind either.
+      expect(await t.rows("SELECT name FROM tags WHERE name IN ('second', 'third')")).toEqual([]);
+      expectApiError(await t.request('PUT', `/api/v1/posts/${id}/tags`, { body: { tags: ['x'] }, headers: { 'if-match': 'not a tag' } }), 400);
+      const replaced = await t.request('PUT', `/api/v1/posts/${id}/tags`, { body: { tags: ['second'] }, headers: { 'if-match': '*' } });
+      expect(replaced.status).toBe(200);
+      expect(replaced.body.data.map((entry: { name: string }) => entry.name)).toEqual(['second']);
+    });
   });
 
   describe('concurrent writers with one tag', () => {

@@ -5305,7 +5305,10 @@ export interface operations {
     replacePostTags: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: string;
+            };
             path: {
                 id: number;
             };
@@ -5321,6 +5324,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5412,6 +5416,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            412: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 412,
+                     *       "error": "Precondition Failed",
+                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MiB */
             413: {
                 headers: {
@@ -5458,6 +5480,23 @@ export interface operations {
                      *       "statusCode": 415,
                      *       "error": "Unsupported Media Type",
                      *       "message": "Body not sent as UTF-8 application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent */
+            428: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 428,
+                     *       "error": "Precondition Required",
+                     *       "message": "If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

@@ -109,6 +109,14 @@ export abstract class Repository {
     return count;
   }
 
+  /**
+   * For a write to what has no entity tag (a set of links, a row without a version): a request's If-Match can only
+   * be `*` (412 otherwise), since no tag it was given can name a version of it.
+   */
+  protected assertNoEntityTag(resource: string): void {
+    assertNoEntityTag(resource);
+  }
+
   /** The live row, locked FOR UPDATE, with its version when the model keeps one (for If-Match). */
   private async lockRow<M extends Model>(model: ModelCtor<M>, id: number, attributes: readonly string[]): Promise<M | null> {
     await this.ready();
@@ -124,8 +132,12 @@ function assertPrecondition(model: ModelCtor, row: Model): void {
   const condition = currentWritePrecondition();
   if (!condition || condition.any) return;
   const resource = `${model.name} ${String(row.get('id'))}`;
-  // A row without a version has no tag for a list of tags to match.
-  if (!isVersioned(model)) throw new PreconditionFailedException(`${resource} has no entity tag: If-Match can only be *`);
+  if (!isVersioned(model)) return assertNoEntityTag(resource);
   const current = entityTag({ id: row.get('id') as number, version: row.get(VERSION) as number });
   if (!ifMatchHolds(condition, current)) throw new StaleEntityTagException(resource, current);
+}
+
+function assertNoEntityTag(resource: string): void {
+  const condition = currentWritePrecondition();
+  if (condition && !condition.any) throw new PreconditionFailedException(`${resource} has no entity tag: If-Match can only be *`);
 }

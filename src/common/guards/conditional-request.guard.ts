@@ -1,9 +1,9 @@
 /**
- * Conditional requests on one versioned resource (RFC 9110 §13), bound with `@Conditional()` to its GET, PATCH and
+ * Conditional requests on one versioned resource (RFC 9110 §13), bound with `@Conditional()` to its GET, PUT, PATCH and
  * DELETE (generated modules get it from their controller template). A guard, not an interceptor: it only reads
  * headers, and runs after authentication (401 first).
  * - GET: a malformed If-None-Match is a 400. The ETag and the 304 are Fastify hooks (common/http/entity-tag-hooks.ts).
- * - PATCH and DELETE: a malformed If-Match is a 400; without one, 428 when REQUIRE_IF_MATCH is set. A valid one is
+ * - PUT, PATCH and DELETE: a malformed If-Match is a 400; without one, 428 when REQUIRE_IF_MATCH is set. A valid one is
  *   kept on the request; the TransactionInterceptor hands it to the transaction, and the repository checks it against
  *   the row it locks, after the access policy has decided (412 with the current tag when the row has changed).
  */
@@ -21,6 +21,7 @@ declare module 'fastify' {
   }
 }
 
+const WRITES = new Set(['PUT', 'PATCH', 'DELETE']);
 const TAG_LIST = 'must be * or a comma-separated list of entity tags ("…" or W/"…")';
 
 @Injectable()
@@ -33,7 +34,7 @@ export class ConditionalRequestGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (request.method === 'PATCH' || request.method === 'DELETE') {
+    if (WRITES.has(request.method)) {
       const field = request.headers['if-match'];
       if (field === undefined) {
         if (this.requireIfMatch) {
@@ -53,7 +54,7 @@ export class ConditionalRequestGuard implements CanActivate {
 }
 
 /**
- * On the GET (`read`), PATCH and DELETE (`write`) of one versioned resource: the conditional headers, checked and
+ * On the GET (`read`), PUT, PATCH and DELETE (`write`) of one versioned resource: the conditional headers, checked and
  * documented; the OpenAPI document adds the 304, 412 and 428 answers and the ETag header from these parameters.
  */
 export function Conditional(kind: 'read' | 'write'): MethodDecorator {
