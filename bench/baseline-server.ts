@@ -138,8 +138,9 @@ const NEWEST_FIRST = [
 ];
 const CURSOR = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-function cursorBinding(filters: Array<[string, unknown]>): string {
-  return JSON.stringify([NEWEST_FIRST, filters, {}]);
+/** As the app's Paginator: the list's name, its order and the filters that decide its rows. */
+function cursorBinding(list: string, filters: Array<[string, unknown]>): string {
+  return JSON.stringify([list, NEWEST_FIRST, filters]);
 }
 
 function cursorMac(payload: string, binding: string): Buffer {
@@ -347,11 +348,8 @@ async function listUsers(req: IncomingMessage, res: ServerResponse, params: URLS
   if (postsLimit * limit > MAX_EMBEDDED_POSTS) throw new HttpError(400, `limit × postsLimit must not exceed ${MAX_EMBEDDED_POSTS}`);
 
   const [count, page] = await Promise.all([pool.query(SQL.countUsers), pool.query(SQL.pageUsers, [limit + 1, offset])]);
-  const filters: Array<[string, unknown]> = [];
-  if (include !== null) filters.push(['include', include]);
-  if (params.has('postsLimit')) filters.push(['postsLimit', postsLimit]);
-  if (published !== undefined) filters.push(['published', published]);
-  const { data, nextCursor } = pageOf(page.rows as Array<{ id: number; createdAt: Date }>, limit, cursorBinding(filters));
+  // include, postsLimit and published shape the embedded posts, not which users the list holds: no binding.
+  const { data, nextCursor } = pageOf(page.rows as Array<{ id: number; createdAt: Date }>, limit, cursorBinding('users', []));
   const users = data as Array<Record<string, unknown> & { id: number; postCount?: number; posts?: unknown[] }>;
   if (include === 'posts' && users.length > 0) {
     const byAuthor = new Map<number, (typeof users)[number]>();
@@ -400,8 +398,8 @@ async function listPosts(req: IncomingMessage, res: ServerResponse, params: URLS
   const published = parseBooleanParam(params, 'published');
   const filters: Array<[string, unknown]> = [];
   if (published !== undefined) filters.push(['published', published]);
-  if (q !== undefined) filters.push(['q', q]);
-  const binding = cursorBinding(filters);
+  if (q !== undefined) filters.push(['q', q.toLowerCase()]);
+  const binding = cursorBinding('posts', filters);
   const after = parseCursor(params, binding);
   if (after && offset > 0) throw new HttpError(400, 'offset cannot be combined with cursor');
   if (after && q !== undefined) throw new HttpError(400, 'the baseline pages searches by offset only');

@@ -140,6 +140,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
  * small seed, with the cursor that starts at the same row (taken from the page before it; both servers accept it).
  */
 async function deepPage(baseUrl: string, published: number): Promise<ScenarioContext['deepPage']> {
+  if (published < 2) throw new Error(`the deep-page scenarios need at least 2 published posts in the seed (${published})`);
   const offset = Math.min(MAX_OFFSET, Math.floor(published / 2));
   const response = await fetch(`${baseUrl}/api/v1/posts?published=true&limit=1&offset=${offset - 1}&withTotal=false`);
   const cursor = ((await response.json()) as { meta?: { nextCursor?: unknown } }).meta?.nextCursor;

@@ -243,15 +243,34 @@ describe('Keyset pagination (e2e)', () => {
       ['another filter value', 'published=false'],
       ['a filter left out', ''],
       ['a filter added', `published=true&authorId=${1}`],
-      ['another list', 'published=true&include=author'],
     ])('400 for a cursor taken to %s', async (_case, query) => {
       const response = await t.request('GET', `/api/v1/posts?limit=5&${query}&cursor=${cursor}`.replace('&&', '&'));
       expectApiError(response, 400);
     });
 
-    it('400 for a posts cursor on the users or the comments list', async () => {
-      expectApiError(await t.request('GET', `/api/v1/users?cursor=${cursor}`), 400);
-      expectApiError(await t.request('GET', `/api/v1/posts/${postId}/comments?cursor=${cursor}`), 400);
+    it("400 for a cursor of all posts on one author's posts (the author from the path binds it as the filter would)", async () => {
+      expectApiError(await t.request('GET', `/api/v1/users/${authorId}/posts?limit=5&published=true&cursor=${cursor}`), 400);
+      const own = (await t.request('GET', `/api/v1/users/${authorId}/posts?limit=5&published=true`)).body.meta.nextCursor;
+      expect((await t.request('GET', `/api/v1/posts?limit=5&published=true&authorId=${authorId}&cursor=${own}`)).status).toBe(200);
+    });
+
+    it('what only shapes the rows (include, limit) does not bind the cursor; a search binds it case-insensitively', async () => {
+      expect((await t.request('GET', `/api/v1/posts?limit=2&published=true&include=author&cursor=${cursor}`)).status).toBe(200);
+      const searched = (await t.request('GET', '/api/v1/posts?limit=1&published=true&q=Post')).body.meta.nextCursor;
+      expect(searched).toEqual(expect.any(String));
+      expect((await t.request('GET', `/api/v1/posts?limit=1&published=true&q=pOST&cursor=${searched}`)).status).toBe(200);
+      expectApiError(await t.request('GET', `/api/v1/posts?limit=1&published=true&q=posts&cursor=${searched}`), 400);
+    });
+
+    it('400 for a cursor of another list, though the sorts agree: posts, users and tags all default to the newest first', async () => {
+      const bare = (await t.request('GET', '/api/v1/posts?limit=1')).body.meta.nextCursor;
+      expect(bare).toEqual(expect.any(String));
+      expect((await t.request('GET', `/api/v1/posts?limit=1&cursor=${bare}`)).status).toBe(200);
+      for (const list of ['/api/v1/users', '/api/v1/tags', `/api/v1/posts/${postId}/comments`]) {
+        const response = await t.request('GET', `${list}?cursor=${bare}`);
+        expectApiError(response, 400);
+        expect(JSON.stringify(response.body.message)).toMatch(/cursor is not valid for this list/);
+      }
     });
 
     it("400 for one post's comments cursor on another post's comments", async () => {

@@ -22,7 +22,7 @@ export class AuditService {
     enforce(adminOnly(actor), { action: 'read the audit trail', resource: 'Audit trail' });
     // A row id means nothing without its table.
     if (query.rowId !== undefined && query.table === undefined) throw new BadRequestException(['rowId requires table']);
-    const window = this.pages.window(query, NEWEST_FIRST);
+    const window = this.pages.window('audit', query, NEWEST_FIRST, { table: query.table, rowId: query.rowId });
     const found = await this.events.page({ table: query.table, rowId: query.rowId }, window);
     return this.pages.page(found.rows.map(toAuditEvent), found, window);
   }

@@ -43,7 +43,7 @@ export class CommentsService {
   /** One statement for the post, then the count and the page: the same three whatever the page size. */
   async findAll(actor: Actor | undefined, postId: number, query: ListCommentsQueryDto): Promise<Page<CommentResponseDto>> {
     await this.posts.assertVisible(actor, postId);
-    const window = this.pages.window(query, toOrder(query.sort, COMMENT_SORT_FIELDS), { postId });
+    const window = this.pages.window('comments', query, toOrder(query.sort, COMMENT_SORT_FIELDS), { postId });
     const found = await this.comments.page({ postId }, window);
     return this.pages.page(found.rows.map(toCommentResponse), found, window);
   }

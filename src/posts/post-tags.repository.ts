@@ -26,9 +26,13 @@ export class PostTagsRepository extends Repository {
   }
 
   /** Makes `tagIds` the post's tags: links no longer wanted are deleted, new ones created; two statements at most. */
-  async replace(postId: number, tagIds: readonly number[]): Promise<void> {
-    // The set of links has no version: a client guarding the write can only ask that the post exists (If-Match: *).
+  /** The set of links has no version: a client guarding its replacement can only ask that the post exists (If-Match: *). */
+  assertReplaceable(postId: number): void {
     this.assertNoEntityTag(`Tags of post ${postId}`);
+  }
+
+  /** After assertReplaceable: the post's links become exactly `tagIds`. */
+  async replace(postId: number, tagIds: readonly number[]): Promise<void> {
     await this.ready();
     const current = (await this.links.findAll({ where: { postId }, attributes: ['tagId'], raw: true })).map((link) => link.tagId);
     const unwanted = current.filter((id) => !tagIds.includes(id));

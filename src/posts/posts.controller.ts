@@ -80,7 +80,7 @@ export class PostsController {
   }
 
   @Put(':id/tags')
-  @Conditional('write')
+  @Conditional('write', { untagged: true })
   @ApiOperation({
     summary: "Replace a post's tags",
     description: 'The whole set, by name, in one transaction; tags that do not exist yet are created. Whoever may change the post.',

@@ -11,6 +11,7 @@ import { Paginator } from '../common/pagination/paginator';
 import { toOrder } from '../common/pagination/sort';
 import type { UserRow } from '../users/dto/user-summary.dto';
 import { toTagSummary, type PostTagsResponseDto } from '../tags/dto/tag-response.dto';
+import { normaliseTagName } from '../tags/models/tag.model';
 import { TagsRepository } from '../tags/tags.repository';
 import { UsersRepository } from '../users/users.repository';
 import { CreatePostDto } from './dto/create-post.dto';
@@ -65,7 +66,13 @@ export class PostsService {
   /** GET /posts, and GET /users/:id/posts with `authorId` from the path: the posts the actor may see. */
   async findAll(actor: Actor | undefined, query: ListPostsQueryDto): Promise<Page<PostResponseDto>> {
     const includeAuthor = query.include === 'author';
-    const window = this.pages.window(query, toOrder(query.sort, POST_SORT_FIELDS));
+    const window = this.pages.window('posts', query, toOrder(query.sort, POST_SORT_FIELDS), {
+      authorId: query.authorId,
+      published: query.published,
+      // As the repository matches them: q case-insensitively, tag by its normalised name.
+      q: query.q?.toLowerCase(),
+      tag: query.tag === undefined ? undefined : normaliseTagName(query.tag),
+    });
     let idIn: ReturnType<PostTagsRepository['postsWithTag']> | undefined;
     if (query.tag !== undefined) {
       const tag = await this.tags.findLiveByName(query.tag);
@@ -122,6 +129,8 @@ export class PostsService {
   async replaceTags(actor: Actor | undefined, id: number, dto: ReplacePostTagsDto): Promise<PostTagsResponseDto> {
     const post = await this.posts.lockForWrite(id, false);
     enforce(post ? PostsPolicy.write(actor, post) : 'hidden', { action: `change the tags of post ${id}`, resource: `Post ${id}` });
+    // Before any tag is created: a refused condition costs nothing.
+    this.postTags.assertReplaceable(id);
     const tags = await this.tags.findOrCreate(dto.tags);
     await this.postTags.replace(id, tags.map((tag) => tag.id));
     return { data: tags.map(toTagSummary).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };

@@ -60,7 +60,7 @@ export class TagsController {
 
   @Patch('tags/:id')
   // Tags have no version (their body carries a live count): If-Match can only be `*`, any other tag is a 412.
-  @Conditional('write')
+  @Conditional('write', { untagged: true })
   @ApiOperation({ summary: 'Update a tag (admins)', operationId: 'updateTag' })
   @ApiOkResponse({ type: TagResponseDto, description: 'The updated tag' })
   @ApiBadRequestResponse({ description: 'Invalid id or body' })
@@ -72,7 +72,7 @@ export class TagsController {
   }
 
   @Delete('tags/:id')
-  @Conditional('write')
+  @Conditional('write', { untagged: true })
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Soft-delete a tag (admins)', operationId: 'deleteTag' })
   @ApiNoContentResponse({ description: 'Deleted' })

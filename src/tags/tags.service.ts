@@ -34,7 +34,7 @@ export class TagsService {
 
   /** Each tag with its count of live published posts: one statement for the counts of the whole page. */
   async findAll(query: ListTagsQueryDto): Promise<Page<TagResponseDto>> {
-    const window = this.pages.window(query, toOrder(query.sort, TAG_SORT_FIELDS));
+    const window = this.pages.window('tags', query, toOrder(query.sort, TAG_SORT_FIELDS));
     const found = await this.tags.page({}, window);
     const counts = await this.postTags.livePostCounts(found.rows.map((row) => row.id));
     return this.pages.page(

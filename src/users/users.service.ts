@@ -19,6 +19,7 @@ import type { TopAuthorDto } from './dto/top-author.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { DEFAULT_POSTS_LIMIT, defaultPostsLimit, USER_SORT_FIELDS, type ListUsersQueryDto, type UserIncludeQueryDto } from './dto/user-query.dto';
 import { toUserResponse, type UserResponseDto, type UserRow } from './dto/user-response.dto';
+import { normaliseEmail } from './models/user.model';
 import { PasswordHasher } from './password-hasher';
 import { UsersPolicy } from './users.policy';
 import { UsersRepository, type UserChanges } from './users.repository';
@@ -77,7 +78,7 @@ export class UsersService {
     if (query.email !== undefined || order.some(([field]) => field === 'email')) {
       enforce(UsersPolicy.queryByEmail(actor), { action: 'filter or sort users by email', resource: 'User' });
     }
-    const window = this.pages.window(query, order);
+    const window = this.pages.window('users', query, order, { role: query.role, email: query.email === undefined ? undefined : normaliseEmail(query.email) });
     const found = await this.users.page({ role: query.role, email: query.email }, window);
     const data = found.rows.map((row) => toUserResponse(row, actor));
     if (query.include !== 'posts') return this.pages.page(data, found, window);

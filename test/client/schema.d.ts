@@ -2194,7 +2194,7 @@ export interface operations {
                 limit?: number;
                 /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
-                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the same cost at any depth; rows created or deleted meanwhile make no row skipped or repeated (a row whose sort key changed is listed where it sorts now). Opaque, and valid only on the same list with the same sort and filters (400 otherwise) */
                 cursor?: string;
                 /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
                 withTotal?: boolean;
@@ -3644,7 +3644,7 @@ export interface operations {
                 limit?: number;
                 /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
-                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the same cost at any depth; rows created or deleted meanwhile make no row skipped or repeated (a row whose sort key changed is listed where it sorts now). Opaque, and valid only on the same list with the same sort and filters (400 otherwise) */
                 cursor?: string;
                 /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
                 withTotal?: boolean;
@@ -4255,7 +4255,7 @@ export interface operations {
                 limit?: number;
                 /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
-                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the same cost at any depth; rows created or deleted meanwhile make no row skipped or repeated (a row whose sort key changed is listed where it sorts now). Opaque, and valid only on the same list with the same sort and filters (400 otherwise) */
                 cursor?: string;
                 /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
                 withTotal?: boolean;
@@ -5306,8 +5306,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
-                "If-Match"?: string;
+                /** @description Only * (the resource exists): it has no entity tag, so any other value is a 412 (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: "*";
             };
             path: {
                 id: number;
@@ -5324,7 +5324,6 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5416,11 +5415,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            /** @description If-Match is not *: this resource has no entity tag to compare; nothing was written */
             412: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5428,7 +5426,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 412,
                      *       "error": "Precondition Failed",
-                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *       "message": "If-Match is not *: this resource has no entity tag to compare; nothing was written"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -5811,7 +5809,7 @@ export interface operations {
                 limit?: number;
                 /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
-                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the same cost at any depth; rows created or deleted meanwhile make no row skipped or repeated (a row whose sort key changed is listed where it sorts now). Opaque, and valid only on the same list with the same sort and filters (400 otherwise) */
                 cursor?: string;
                 /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
                 withTotal?: boolean;
@@ -5964,7 +5962,7 @@ export interface operations {
                 limit?: number;
                 /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
-                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the same cost at any depth; rows created or deleted meanwhile make no row skipped or repeated (a row whose sort key changed is listed where it sorts now). Opaque, and valid only on the same list with the same sort and filters (400 otherwise) */
                 cursor?: string;
                 /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
                 withTotal?: boolean;
@@ -7061,7 +7059,7 @@ export interface operations {
                 limit?: number;
                 /** @description Rows to skip. Each skipped row is read and dropped, so offsets stop at 10000: page deeper with `cursor` */
                 offset?: number;
-                /** @description The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise) */
+                /** @description The previous page's `meta.nextCursor`: the rows after it, at the same cost at any depth; rows created or deleted meanwhile make no row skipped or repeated (a row whose sort key changed is listed where it sorts now). Opaque, and valid only on the same list with the same sort and filters (400 otherwise) */
                 cursor?: string;
                 /** @description Whether meta carries `total` (counting reads every matching row). Default: true on offset pages, false with `cursor` */
                 withTotal?: boolean;
@@ -7570,8 +7568,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
-                "If-Match"?: string;
+                /** @description Only * (the resource exists): it has no entity tag, so any other value is a 412 (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: "*";
             };
             path: {
                 id: number;
@@ -7673,11 +7671,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            /** @description If-Match is not *: this resource has no entity tag to compare; nothing was written */
             412: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7685,7 +7682,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 412,
                      *       "error": "Precondition Failed",
-                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *       "message": "If-Match is not *: this resource has no entity tag to compare; nothing was written"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -7817,8 +7814,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
-                "If-Match"?: string;
+                /** @description Only * (the resource exists): it has no entity tag, so any other value is a 412 (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it) */
+                "If-Match"?: "*";
             };
             path: {
                 id: number;
@@ -7835,7 +7832,6 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7944,11 +7940,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written */
+            /** @description If-Match is not *: this resource has no entity tag to compare; nothing was written */
             412: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
-                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7956,7 +7951,7 @@ export interface operations {
                      * @example {
                      *       "statusCode": 412,
                      *       "error": "Precondition Failed",
-                     *       "message": "If-Match names no current ETag: the resource has changed (its current ETag is in the ETag header and the message); nothing was written"
+                     *       "message": "If-Match is not *: this resource has no entity tag to compare; nothing was written"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

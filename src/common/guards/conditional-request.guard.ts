@@ -56,15 +56,25 @@ export class ConditionalRequestGuard implements CanActivate {
 /**
  * On the GET (`read`), PUT, PATCH and DELETE (`write`) of one versioned resource: the conditional headers, checked and
  * documented; the OpenAPI document adds the 304, 412 and 428 answers and the ETag header from these parameters.
+ * `untagged`: a write to what has no entity tag (a tag, a post's set of tags): If-Match can only be `*`, which the
+ * document states as the header's one value (and then promises no ETag).
  */
-export function Conditional(kind: 'read' | 'write'): MethodDecorator {
+export function Conditional(kind: 'read' | 'write', options: { untagged?: boolean } = {}): MethodDecorator {
+  const required = ' Required when the server sets REQUIRE_IF_MATCH (428 without it)';
   const header =
     kind === 'read'
       ? ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of the copy the caller holds: 304 without a body when it is still current' })
-      : ApiHeader({
-          name: 'If-Match',
-          required: false,
-          description: 'The ETag the change is based on: 412 when the resource has changed since (nothing is written). Required when the server sets REQUIRE_IF_MATCH (428 without it)',
-        });
+      : options.untagged
+        ? ApiHeader({
+            name: 'If-Match',
+            required: false,
+            schema: { type: 'string', enum: ['*'] },
+            description: `Only * (the resource exists): it has no entity tag, so any other value is a 412 (nothing is written).${required}`,
+          })
+        : ApiHeader({
+            name: 'If-Match',
+            required: false,
+            description: `The ETag the change is based on: 412 when the resource has changed since (nothing is written).${required}`,
+          });
   return applyDecorators(UseGuards(ConditionalRequestGuard), header);
 }

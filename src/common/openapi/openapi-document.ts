@@ -146,12 +146,20 @@ function addSharedResponses(document: OpenAPIObject, limits: { bodyLimit: number
 
 /**
  * The answers of conditional requests (ConditionalRequestGuard), derived from the headers an operation takes:
- * If-None-Match → 304; If-Match → 412 (with the current ETag) and 428; either → the ETag header of its 200.
+ * If-None-Match → 304; If-Match → 412 (with the current ETag) and 428; either → the ETag header of its 200. An If-Match
+ * whose one value is `*` (`Conditional('write', { untagged })`): a 412 without a tag, and no ETag on the 200.
  */
 function addConditionalResponses(parameters: ParameterObject[] | undefined, responses: Record<string, ResponseObject>): void {
-  const takes = (name: string) => parameters?.some((parameter) => parameter.in === 'header' && parameter.name === name) ?? false;
+  const header = (name: string) => parameters?.find((parameter) => parameter.in === 'header' && parameter.name === name);
+  const takes = (name: string) => header(name) !== undefined;
   const etag = { $ref: '#/components/headers/ETag' };
   if (!takes('If-None-Match') && !takes('If-Match')) return;
+  const schema = header('If-Match')?.schema as { enum?: unknown[] } | undefined;
+  if (schema?.enum?.length === 1 && schema.enum[0] === '*') {
+    responses['412'] ??= { description: 'If-Match is not *: this resource has no entity tag to compare; nothing was written' };
+    responses['428'] ??= { description: 'If-Match is required by this server (REQUIRE_IF_MATCH) and was not sent' };
+    return;
+  }
   if (responses['200']) responses['200'].headers = { ...responses['200'].headers, ETag: etag };
   if (takes('If-None-Match')) responses['304'] ??= { description: 'If-None-Match names the current ETag: the copy the caller holds is current (no body)', headers: { ETag: etag } };
   if (takes('If-Match')) {

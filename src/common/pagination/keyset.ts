@@ -1,6 +1,7 @@
 /**
  * Keyset ("seek") pagination: the next page starts after the sort key values of the previous page's last row, so it
- * is an index range scan at any depth, and rows written between two fetches never make a page skip or repeat one.
+ * costs the same at any depth (an index range scan where the sort has an index), and rows created or deleted between
+ * two fetches never make a page skip or repeat one.
  * Every sort ends with `id` (sort.ts), so the key values name exactly one position.
  */
 import { col, fn, Op, where, type WhereOptions } from 'sequelize';

@@ -72,8 +72,9 @@ export class PageQueryDto {
     maxLength: MAX_CURSOR_LENGTH,
     pattern: CURSOR.source,
     description:
-      "The previous page's `meta.nextCursor`: the rows after it, at the cost of one index range scan at any depth, none " +
-      'skipped or repeated while others write. Opaque, and valid only with the same sort and filters (400 otherwise)',
+      "The previous page's `meta.nextCursor`: the rows after it, at the same cost at any depth; rows created or deleted " +
+      'meanwhile make no row skipped or repeated (a row whose sort key changed is listed where it sorts now). Opaque, ' +
+      'and valid only on the same list with the same sort and filters (400 otherwise)',
   })
   @IsOptional()
   @IsString()

@@ -3,8 +3,9 @@
  * repository's rows into the `{ data, meta }` envelope, with the cursor of the next page.
  *
  * A cursor is `<key values>.<MAC>`: the sort key values of the page's last row (base64url JSON) and an HMAC-SHA256 over
- * them and over what the list was asked for (its order, filters and scope). So a cursor cannot be forged or edited, and
- * one taken to another sort or other filters is refused (400) rather than silently starting somewhere meaningless.
+ * them and over which list it belongs to (the list's name, its order and the filters that decide its rows). So a cursor
+ * cannot be forged or edited, and one taken to another list, sort or filter is refused (400) rather than silently
+ * starting somewhere meaningless. What only shapes the rows (include, limit) does not bind it.
  * The key is derived from JWT_SECRET (HKDF, its own label), so every instance of a deployment accepts the others'.
  */
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -42,7 +43,6 @@ export interface FoundPage<R> {
   readonly last: KeyValues | null;
 }
 
-const PAGING_PARAMETERS = new Set(['limit', 'offset', 'cursor', 'withTotal', 'sort']);
 const INVALID_CURSOR = 'cursor is not valid for this list: it was altered, or the sort or filters changed since it was issued';
 
 /** Made by PaginationModule (a factory: the secret comes from the configuration). */
@@ -56,14 +56,15 @@ export class Paginator {
   }
 
   /**
-   * The window of `query` in `order`. `scope` names what the list is of beyond its query (a parent's id from the
-   * path), so a cursor does not carry over to another parent's list. 400 when the cursor is not one of this list's.
+   * The window of `query` in `order` on the list named `list` (its route's resource). `filters`: what decides which
+   * rows the list holds (query filters, normalised as the repository matches them, and a parent's id from the path),
+   * so a cursor does not carry over to another filter or parent. 400 when the cursor is not one of this list's.
    */
-  window(query: PageQuery, order: SortOrder, scope: Record<string, unknown> = {}): PageWindow {
-    const filters = Object.entries(query)
-      .filter(([name, value]) => value !== undefined && !PAGING_PARAMETERS.has(name))
+  window(list: string, query: PageQuery, order: SortOrder, filters: Record<string, unknown> = {}): PageWindow {
+    const given = Object.entries(filters)
+      .filter(([, value]) => value !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : 1));
-    const binding = JSON.stringify([order, filters, scope]);
+    const binding = JSON.stringify([list, order, given]);
     const after = query.cursor === undefined ? null : this.decode(query.cursor, binding, order.length);
     return {
       order,
