@@ -1,5 +1,5 @@
 /**
- * Runs sequelize-cli against DATABASE_URL, or against the embedded server (started for the
+ * Runs sequelize-cli against DATABASE_MIGRATION_URL or DATABASE_URL, or against the embedded server (started for the
  * command, or shared with a running app) when DATABASE_URL is unset.
  * Usage: tsx scripts/sequelize-cli.ts db:migrate [cli options]
  */
@@ -13,7 +13,7 @@ function main(): Promise<number> {
       env: { ...process.env, DATABASE_URL: url },
     });
     return new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-  });
+  }, { schema: true });
 }
 
 main().then(

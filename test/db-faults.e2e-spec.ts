@@ -53,7 +53,9 @@ describe('database faults (e2e, through a fault-injecting proxy)', () => {
   let sequence = 0;
 
   beforeAll(async () => {
-    const url = process.env.DATABASE_URL!;
+    // The faults are the network's between the app and PostgreSQL, with the app's own limits (sent per connection):
+    // behind a pooler (whose limits are the server's, pooled-session-limits.ts) the proxy still goes to the server.
+    const url = process.env.DATABASE_MIGRATION_URL ?? process.env.DATABASE_URL!;
     proxy = await FaultProxy.start(url);
     t = await createTestApp({
       env: { DATABASE_URL: proxy.via(url), ...Object.fromEntries(Object.entries(LIMITS).map(([key, value]) => [key, String(value)])) },

@@ -16,9 +16,11 @@ const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
 
 async function sequelizeCli(databaseUrl: string, ...args: string[]): Promise<string> {
+  // The scratch database is reached directly: a migration URL of the worker's (behind a pooler) must not win over it.
+  const { DATABASE_MIGRATION_URL: _workers, ...env } = process.env;
   const { stdout } = await run(process.execPath, [require.resolve('tsx/cli'), 'scripts/sequelize-cli.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
+    env: { ...env, DATABASE_URL: databaseUrl },
   });
   return stdout;
 }

@@ -99,6 +99,16 @@ describe('validateEnvironment', () => {
   it('rejects a pool whose minimum exceeds its maximum', () => {
     expect(() => validateEnvironment({ DB_POOL_MIN: '30', DB_POOL_MAX: '10' })).toThrow(/DB_POOL_MIN \(30\) must not exceed DB_POOL_MAX \(10\)/);
   });
+
+  it('a transaction pooler: off by default; migrating at start through it needs the direct DATABASE_MIGRATION_URL', () => {
+    expect(validateEnvironment({}).databaseLimits.pooled).toBe(false);
+    expect(() => validateEnvironment({ DATABASE_POOLER: 'session' })).toThrow(/- DATABASE_POOLER=/);
+    const pooler = { DATABASE_URL: 'postgres://app@pgbouncer:6432/app', DATABASE_POOLER: 'transaction', MIGRATE_ON_START: 'true' };
+    expect(() => validateEnvironment(pooler)).toThrow(/MIGRATE_ON_START with DATABASE_POOLER=transaction needs DATABASE_MIGRATION_URL/);
+    const direct = validateEnvironment({ ...pooler, DATABASE_MIGRATION_URL: 'postgres://app@primary:5432/app' });
+    expect(direct.databaseLimits.pooled).toBe(true);
+    expect(() => validateEnvironment({ DATABASE_MIGRATION_URL: 'mysql://x' })).toThrow(/DATABASE_MIGRATION_URL must be a postgres/);
+  });
 });
 
 describe('validateEnvironment: HTTP server limits', () => {

@@ -38,6 +38,11 @@ export interface DatabaseLimits {
   readonly idleInTransactionTimeoutMs: number;
   readonly queryTimeoutMs: number;
   readonly keepAliveIdleMs: number;
+  /**
+   * DATABASE_URL goes through a transaction pooler: the statement, lock and idle-transaction limits are the server's
+   * settings for the role (a pooler hands each transaction any server connection, and cannot carry startup parameters).
+   */
+  readonly pooled: boolean;
 }
 
 export class Environment {
@@ -60,6 +65,21 @@ export class Environment {
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
   readonly DATABASE_URL?: string;
+
+  /**
+   * A direct connection for schema work (migrations and their advisory lock), when DATABASE_URL goes through a
+   * transaction pooler such as PgBouncer, which cannot hold a session lock. Unset: DATABASE_URL.
+   */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_MIGRATION_URL must be a postgres:// or postgresql:// URL' })
+  readonly DATABASE_MIGRATION_URL?: string;
+
+  /**
+   * `transaction`: DATABASE_URL is a pooler in transaction mode (PgBouncer). The app then sends no session settings
+   * and checks at start that the server's own (ALTER ROLE … SET) are the DB_*_TIMEOUT_MS values. docs/scaling.md.
+   */
+  @IsIn(['none', 'transaction'])
+  readonly DATABASE_POOLER: 'none' | 'transaction' = 'none';
 
   @Type(() => Number)
   @IsInt()
@@ -366,6 +386,7 @@ export class Environment {
       idleInTransactionTimeoutMs: this.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       queryTimeoutMs: this.DB_QUERY_TIMEOUT_MS,
       keepAliveIdleMs: this.DB_KEEPALIVE_IDLE_MS,
+      pooled: this.DATABASE_POOLER === 'transaction',
     };
   }
 
@@ -394,7 +415,7 @@ export class Environment {
   }
 }
 
-const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'TRUST_PROXY', 'SHUTDOWN_GRACE_MS', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
+const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'DATABASE_MIGRATION_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'TRUST_PROXY', 'SHUTDOWN_GRACE_MS', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
 const MIN_SECRET_BYTES = 32;
 
 /** Builds the typed environment or throws one error that names every bad variable. */
@@ -418,6 +439,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (environment.DB_STATEMENT_TIMEOUT_MS > environment.DB_QUERY_TIMEOUT_MS) {
     throw new Error(
       `Invalid environment configuration:\n  - DB_STATEMENT_TIMEOUT_MS (${environment.DB_STATEMENT_TIMEOUT_MS}) must not exceed DB_QUERY_TIMEOUT_MS (${environment.DB_QUERY_TIMEOUT_MS})`,
+    );
+  }
+  if (environment.DATABASE_POOLER === 'transaction' && environment.MIGRATE_ON_START && !environment.DATABASE_MIGRATION_URL) {
+    throw new Error(
+      'Invalid environment configuration:\n  - MIGRATE_ON_START with DATABASE_POOLER=transaction needs DATABASE_MIGRATION_URL: migrations and their lock take a direct connection',
     );
   }
   if (environment.DB_POOL_MIN > environment.DB_POOL_MAX) {

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { pgDialectModule } from './connection-options';
+import { validateEnvironment } from '../config/environment';
+import { migrationConnectionOptions, pgConnectionOptions, pgDialectModule, UNBOUNDED_SESSION_OPTIONS } from './connection-options';
 
 describe('pgDialectModule', () => {
   it('is node-postgres (types, Pool, …) with its Client swapped', () => {
@@ -15,5 +16,27 @@ describe('pgDialectModule', () => {
     const end = jest.spyOn(client, 'end').mockImplementation((() => Promise.resolve()) as never);
     expect(() => client.emit('error', new Error('terminating connection due to administrator command'))).not.toThrow();
     expect(end).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('pgConnectionOptions', () => {
+  const limits = (env: Record<string, string> = {}) => validateEnvironment(env).databaseLimits;
+
+  it('sends the server limits in the startup message, and with them Sequelize may SET its session defaults', () => {
+    expect(pgConnectionOptions(limits())).toMatchObject({ statement_timeout: 5000, lock_timeout: 2000, idle_in_transaction_session_timeout: 10000, query_timeout: 6000 });
+    expect(pgConnectionOptions(limits())).not.toHaveProperty('clientMinMessages');
+  });
+
+  it('behind a transaction pooler: no startup limits, no SET on connect; the client-side bound stays', () => {
+    const pooled = pgConnectionOptions(limits({ DATABASE_POOLER: 'transaction' }));
+    expect(pooled).not.toHaveProperty('statement_timeout');
+    expect(pooled).not.toHaveProperty('lock_timeout');
+    expect(pooled).not.toHaveProperty('idle_in_transaction_session_timeout');
+    expect(pooled).toMatchObject({ query_timeout: 6000, clientMinMessages: 'ignore' });
+  });
+
+  it('migrations turn every server limit off, whatever the role says', () => {
+    expect(migrationConnectionOptions(limits()).options).toBe(UNBOUNDED_SESSION_OPTIONS);
+    expect(UNBOUNDED_SESSION_OPTIONS).toBe('-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0');
   });
 });

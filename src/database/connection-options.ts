@@ -3,7 +3,8 @@
  * to Sequelize as `dialectOptions` (Sequelize's postgres dialect copies these names into each pg Client it opens):
  * - connectionTimeoutMillis: TCP connect plus authentication;
  * - statement_timeout, lock_timeout, idle_in_transaction_session_timeout: sent in the startup message, enforced by
- *   the server (SQLSTATE 57014, 55P03, 25P03);
+ *   the server (SQLSTATE 57014, 55P03, 25P03); behind a transaction pooler, which cannot carry them, they are the
+ *   server's settings for the role instead, checked at start (pooled-session-limits.ts);
  * - query_timeout: the client's own bound on a round trip, for what the server cannot see (a network that drops
  *   packets silently); the connection is unusable afterwards and is discarded;
  * - TCP keepalive, so a connection idle in the pool across a silent network failure is found dead by the kernel.
@@ -23,14 +24,21 @@ export interface PgConnectionOptions {
   lock_timeout?: number;
   idle_in_transaction_session_timeout?: number;
   query_timeout?: number;
+  /** Sequelize's: `ignore` leaves out its `SET client_min_messages` on each new connection. */
+  clientMinMessages?: 'ignore';
+  /** Server settings for the session, in the startup message (`-c name=value`). */
+  options?: string;
   keepAlive: true;
   keepAliveInitialDelayMillis: number;
   stream: () => Socket;
 }
 
 export function pgConnectionOptions(limits: DatabaseLimits, applicationName = APPLICATION_NAME): PgConnectionOptions {
+  const session = sessionOptions(limits, applicationName);
+  // Behind a transaction pooler: nothing that lives in a server session (a SET would stay with whichever connection got it).
+  if (limits.pooled) return { ...session, query_timeout: limits.queryTimeoutMs, clientMinMessages: 'ignore' };
   return {
-    ...sessionOptions(limits, applicationName),
+    ...session,
     statement_timeout: limits.statementTimeoutMs,
     lock_timeout: limits.lockTimeoutMs,
     idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
@@ -38,12 +46,19 @@ export function pgConnectionOptions(limits: DatabaseLimits, applicationName = AP
   };
 }
 
+/** Migrations' sessions: no statement, lock or idle-transaction bound, whatever the role's settings say. */
+export const UNBOUNDED_SESSION_OPTIONS = '-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0';
+
 /**
  * For migrations: the same connect timeout and keepalive, but no statement, lock or query bound, so a long
- * `CREATE INDEX` on a big table is not cancelled half-way (the migration lock already keeps instances apart).
+ * `CREATE INDEX` on a big table is not cancelled half-way (the migration lock already keeps instances apart). The
+ * bounds are turned off explicitly: behind a pooler they are the role's settings, which would apply here too.
  */
 export function migrationConnectionOptions(limits: DatabaseLimits): PgConnectionOptions {
-  return sessionOptions(limits, `${APPLICATION_NAME}:migrations`);
+  return {
+    ...sessionOptions(limits, `${APPLICATION_NAME}:migrations`),
+    options: UNBOUNDED_SESSION_OPTIONS,
+  };
 }
 
 function sessionOptions(limits: DatabaseLimits, applicationName: string): PgConnectionOptions {

@@ -7,6 +7,7 @@ import { pgConnectionOptions, pgDialectModule } from './connection-options';
 import { DatabaseStatus } from './database-status';
 import { MigrationsService } from './migrations.service';
 import { ModelHooks } from './model-hooks';
+import { PooledSessionLimits } from './pooled-session-limits';
 
 @Module({
   imports: [
@@ -32,13 +33,16 @@ import { ModelHooks } from './model-hooks';
           },
           // Every round trip bounded: connect, statement, lock, idle transaction, client-side query time-out, keepalive.
           dialectOptions: pgConnectionOptions(config.get('databaseLimits', { infer: true })),
+          // Behind a transaction pooler no session SET either (Sequelize's time zone and message level on each new
+          // connection would stick to whichever server connection it got): timestamps travel with their offset anyway.
+          ...(config.get('databaseLimits', { infer: true }).pooled && { keepDefaultTimezone: true }),
           retryAttempts: 2,
           retryDelay: 1000,
         };
       },
     }),
   ],
-  providers: [MigrationsService, DatabaseStatus, ModelHooks],
+  providers: [MigrationsService, PooledSessionLimits, DatabaseStatus, ModelHooks],
   exports: [DatabaseStatus],
 })
 export class DatabaseModule {}

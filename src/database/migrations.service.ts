@@ -34,13 +34,18 @@ export class MigrationsService implements OnModuleInit {
           'Apply them first (`node dist/migrate.js` in a deployment, `npm run db:migrate` in development), or start with MIGRATE_ON_START=true.',
       );
     }
-    await withMigrationLock(this.config.getOrThrow('DATABASE_URL', { infer: true }), () => this.applyPending(), this.logger);
+    await withMigrationLock(this.schemaUrl(), () => this.applyPending(), this.logger);
+  }
+
+  /** Migrations and their session lock need a direct connection, not a transaction pooler's. */
+  private schemaUrl(): string {
+    return this.config.get('DATABASE_MIGRATION_URL', { infer: true }) ?? this.config.getOrThrow('DATABASE_URL', { infer: true });
   }
 
   private async applyPending(): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { applyPendingMigrations } = require('./migrator') as typeof MigratorModule;
-    const unbounded = new PlainSequelize(this.config.getOrThrow('DATABASE_URL', { infer: true }), {
+    const unbounded = new PlainSequelize(this.schemaUrl(), {
       dialect: 'postgres',
       logging: false,
       dialectOptions: migrationConnectionOptions(this.config.get('databaseLimits', { infer: true })),

@@ -1,4 +1,4 @@
-import { ConflictException, ForbiddenException, NotFoundException, UnauthorizedException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, NotFoundException, PreconditionFailedException, UnauthorizedException, UnprocessableEntityException } from '@nestjs/common';
 import { Op } from 'sequelize';
 import type { Actor } from '../common/access/actor';
 import { Paginator } from '../common/pagination/paginator';
@@ -37,7 +37,7 @@ function setup() {
   };
   const users = { lockLive: jest.fn().mockResolvedValue(false) };
   const tags = { findLiveByName: jest.fn().mockResolvedValue(null), findOrCreate: jest.fn().mockResolvedValue([]) };
-  const postTags = { replace: jest.fn().mockResolvedValue(undefined), postsWithTag: jest.fn((id: number) => `posts with tag ${id}`) };
+  const postTags = { assertReplaceable: jest.fn(), replace: jest.fn().mockResolvedValue(undefined), postsWithTag: jest.fn((id: number) => `posts with tag ${id}`) };
   const service = new PostsService(posts as never, users as never, tags as never, postTags as never, new Paginator('a test secret'));
   return { service, posts, users, tags, postTags };
 }
@@ -377,5 +377,17 @@ describe('PostsService tags', () => {
     posts.lockForWrite.mockResolvedValue(null);
     await expect(service.replaceTags(author, 6, { tags: ['x'] })).rejects.toThrow(NotFoundException);
     expect(tags.findOrCreate).toHaveBeenCalledTimes(1);
+  });
+
+  it('a refused If-Match (the set of tags has no version) is checked before any tag is made', async () => {
+    const { service, posts, tags, postTags } = setup();
+    posts.lockForWrite.mockResolvedValue(facts);
+    postTags.assertReplaceable.mockImplementation(() => {
+      throw new PreconditionFailedException('Tags of post 5 has no entity tag: If-Match can only be *');
+    });
+    await expect(service.replaceTags(author, 5, { tags: ['new'] })).rejects.toThrow(PreconditionFailedException);
+    expect(postTags.assertReplaceable).toHaveBeenCalledWith(5);
+    expect(tags.findOrCreate).not.toHaveBeenCalled();
+    expect(postTags.replace).not.toHaveBeenCalled();
   });
 });

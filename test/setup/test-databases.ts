@@ -3,19 +3,25 @@
  * marker comment, and nothing here drops or truncates a database without that marker.
  */
 import { Client } from 'pg';
+import type { DatabaseLimits } from '../../src/config/environment';
+import { expectedServerSettings } from '../../src/database/pooled-session-limits';
 
 export const HARNESS_MARKER = 'created by the nest-sequelize-service e2e harness';
 
 export interface HarnessState {
+  /** A direct connection: creating, cloning and dropping databases, migrations. */
   adminUrl: string;
+  /** Where the app connects (the same server, or a transaction pooler in front of it). */
+  appUrl: string;
   prefix: string;
 }
 
 export function harnessState(): HarnessState {
   const adminUrl = process.env.TEST_ADMIN_DATABASE_URL;
+  const appUrl = process.env.TEST_APP_DATABASE_URL;
   const prefix = process.env.TEST_DATABASE_PREFIX;
-  if (!adminUrl || !prefix) throw new Error('The e2e harness is not set up: run the tests through `npm test` / jest');
-  return { adminUrl, prefix };
+  if (!adminUrl || !appUrl || !prefix) throw new Error('The e2e harness is not set up: run the tests through `npm test` / jest');
+  return { adminUrl, appUrl, prefix };
 }
 
 export function databaseUrl(adminUrl: string, database: string): string {
@@ -74,4 +80,11 @@ export async function createScratchDatabase(label: string): Promise<string> {
   const name = `${prefix}${label}_${Math.random().toString(36).slice(2, 8)}`;
   await withAdmin(adminUrl, (client) => createMarkedDatabase(client, name));
   return databaseUrl(adminUrl, name);
+}
+
+/** The app's statement, lock and idle-transaction limits as the database's own settings (for a pooled app). */
+export async function setServerLimits(client: Client, database: string, limits: DatabaseLimits): Promise<void> {
+  for (const [name, ms] of Object.entries(expectedServerSettings(limits))) {
+    await client.query(`ALTER DATABASE "${database}" SET ${name} = ${ms}`);
+  }
 }

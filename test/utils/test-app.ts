@@ -76,7 +76,12 @@ export interface TestAppOptions {
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const environment = { ...process.env, ...options.env };
+  // An app pointed at a database of its own (a scratch database, a cluster of the test's) reaches it directly, not
+  // through the pooler the worker's database may sit behind.
+  // (Stated, not left out: ConfigService falls back to process.env for what the validated values lack.)
+  const own = options.env?.DATABASE_MIGRATION_URL === undefined ? options.env?.DATABASE_URL : undefined;
+  const direct: Record<string, string> = own === undefined ? {} : { DATABASE_POOLER: 'none', DATABASE_MIGRATION_URL: own };
+  const environment: Record<string, string | undefined> = { ...process.env, ...direct, ...options.env };
   await assertHarnessDatabase(environment.DATABASE_URL);
 
   const validated = validateEnvironment(environment);
