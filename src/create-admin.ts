@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     } finally {
       await sequelize.close();
     }
-  });
+    // The direct connection when there is one: a one-off command has no use for a transaction pooler.
+  }, { schema: true });
 }
 
 /** The fields as the API's CreateUser body would take them (trimmed email, 2–100 character name, 12–128 character password). */

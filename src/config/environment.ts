@@ -81,6 +81,30 @@ export class Environment {
   @IsIn(['none', 'transaction'])
   readonly DATABASE_POOLER: 'none' | 'transaction' = 'none';
 
+  /**
+   * Streaming replicas of DATABASE_URL's server, comma-separated postgres:// URLs: reads outside a transaction go to
+   * them while they keep up (DB_REPLICA_MAX_LAG_MS), everything else to the primary. docs/scaling.md.
+   */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/[^\s,]+(,postgres(ql)?:\/\/[^\s,]+)*$/, {
+    message: 'DATABASE_READ_URLS must be comma-separated postgres:// or postgresql:// URLs',
+  })
+  readonly DATABASE_READ_URLS?: string;
+
+  /** A replica further behind the primary than this is out of rotation (reads go to the primary) until it catches up. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  readonly DB_REPLICA_MAX_LAG_MS: number = 1_000;
+
+  /** How often each replica's replay position is compared with the primary's. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  readonly DB_REPLICA_PROBE_MS: number = 250;
+
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -390,6 +414,11 @@ export class Environment {
     };
   }
 
+  /** The replicas' URLs (DATABASE_READ_URLS), none when unset. */
+  get readUrls(): string[] {
+    return this.DATABASE_READ_URLS?.split(',') ?? [];
+  }
+
   get shutdownGraceMs(): number {
     return this.SHUTDOWN_GRACE_MS ?? (this.NODE_ENV === NodeEnv.Production ? 5_000 : 0);
   }
@@ -415,7 +444,7 @@ export class Environment {
   }
 }
 
-const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'DATABASE_MIGRATION_URL', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'TRUST_PROXY', 'SHUTDOWN_GRACE_MS', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
+const OPTIONAL_VARIABLES = ['HOST', 'DATABASE_URL', 'DATABASE_MIGRATION_URL', 'DATABASE_READ_URLS', 'DB_LOG_SQL', 'MIGRATE_ON_START', 'JWT_SECRET', 'REDIS_URL', 'CORS_ORIGINS', 'TRUST_PROXY', 'SHUTDOWN_GRACE_MS', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
 const MIN_SECRET_BYTES = 32;
 
 /** Builds the typed environment or throws one error that names every bad variable. */

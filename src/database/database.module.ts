@@ -8,6 +8,8 @@ import { DatabaseStatus } from './database-status';
 import { MigrationsService } from './migrations.service';
 import { ModelHooks } from './model-hooks';
 import { PooledSessionLimits } from './pooled-session-limits';
+import { ReplicasModule } from './replicas/replicas.module';
+import { replicationOptions } from './replicas/replication';
 
 @Module({
   imports: [
@@ -21,6 +23,8 @@ import { PooledSessionLimits } from './pooled-session-limits';
           dialect: 'postgres' as const,
           dialectModule: pgDialectModule,
           uri: config.getOrThrow('DATABASE_URL', { infer: true }),
+          // With DATABASE_READ_URLS: reads outside a transaction from the replicas (replicas/replica-monitor.ts).
+          replication: replicationOptions(config.getOrThrow('DATABASE_URL', { infer: true }), config.get('readUrls', { infer: true })),
           autoLoadModels: true,
           // The schema belongs to the migrations: never let the ORM alter it.
           synchronize: false,
@@ -41,6 +45,7 @@ import { PooledSessionLimits } from './pooled-session-limits';
         };
       },
     }),
+    ReplicasModule,
   ],
   providers: [MigrationsService, PooledSessionLimits, DatabaseStatus, ModelHooks],
   exports: [DatabaseStatus],

@@ -7,6 +7,7 @@ import { migrationConnectionOptions } from './connection-options';
 import { withMigrationLock } from './migration-lock';
 import type * as MigratorModule from './migrator';
 import { pendingMigrations } from './pending-migrations';
+import { PooledSessionLimits } from './pooled-session-limits';
 
 /**
  * Runs before the app serves: applies pending migrations when allowed (the default with the embedded server),
@@ -23,9 +24,12 @@ export class MigrationsService implements OnModuleInit {
   constructor(
     private readonly sequelize: Sequelize,
     private readonly config: ConfigService<Environment, true>,
+    private readonly limits: PooledSessionLimits,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // Before any migration: a refusal to start must not cut one half-way.
+    await this.limits.assertServerLimits();
     const pending = await pendingMigrations(this.sequelize);
     if (pending.length === 0) return;
     if (!this.config.get('MIGRATE_ON_START', { infer: true })) {
@@ -35,6 +39,14 @@ export class MigrationsService implements OnModuleInit {
       );
     }
     await withMigrationLock(this.schemaUrl(), () => this.applyPending(), this.logger);
+    // DATABASE_MIGRATION_URL naming another database than DATABASE_URL would leave this one behind, unnoticed.
+    const still = await pendingMigrations(this.sequelize);
+    if (still.length > 0) {
+      throw new Error(
+        `Migrations were applied through DATABASE_MIGRATION_URL, yet DATABASE_URL's database still has ${still.length} pending: ` +
+          'the two URLs must name the same database (one direct, one through the pooler).',
+      );
+    }
   }
 
   /** Migrations and their session lock need a direct connection, not a transaction pooler's. */

@@ -20,7 +20,7 @@ export async function pendingMigrations(sequelize: Sequelize): Promise<string[]>
   if (files.length === 0) return [];
   let applied: Set<string>;
   try {
-    const rows = await sequelize.query<{ name: string }>('SELECT name FROM "SequelizeMeta"', { type: QueryTypes.SELECT, transaction: null });
+    const rows = await sequelize.query<{ name: string }>('SELECT name FROM "SequelizeMeta"', { type: QueryTypes.SELECT, transaction: null, useMaster: true });
     applied = new Set(rows.map((row) => row.name));
   } catch (error) {
     if ((error as { parent?: { code?: string } }).parent?.code === UNDEFINED_TABLE) return files;

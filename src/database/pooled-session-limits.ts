@@ -4,7 +4,7 @@
  * startup parameters. The limits are then the server's settings for the app's role (ALTER ROLE … SET), and this check
  * refuses to start when they are not the configured ones, rather than serve with unbounded statements.
  */
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { QueryTypes } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
@@ -26,19 +26,20 @@ const VARIABLES: Record<string, string> = {
 };
 
 @Injectable()
-export class PooledSessionLimits implements OnModuleInit {
+export class PooledSessionLimits {
   constructor(
     private readonly sequelize: Sequelize,
     private readonly config: ConfigService<Environment, true>,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  /** Called by MigrationsService before anything else touches the schema. */
+  async assertServerLimits(): Promise<void> {
     const limits = this.config.get('databaseLimits', { infer: true });
     if (!limits.pooled) return;
     const expected = expectedServerSettings(limits);
     const rows = await this.sequelize.query<{ name: string; setting: string; role: string; database: string }>(
-      'SELECT name, setting, current_user AS role, current_database() AS database FROM pg_settings WHERE name IN (:names)',
-      { replacements: { names: Object.keys(expected) }, type: QueryTypes.SELECT },
+      'SELECT name, setting, current_user AS role, current_database() AS database FROM pg_settings WHERE name = ANY($1)',
+      { bind: [Object.keys(expected)], type: QueryTypes.SELECT, useMaster: true },
     );
     const wrong = rows.filter((row) => Number(row.setting) !== expected[row.name]);
     if (wrong.length === 0) return;

@@ -27,7 +27,8 @@ export class SessionsRepository extends Repository {
   }
 
   async isLive(id: string, userId: number): Promise<boolean> {
-    return (await this.selectOne(LIVE_SESSION_SQL, [id, userId])) !== null;
+    // From the primary: behind a replica, a session ended a moment ago would still pass.
+    return (await this.selectOne(LIVE_SESSION_SQL, [id, userId], { fromPrimary: true })) !== null;
   }
 
   async extend(id: string, expiresAt: Date): Promise<void> {

@@ -14,6 +14,7 @@ import { ConfigService } from '@nestjs/config';
 import { Sequelize } from 'sequelize-typescript';
 import { inTransaction } from '../common/database/transaction-context';
 import type { Environment } from '../config/environment';
+import { RecentWriters } from '../database/replicas/recent-writers';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import { SessionsRepository } from './sessions.repository';
 
@@ -40,12 +41,15 @@ export class SessionsService {
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly sequelize: Sequelize,
     config: ConfigService<Environment, true>,
+    private readonly recentWriters: RecentWriters,
   ) {
     this.ttlMs = config.get('REFRESH_TOKEN_TTL_SECONDS', { infer: true }) * 1000;
   }
 
   /** A new session for a user who has just proved who they are. */
   async start(userId: number): Promise<IssuedSession> {
+    // The caller acts as this user from now on, with reads of its own writes (its account, if just made) on the primary.
+    await this.recentWriters.wrote(userId);
     return inTransaction(this.sequelize, async () => {
       const expiresAt = new Date(Date.now() + this.ttlMs);
       const sessionId = randomUUID();

@@ -85,6 +85,6 @@ export async function createScratchDatabase(label: string): Promise<string> {
 /** The app's statement, lock and idle-transaction limits as the database's own settings (for a pooled app). */
 export async function setServerLimits(client: Client, database: string, limits: DatabaseLimits): Promise<void> {
   for (const [name, ms] of Object.entries(expectedServerSettings(limits))) {
-    await client.query(`ALTER DATABASE "${database}" SET ${name} = ${ms}`);
+    await client.query(`ALTER DATABASE ${client.escapeIdentifier(database)} SET ${name} = ${ms}`);
   }
 }

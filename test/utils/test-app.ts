@@ -158,7 +158,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       }
     },
     async rows<T>(sql: string, bind: unknown[] = []) {
-      const [rows] = await sequelize.query(sql, { bind });
+      // From the primary (with read replicas): what was just written, whatever the replicas have replayed.
+      const [rows] = await sequelize.query(sql, { bind, useMaster: true });
       return rows as T[];
     },
     async truncate() {
@@ -192,7 +193,7 @@ async function emptyTables(sequelize: Sequelize, keep: string[]): Promise<void> 
   const tables = await sequelize.query<{ name: string }>(
     `SELECT quote_ident(tablename) AS name FROM pg_tables
      WHERE schemaname = 'public' AND NOT (tablename = ANY($1))`,
-    { bind: [['SequelizeMeta', 'SequelizeData', ...keep]], type: QueryTypes.SELECT },
+    { bind: [['SequelizeMeta', 'SequelizeData', ...keep]], type: QueryTypes.SELECT, useMaster: true },
   );
   if (tables.length > 0) await sequelize.query(`TRUNCATE TABLE ${tables.map((table) => table.name).join(', ')} RESTART IDENTITY CASCADE`);
 }
@@ -234,7 +235,8 @@ async function createHarnessAdmin(sequelize: Sequelize, tokenFor: TestApp['token
   // Inserted directly: no password (it never logs in), a unique email so that several apps may share a database.
   const [row] = await sequelize.query<{ id: number }>(
     `INSERT INTO users (name, email, role, "createdAt", "updatedAt") VALUES ($1, $2, 'admin', now(), now()) RETURNING id`,
-    { bind: [HARNESS_ADMIN_NAME, `harness-admin-${randomUUID()}@example.com`], type: QueryTypes.SELECT },
+    // useMaster: a write with RETURNING is a SELECT to Sequelize, which would send it to a read replica if any.
+    { bind: [HARNESS_ADMIN_NAME, `harness-admin-${randomUUID()}@example.com`], type: QueryTypes.SELECT, useMaster: true },
   );
   return { id: row.id, role: 'admin', token: await tokenFor({ id: row.id, role: 'admin' }) };
 }

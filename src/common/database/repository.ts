@@ -28,10 +28,13 @@ export abstract class Repository {
     return this.sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT });
   }
 
-  /** A bound statement that returns at most one row (SELECT, or a write with RETURNING): that row, or null. */
-  protected async selectOne<T extends object>(sql: string, bind: unknown[]): Promise<T | null> {
+  /**
+   * A bound statement that returns at most one row (SELECT, or a write with RETURNING): that row, or null.
+   * `fromPrimary`: never from a read replica, for a read that must see every committed write (a revoked session).
+   */
+  protected async selectOne<T extends object>(sql: string, bind: unknown[], options: { fromPrimary?: boolean } = {}): Promise<T | null> {
     await this.ready();
-    return this.sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, plain: true });
+    return this.sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, plain: true, ...(options.fromPrimary && { useMaster: true }) });
   }
 
   /**

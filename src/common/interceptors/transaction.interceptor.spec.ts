@@ -48,6 +48,7 @@ describe('TransactionInterceptor', () => {
   let sequelize: { transaction: jest.Mock; query: jest.Mock };
   let connection: object;
   let interceptor: TransactionInterceptor;
+  const recentWriters = { wrote: jest.fn(async () => undefined) };
 
   beforeEach(() => {
     events = [];
@@ -65,7 +66,7 @@ describe('TransactionInterceptor', () => {
       query: jest.fn(),
     };
     const config = { get: () => 'READ COMMITTED' } as unknown as ConfigService;
-    interceptor = new TransactionInterceptor(sequelize as unknown as Sequelize, new Reflector(), config as never);
+    interceptor = new TransactionInterceptor(sequelize as unknown as Sequelize, new Reflector(), config as never, recentWriters as never);
   });
 
   const run = (context: ExecutionContext, handle: () => Observable<unknown> = touching()) =>
@@ -192,7 +193,7 @@ describe('TransactionInterceptor', () => {
     it('asks the server once per Sequelize instance, however many modules hold an interceptor', async () => {
       sequelize.query.mockResolvedValue([{ default_transaction_isolation: 'read committed' }]);
       const config = { get: () => 'READ COMMITTED' } as unknown as ConfigService;
-      const another = new TransactionInterceptor(sequelize as unknown as Sequelize, new Reflector(), config as never);
+      const another = new TransactionInterceptor(sequelize as unknown as Sequelize, new Reflector(), config as never, recentWriters as never);
       await Promise.all([interceptor.onModuleInit(), another.onModuleInit()]);
       expect(sequelize.query).toHaveBeenCalledTimes(1);
       await lastValueFrom(another.intercept(httpContext('POST', Routes, Routes.prototype.plain), { handle: touching() } as CallHandler));

@@ -18,6 +18,7 @@ import { defer, lastValueFrom, type Observable } from 'rxjs';
 import { QueryTypes, type Transaction, type TransactionOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import type { Environment, IsolationLevelName } from '../../config/environment';
+import { RecentWriters } from '../../database/replicas/recent-writers';
 import { databaseFault } from '../database/database-faults';
 import { begunRequestTransaction, openRequestTransaction } from '../database/transaction-context';
 import { TRANSACTIONAL_KEY, TRANSACTIONAL_METHODS, type TransactionalSetting } from './transactional.decorator';
@@ -49,6 +50,7 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
     private readonly sequelize: Sequelize,
     private readonly reflector: Reflector,
     config: ConfigService<Environment, true>,
+    private readonly recentWriters: RecentWriters,
   ) {
     this.isolationLevel = config.get('DB_ISOLATION_LEVEL', { infer: true });
     this.defaultOptions = { isolationLevel: this.isolationLevel as TransactionOptions['isolationLevel'] };
@@ -71,11 +73,11 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
     // next.handle() must be called inside the context: Nest binds the handler (and the pipes before it) to the async
     // context current at that call. The handler's Observable is awaited there too, so the commit happens before the
     // response is written.
-    return defer(() => openRequestTransaction(this.sequelize, options, { audit, ifMatch: request.ifMatch }, () => this.settle(next)));
+    return defer(() => openRequestTransaction(this.sequelize, options, { audit, ifMatch: request.ifMatch }, () => this.settle(next, audit.actorId)));
   }
 
   /** Runs the handler, then commits the transaction its repositories began, or rolls it back when anything failed. */
-  private async settle(next: CallHandler): Promise<unknown> {
+  private async settle(next: CallHandler, actorId: number | null): Promise<unknown> {
     let result: unknown;
     try {
       result = await lastValueFrom(next.handle(), { defaultValue: undefined });
@@ -94,6 +96,8 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
     }
     // A failed COMMIT has ended the transaction (Sequelize marks it finished and releases the connection).
     await transaction.commit();
+    // Behind read replicas: the writer's own next reads go to the primary (replicas/recent-writers.ts).
+    if (actorId !== null) await this.recentWriters.wrote(actorId);
     return result;
   }
 
