@@ -6,6 +6,7 @@
  * under lag the test injects by pausing the replica's replay); and reads back on the primary while the replica is
  * behind the bound or down, and on the replica again once it is back.
  */
+import Redis from 'ioredis';
 import { APPLICATION_NAME } from '../src/database/connection-options';
 import { ReplicaMonitor } from '../src/database/replicas/replica-monitor';
 import { createMarkedDatabase, withAdmin } from './setup/test-databases';
@@ -13,7 +14,7 @@ import { createUser } from './utils/fixtures';
 import { ReplicaSet } from './utils/replica-set';
 import { createTestApp, type TestApp } from './utils/test-app';
 
-const MAX_LAG_MS = 1500;
+const MAX_LAG_MS = 2500;
 const PROBE_MS = 100;
 /** How long a writer's reads stay on the primary (recent-writers.ts). */
 const PINNED_MS = MAX_LAG_MS + 2 * PROBE_MS;
@@ -62,8 +63,8 @@ describe('read replicas (e2e, a real streaming replica)', () => {
     return { result, primary: primary.filter(isApps), replica: replica.filter(isApps) };
   }
 
-  /** The app's own statements, not the monitor's probes (which go to both servers by design). */
-  const isApps = (sql: string) => !/pg_current_wal_lsn|pg_last_wal_replay_lsn/.test(sql);
+  /** The requests' statements: not the monitor's probes, nor the idempotency sweeper's (a timer of its own). */
+  const isApps = (sql: string) => !/pg_current_wal_lsn|pg_last_wal_replay_lsn|idempotency_keys/.test(sql);
 
   async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -135,6 +136,37 @@ describe('read replicas (e2e, a real streaming replica)', () => {
     });
   });
 
+  describe('logins under replication lag', () => {
+    beforeAll(async () => {
+      await waitFor(inRotation, 'the replica back in rotation');
+      await set.pauseReplay();
+    });
+
+    afterAll(async () => {
+      await set.resumeReplay();
+      await set.caughtUp();
+      await sleep(PINNED_MS);
+    });
+
+    it('a login reads the account from the primary: a password changed a moment ago is the one that works', async () => {
+      const email = `replica-${Date.now()}@example.com`;
+      const registered = await t.request('POST', '/api/v1/auth/register', { as: null, body: { name: 'Lagged', email, password: 'the first password' } });
+      expect(registered.status).toBe(201);
+      const id = registered.body.user?.id ?? (await t.rows<{ id: number }>('SELECT id FROM users WHERE email = $1', [email]))[0].id;
+      const changed = await t.request('PATCH', `/api/v1/users/${id}`, {
+        as: registered.body.accessToken,
+        body: { password: 'the second password', currentPassword: 'the first password' },
+      });
+      expect(changed.status).toBe(200);
+      // Still within the lag bound: the replica would answer if asked, and has not seen this account.
+      expect(inRotation()).toBe(true);
+      const login = await where(() => t.request('POST', '/api/v1/auth/login', { as: null, body: { email, password: 'the second password' } }));
+      expect(login.result.status).toBe(200);
+      expect(login.replica).toEqual([]);
+      expect((await t.request('POST', '/api/v1/auth/login', { as: null, body: { email, password: 'the first password' } })).status).toBe(401);
+    });
+  });
+
   it('once the replica has caught up it is back in rotation, and serves reads again', async () => {
     await waitFor(inRotation, 'the replica back in rotation');
     const read = await where(() => t.request('GET', '/api/v1/posts?limit=1', { as: null }));
@@ -171,15 +203,21 @@ describe('read replicas (e2e, a real streaming replica)', () => {
     // One deployment: a shared Redis, and one JWT_SECRET so that a token of one instance is good on the other.
     const redis = { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', JWT_SECRET: 'replica tests: a secret shared by both instances' };
     const env = { DATABASE_URL: set.primary.url('replicas_app'), DATABASE_READ_URLS: set.replica.url('replicas_app'), DB_REPLICA_MAX_LAG_MS: String(MAX_LAG_MS), DB_REPLICA_PROBE_MS: String(PROBE_MS), ...redis };
+    const redisClient = new Redis(redis.REDIS_URL);
     const [a, b] = [await createTestApp({ env }), await createTestApp({ env })];
     try {
       const writer = await createUser(a);
       const token = await a.tokenFor({ id: writer.id, role: 'user' });
       await sleep(PINNED_MS);
+      const other = b.app.get(ReplicaMonitor);
+      await waitFor(() => other.status().every((replica) => replica.inRotation), "the second instance's replica in rotation");
       await set.pauseReplay();
       try {
         const created = await a.request('POST', '/api/v1/posts', { as: token, body: { title: 'Through A', body: 'B', published: true } });
         expect(created.status).toBe(201);
+        // The pin is in Redis (not only in instance a's memory), keyed by the database and the writer.
+        const pins = await redisClient.keys(`recent-writer:*:${writer.id}`);
+        expect(pins).toHaveLength(1);
         const own = await b.request('GET', `/api/v1/posts/${created.body.id}`, { as: token });
         expect(own.status).toBe(200);
         expect((await b.request('GET', `/api/v1/posts/${created.body.id}`, { as: null })).status).toBe(404);
@@ -190,6 +228,7 @@ describe('read replicas (e2e, a real streaming replica)', () => {
     } finally {
       await a.close();
       await b.close();
+      redisClient.disconnect();
     }
   });
 });

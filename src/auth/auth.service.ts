@@ -46,7 +46,8 @@ export class AuthService {
     const rotation = await this.sessions.rotate(refreshToken);
     if (rotation.outcome === 'reused') throw new UnauthorizedException('Refresh token already used: the session has been ended, log in again');
     if (rotation.outcome === 'invalid') throw new UnauthorizedException('Invalid or expired refresh token');
-    const user = await this.users.findLive(rotation.userId);
+    // Who the token will name: never from a lagging read replica (a deleted user, a changed role).
+    const user = await this.users.findLive(rotation.userId, { fromPrimary: true });
     if (!user) {
       await this.sessions.revoke(rotation.sessionId);
       throw new UnauthorizedException('Invalid or expired refresh token');

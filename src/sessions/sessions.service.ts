@@ -48,15 +48,16 @@ export class SessionsService {
 
   /** A new session for a user who has just proved who they are. */
   async start(userId: number): Promise<IssuedSession> {
-    // The caller acts as this user from now on, with reads of its own writes (its account, if just made) on the primary.
-    await this.recentWriters.wrote(userId);
-    return inTransaction(this.sequelize, async () => {
+    const session = await inTransaction(this.sequelize, async () => {
       const expiresAt = new Date(Date.now() + this.ttlMs);
       const sessionId = randomUUID();
       await this.sessions.create(sessionId, userId, expiresAt);
       const refreshToken = await this.issueToken(sessionId, expiresAt);
       return { sessionId, userId, refreshToken };
     });
+    // The caller acts as this user from now on, with reads of its own writes (its account, if just made) on the primary.
+    await this.recentWriters.wrote(userId);
+    return session;
   }
 
   /**

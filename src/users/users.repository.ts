@@ -45,16 +45,18 @@ export class UsersRepository extends Repository {
     return publicRow(await this.users.create(values));
   }
 
-  async findLive(id: number): Promise<UserRow | null> {
-    return this.selectOne<UserRow>(USER_BY_ID_SQL, [id]);
+  /** `fromPrimary`: for who a caller is (a token refresh), which a lagging read replica must not answer. */
+  async findLive(id: number, options: { fromPrimary?: boolean } = {}): Promise<UserRow | null> {
+    return this.selectOne<UserRow>(USER_BY_ID_SQL, [id], options);
   }
 
+  /** From the primary: a changed password, a deleted account or a new role counts at the next login. */
   async findWithPasswordByEmail(email: string): Promise<(UserRow & { passwordHash: string | null }) | null> {
-    return this.selectOne(CREDENTIALS_SQL, [normaliseEmail(email)]);
+    return this.selectOne(CREDENTIALS_SQL, [normaliseEmail(email)], { fromPrimary: true });
   }
 
   async passwordHash(id: number): Promise<string | null> {
-    return (await this.selectOne<{ passwordHash: string | null }>(PASSWORD_HASH_SQL, [id]))?.passwordHash ?? null;
+    return (await this.selectOne<{ passwordHash: string | null }>(PASSWORD_HASH_SQL, [id], { fromPrimary: true }))?.passwordHash ?? null;
   }
 
   /** Whether a live user has this id, locked against deletion until the caller's transaction ends. */

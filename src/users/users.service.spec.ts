@@ -161,7 +161,7 @@ describe('UsersService', () => {
     it('404 when there is no live user', async () => {
       const { service, users } = setup();
       await expect(service.findOne(admin, 4)).rejects.toBeInstanceOf(NotFoundException);
-      expect(users.findLive).toHaveBeenCalledWith(4);
+      expect(users.findLive).toHaveBeenCalledWith(4, {});
     });
 
     it('embeds the latest posts with include=posts (10 by default, postsLimit when given), and nothing without', async () => {

@@ -69,8 +69,8 @@ export class UsersService {
   }
 
   /** A live user by id, as stored (for the auth module, which renders it for its owner). */
-  findLive(id: number): Promise<UserRow | null> {
-    return this.users.findLive(id);
+  findLive(id: number, options: { fromPrimary?: boolean } = {}): Promise<UserRow | null> {
+    return this.users.findLive(id, options);
   }
 
   async findAll(actor: Actor | undefined, query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {

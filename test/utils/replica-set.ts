@@ -121,6 +121,9 @@ export class ReplicaSet {
         'max_wal_senders = 4',
         'hot_standby = on',
         "log_statement = 'all'",
+        // No WAL but the tests' own: lag the tests inject is then measured from their own writes.
+        'autovacuum = off',
+        "checkpoint_timeout = '1h'",
         "log_line_prefix = '%a|'",
         '',
       ].join('\n'),

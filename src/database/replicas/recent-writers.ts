@@ -12,7 +12,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
 import type { Environment } from '../../config/environment';
 import { connectionOptionsOf } from './replication';
@@ -53,22 +53,18 @@ export class RecentWriters implements OnApplicationShutdown {
   /** After `actorId`'s write has committed. */
   async wrote(actorId: number): Promise<void> {
     if (!this.enabled) return;
-    if (!this.redis) {
-      this.local.set(actorId, Date.now() + this.windowMs);
-      if (this.local.size > 10_000) this.forgetExpired();
-      return;
-    }
-    // If Redis fails here, the writer's next reads may go to a replica within the lag bound: logged, not fatal.
+    if (!this.redis) return this.remember(actorId);
+    // A Redis that fails here: this instance still pins the writer; others cannot know (logged).
     await this.redis.set(String(actorId), '1', 'PX', this.windowMs).catch((error: Error) => {
-      this.logger.warn({ msg: 'could not record a write for read-your-writes', actorId, err: error.message });
+      this.remember(actorId);
+      this.logger.warn({ msg: 'could not record a write for read-your-writes in Redis', actorId, err: error.message });
     });
   }
 
   async isRecent(actorId: number): Promise<boolean> {
-    if (!this.redis) {
-      const until = this.local.get(actorId);
-      return until !== undefined && until > Date.now();
-    }
+    const until = this.local.get(actorId);
+    if (until !== undefined && until > Date.now()) return true;
+    if (!this.redis) return false;
     try {
       return (await this.redis.exists(String(actorId))) === 1;
     } catch {
@@ -78,19 +74,35 @@ export class RecentWriters implements OnApplicationShutdown {
 
   /** The hook that pins a recent writer's reads (registered by ReplicaMonitor, before the routes). */
   register(instance: FastifyInstance): void {
-    instance.addHook('onRequest', (request, _reply, done) => {
+    // While no request is pinned the storage is off: on Node 22 an enabled AsyncLocalStorage costs every promise of
+    // every request (transaction-context.ts), and most requests are never pinned.
+    let active = 0;
+    const pin = (reply: FastifyReply, done: () => void) => {
+      active += 1;
+      reply.raw.once('close', () => {
+        active -= 1;
+        if (active === 0) pinned.disable();
+      });
+      pinned.run(true, done);
+    };
+    instance.addHook('onRequest', (request, reply, done) => {
       if (!READS.has(request.method)) return done();
       const actorId = bearerSubject(request);
       if (actorId === undefined) return done();
       this.isRecent(actorId).then(
-        (recent) => (recent ? pinned.run(true, done) : done()),
-        () => pinned.run(true, done),
+        (recent) => (recent ? pin(reply, done) : done()),
+        () => pin(reply, done),
       );
     });
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.redis?.disconnect();
+  }
+
+  private remember(actorId: number): void {
+    this.local.set(actorId, Date.now() + this.windowMs);
+    if (this.local.size > 10_000) this.forgetExpired();
   }
 
   private forgetExpired(): void {
@@ -102,8 +114,9 @@ export class RecentWriters implements OnApplicationShutdown {
 /** The numeric `sub` of a bearer JWT, unverified (see above); undefined for anything else. */
 function bearerSubject(request: FastifyRequest): number | undefined {
   const header = request.headers.authorization;
-  if (typeof header !== 'string' || !header.startsWith('Bearer ') || header.length > 4096) return undefined;
-  const payload = header.slice(7).split('.')[1];
+  if (typeof header !== 'string' || header.length > 4096) return undefined;
+  // The scheme as the AuthGuard reads it: case-insensitive, spaces around the token.
+  const payload = /^bearer +(\S+) *$/i.exec(header)?.[1].split('.')[1];
   if (!payload) return undefined;
   try {
     const sub: unknown = (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub?: unknown }).sub;

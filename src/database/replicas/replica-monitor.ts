@@ -5,6 +5,9 @@
  * while any replica is out, every read goes to the primary (Sequelize's `useMaster`, set in a `beforePoolAcquire`
  * hook), and reads return to the replicas once all are back. So does the read of a recent writer (recent-writers.ts).
  *
+ * The probes use connections of their own, bounded by the lag bound, never the app's pools (a busy pool must not
+ * delay them), and a verdict older than the lag bound counts as out of rotation.
+ *
  * With one replica that is exact. With several, one behind sends every read to the primary until it catches up:
  * Sequelize's read pool offers no public way to skip one of its servers.
  */
@@ -13,7 +16,6 @@ import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { Client } from 'pg';
-import { QueryTypes } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import type { Environment } from '../../config/environment';
 import { pgConnectionOptions } from '../connection-options';
@@ -28,10 +30,13 @@ export function lsnValue(lsn: string): bigint {
   return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
 }
 
-interface Replica {
+interface Server {
   readonly url: string;
   readonly name: string;
   client?: Client;
+}
+
+interface Replica extends Server {
   inRotation: boolean;
   /** Why it is out, for the log and /health. */
   reason?: string;
@@ -47,6 +52,9 @@ export interface ReplicaStatus {
 export class ReplicaMonitor implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ReplicaMonitor.name);
   private readonly replicas: Replica[];
+  private readonly primary: Server;
+  /** When the last round that put every replica in rotation ended. */
+  private allInRotationAt = 0;
   private readonly maxLagMs: number;
   private readonly probeMs: number;
   /** The primary's WAL position over the last DB_REPLICA_MAX_LAG_MS and a little more, oldest first. */
@@ -63,6 +71,8 @@ export class ReplicaMonitor implements OnModuleInit, OnApplicationShutdown {
     private readonly recentWriters: RecentWriters,
   ) {
     this.replicas = config.get('readUrls', { infer: true }).map((url) => ({ url, name: serverName(url), inRotation: false }));
+    const primaryUrl = config.get('DATABASE_URL', { infer: true }) ?? '';
+    this.primary = { url: primaryUrl, name: primaryUrl && serverName(primaryUrl) };
     this.maxLagMs = config.get('DB_REPLICA_MAX_LAG_MS', { infer: true });
     this.probeMs = config.get('DB_REPLICA_PROBE_MS', { infer: true });
   }
@@ -78,7 +88,7 @@ export class ReplicaMonitor implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     if (!this.enabled) return;
     this.sequelize.addHook('beforePoolAcquire', HOOK_NAME, (options) => {
-      if (!this.allInRotation || readsPinnedToPrimary()) options.useMaster = true;
+      if (!this.allInRotation || Date.now() - this.allInRotationAt > this.maxLagMs || readsPinnedToPrimary()) options.useMaster = true;
     });
     const instance = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (typeof instance?.addHook === 'function') this.recentWriters.register(instance);
@@ -90,7 +100,7 @@ export class ReplicaMonitor implements OnModuleInit, OnApplicationShutdown {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.probing;
-    await Promise.all(this.replicas.map((replica) => replica.client?.end().catch(() => undefined)));
+    await Promise.all([this.primary, ...this.replicas].map((server) => server.client?.end().catch(() => undefined)));
   }
 
   private schedule(): void {
@@ -112,15 +122,10 @@ export class ReplicaMonitor implements OnModuleInit, OnApplicationShutdown {
   private async probeOnce(): Promise<void> {
     const now = Date.now();
     try {
-      const row = await this.sequelize.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn', {
-        type: QueryTypes.SELECT,
-        plain: true,
-        useMaster: true,
-        transaction: null,
-        logging: false,
-      });
-      this.history.push({ at: now, lsn: lsnValue(row!.lsn) });
+      const lsn = await this.ask(this.primary, 'SELECT pg_current_wal_lsn()::text AS lsn');
+      this.history.push({ at: now, lsn: lsnValue(lsn!) });
     } catch (error) {
+      this.drop(this.primary);
       // Without the primary's position nothing can be judged; reads go where writes go (and fail as they do).
       for (const replica of this.replicas) this.mark(replica, false, `the primary's position is unknown: ${message(error)}`);
       return;
@@ -132,34 +137,40 @@ export class ReplicaMonitor implements OnModuleInit, OnApplicationShutdown {
     await Promise.all(
       this.replicas.map(async (replica) => {
         try {
-          const lsn = await this.replayPosition(replica);
+          const lsn = await this.ask(replica, 'SELECT pg_last_wal_replay_lsn()::text AS lsn');
           if (lsn === null) this.mark(replica, false, 'not replaying (not a standby)');
           else if (lsnValue(lsn) < required) this.mark(replica, false, `more than ${this.maxLagMs} ms behind the primary`);
           else this.mark(replica, true);
         } catch (error) {
-          replica.client?.end().catch(() => undefined);
-          replica.client = undefined;
+          this.drop(replica);
           this.mark(replica, false, `unreachable: ${message(error)}`);
         }
       }),
     );
     this.allInRotation = this.replicas.every((replica) => replica.inRotation);
+    if (this.allInRotation) this.allInRotationAt = Date.now();
   }
 
-  private async replayPosition(replica: Replica): Promise<string | null> {
-    if (!replica.client) {
+  /** One value from `server`, on the monitor's own connection to it (opened when needed). */
+  private async ask(server: Server, sql: string): Promise<string | null> {
+    if (!server.client) {
       const client = new Client({
-        connectionString: replica.url,
+        connectionString: server.url,
         ...pgConnectionOptions(this.config.get('databaseLimits', { infer: true }), 'nest-sequelize-service:replica-monitor'),
         // A probe that takes longer than the lag bound is as good as an answer that the replica is behind.
         query_timeout: Math.min(this.maxLagMs, this.config.get('DB_QUERY_TIMEOUT_MS', { infer: true })),
       });
       client.on('error', () => undefined);
+      server.client = client;
       await client.connect();
-      replica.client = client;
     }
-    const { rows } = await replica.client.query<{ lsn: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS lsn');
+    const { rows } = await server.client.query<{ lsn: string | null }>(sql);
     return rows[0].lsn;
+  }
+
+  private drop(server: Server): void {
+    server.client?.end().catch(() => undefined);
+    server.client = undefined;
   }
 
   private mark(replica: Replica, inRotation: boolean, reason?: string): void {
