@@ -33,21 +33,39 @@ export interface PgConnectionOptions {
   stream: () => Socket;
 }
 
+/** The limits PostgreSQL enforces per session, by setting name: startup parameters, or the role's settings when pooled. */
+export interface ServerLimits {
+  statement_timeout: number;
+  lock_timeout: number;
+  idle_in_transaction_session_timeout: number;
+}
+
+export function serverLimits(limits: DatabaseLimits): ServerLimits {
+  return {
+    statement_timeout: limits.statementTimeoutMs,
+    lock_timeout: limits.lockTimeoutMs,
+    idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+  };
+}
+
+/** The variable that configures each server limit, for messages. */
+export const SERVER_LIMIT_VARIABLES: Record<keyof ServerLimits, string> = {
+  statement_timeout: 'DB_STATEMENT_TIMEOUT_MS',
+  lock_timeout: 'DB_LOCK_TIMEOUT_MS',
+  idle_in_transaction_session_timeout: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+};
+
 export function pgConnectionOptions(limits: DatabaseLimits, applicationName = APPLICATION_NAME): PgConnectionOptions {
   const session = sessionOptions(limits, applicationName);
   // Behind a transaction pooler: nothing that lives in a server session (a SET would stay with whichever connection got it).
   if (limits.pooled) return { ...session, query_timeout: limits.queryTimeoutMs, clientMinMessages: 'ignore' };
-  return {
-    ...session,
-    statement_timeout: limits.statementTimeoutMs,
-    lock_timeout: limits.lockTimeoutMs,
-    idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
-    query_timeout: limits.queryTimeoutMs,
-  };
+  return { ...session, ...serverLimits(limits), query_timeout: limits.queryTimeoutMs };
 }
 
 /** Migrations' sessions: no statement, lock or idle-transaction bound, whatever the role's settings say. */
-export const UNBOUNDED_SESSION_OPTIONS = '-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0';
+export const UNBOUNDED_SESSION_OPTIONS = Object.keys(SERVER_LIMIT_VARIABLES)
+  .map((name) => `-c ${name}=0`)
+  .join(' ');
 
 /**
  * For migrations: the same connect timeout and keepalive, but no statement, lock or query bound, so a long

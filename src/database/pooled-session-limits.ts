@@ -8,22 +8,8 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { QueryTypes } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
-import type { DatabaseLimits, Environment } from '../config/environment';
-
-/** Each server setting and the configured limit it must equal (milliseconds, as pg_settings reports them). */
-export function expectedServerSettings(limits: DatabaseLimits): Record<string, number> {
-  return {
-    statement_timeout: limits.statementTimeoutMs,
-    lock_timeout: limits.lockTimeoutMs,
-    idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
-  };
-}
-
-const VARIABLES: Record<string, string> = {
-  statement_timeout: 'DB_STATEMENT_TIMEOUT_MS',
-  lock_timeout: 'DB_LOCK_TIMEOUT_MS',
-  idle_in_transaction_session_timeout: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
-};
+import type { Environment } from '../config/environment';
+import { SERVER_LIMIT_VARIABLES, serverLimits, type ServerLimits } from './connection-options';
 
 @Injectable()
 export class PooledSessionLimits {
@@ -36,15 +22,15 @@ export class PooledSessionLimits {
   async assertServerLimits(): Promise<void> {
     const limits = this.config.get('databaseLimits', { infer: true });
     if (!limits.pooled) return;
-    const expected = expectedServerSettings(limits);
-    const rows = await this.sequelize.query<{ name: string; setting: string; role: string; database: string }>(
+    const expected = serverLimits(limits);
+    const rows = await this.sequelize.query<{ name: keyof ServerLimits; setting: string; role: string; database: string }>(
       'SELECT name, setting, current_user AS role, current_database() AS database FROM pg_settings WHERE name = ANY($1)',
       { bind: [Object.keys(expected)], type: QueryTypes.SELECT, useMaster: true },
     );
     const wrong = rows.filter((row) => Number(row.setting) !== expected[row.name]);
     if (wrong.length === 0) return;
     const { role, database } = rows[0];
-    const found = wrong.map((row) => `${row.name} is ${row.setting} ms where ${VARIABLES[row.name]} is ${expected[row.name]}`).join('; ');
+    const found = wrong.map((row) => `${row.name} is ${row.setting} ms where ${SERVER_LIMIT_VARIABLES[row.name]} is ${expected[row.name]}`).join('; ');
     const fix = Object.entries(expected)
       .map(([name, ms]) => `ALTER ROLE "${role}" IN DATABASE "${database}" SET ${name} = ${ms};`)
       .join(' ');

@@ -4,7 +4,7 @@
  */
 import { Client } from 'pg';
 import type { DatabaseLimits } from '../../src/config/environment';
-import { expectedServerSettings } from '../../src/database/pooled-session-limits';
+import { serverLimits } from '../../src/database/connection-options';
 
 export const HARNESS_MARKER = 'created by the nest-sequelize-service e2e harness';
 
@@ -84,7 +84,7 @@ export async function createScratchDatabase(label: string): Promise<string> {
 
 /** The app's statement, lock and idle-transaction limits as the database's own settings (for a pooled app). */
 export async function setServerLimits(client: Client, database: string, limits: DatabaseLimits): Promise<void> {
-  for (const [name, ms] of Object.entries(expectedServerSettings(limits))) {
+  for (const [name, ms] of Object.entries(serverLimits(limits))) {
     await client.query(`ALTER DATABASE ${client.escapeIdentifier(database)} SET ${name} = ${ms}`);
   }
 }

@@ -10,8 +10,9 @@
  * AuthGuard still refuses a token that is not valid.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
 import type { Environment } from '../../config/environment';
@@ -28,7 +29,7 @@ const READS = new Set(['GET', 'HEAD']);
 const KEY_PREFIX = 'recent-writer:';
 
 @Injectable()
-export class RecentWriters implements OnApplicationShutdown {
+export class RecentWriters implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RecentWriters.name);
   /** How long after a write the writer's reads stay on the primary. */
   readonly windowMs: number;
@@ -37,7 +38,10 @@ export class RecentWriters implements OnApplicationShutdown {
   /** Without Redis: actor id → until when. */
   private readonly local = new Map<number, number>();
 
-  constructor(config: ConfigService<Environment, true>) {
+  constructor(
+    config: ConfigService<Environment, true>,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
     this.enabled = config.get('readUrls', { infer: true }).length > 0;
     this.windowMs = config.get('DB_REPLICA_MAX_LAG_MS', { infer: true }) + 2 * config.get('DB_REPLICA_PROBE_MS', { infer: true });
     const redisUrl = config.get('REDIS_URL', { infer: true });
@@ -72,8 +76,15 @@ export class RecentWriters implements OnApplicationShutdown {
     }
   }
 
-  /** The hook that pins a recent writer's reads (registered by ReplicaMonitor, before the routes). */
-  register(instance: FastifyInstance): void {
+  /** Before Nest registers the routes, so that every route runs the hook. */
+  onModuleInit(): void {
+    const instance = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    // No replicas, or no HTTP server (a standalone application context): nothing to pin.
+    if (this.enabled && typeof instance?.addHook === 'function') this.register(instance);
+  }
+
+  /** The hook that pins a recent writer's reads. */
+  private register(instance: FastifyInstance): void {
     // While no request is pinned the storage is off: on Node 22 an enabled AsyncLocalStorage costs every promise of
     // every request (transaction-context.ts), and most requests are never pinned.
     let active = 0;

@@ -13,13 +13,11 @@
  */
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
 import { Client } from 'pg';
 import { Sequelize } from 'sequelize-typescript';
 import type { Environment } from '../../config/environment';
 import { pgConnectionOptions } from '../connection-options';
-import { readsPinnedToPrimary, RecentWriters } from './recent-writers';
+import { readsPinnedToPrimary } from './recent-writers';
 import { serverName } from './replication';
 
 const HOOK_NAME = 'replica-rotation';
@@ -67,8 +65,6 @@ export class ReplicaMonitor implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly sequelize: Sequelize,
     private readonly config: ConfigService<Environment, true>,
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly recentWriters: RecentWriters,
   ) {
     this.replicas = config.get('readUrls', { infer: true }).map((url) => ({ url, name: serverName(url), inRotation: false }));
     const primaryUrl = config.get('DATABASE_URL', { infer: true }) ?? '';
@@ -90,8 +86,6 @@ export class ReplicaMonitor implements OnModuleInit, OnApplicationShutdown {
     this.sequelize.addHook('beforePoolAcquire', HOOK_NAME, (options) => {
       if (!this.allInRotation || Date.now() - this.allInRotationAt > this.maxLagMs || readsPinnedToPrimary()) options.useMaster = true;
     });
-    const instance = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    if (typeof instance?.addHook === 'function') this.recentWriters.register(instance);
     await this.probe();
     this.schedule();
   }
