@@ -71,7 +71,8 @@ class Server {
       else if (entries.length > 0) entries[entries.length - 1] += `\n${line}`;
     }
     const statements: string[] = [];
-    for (const entry of entries) {
+    // The file ends in a newline, which would otherwise cling to the last entry.
+    for (const entry of entries.map((text) => text.trimEnd())) {
       if (!entry.startsWith(`${application}|`)) continue;
       const statement = /^[^|]*\|LOG:\s+(?:statement|execute [^:]*):\s*([\s\S]*)$/.exec(entry);
       if (statement) statements.push(statement[1]);
