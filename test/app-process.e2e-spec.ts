@@ -158,6 +158,20 @@ describe('the app as a process', () => {
       expect((await app.waitForExit()).code).toBe(0);
     });
 
+    it('warns at start when rate limits would be counted per process (no REDIS_URL), and not when they are shared', async () => {
+      const url = await createScratchDatabase('rate_limit_store');
+      const warning = /REDIS_URL is not set: rate limits are counted in this process/;
+      const alone = await AppProcess.start({ DATABASE_URL: url, MIGRATE_ON_START: 'true', RATE_LIMIT: 'on', REDIS_URL: '' });
+      alone.kill('SIGTERM');
+      expect((await alone.waitForExit()).code).toBe(0);
+      expect(alone.logs).toMatch(warning);
+      const shared = await AppProcess.start({ DATABASE_URL: url, RATE_LIMIT: 'on', REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' });
+      shared.kill('SIGTERM');
+      expect((await shared.waitForExit()).code).toBe(0);
+      expect(shared.logs).not.toMatch(warning);
+      expect(shared.logs).toMatch(/API listening/);
+    });
+
     it('instances starting together with MIGRATE_ON_START=true take turns on a lock: one applies, the others wait and find nothing left', async () => {
       const url = await createScratchDatabase('migrate_together');
       // Holding the lock lines every instance up behind it, so all of them race for it the moment it is released.

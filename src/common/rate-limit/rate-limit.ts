@@ -21,7 +21,7 @@ import {
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ConfigService } from '@nestjs/config';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Environment } from '../../config/environment';
+import { type Environment, NodeEnv } from '../../config/environment';
 import { normaliseEmail } from '../validation/email';
 
 const AUTH_RATE_LIMIT_KEY = 'app:auth-rate-limit';
@@ -46,6 +46,10 @@ export function throttlerOptions(config: ConfigService<Environment, true>): Thro
   const setting = <K extends keyof Environment>(key: K): Environment[K] => config.get(key, { infer: true });
   // With RATE_LIMIT=off the throttler never runs (RATE_LIMIT_GUARD below): no Redis connection is opened for it.
   const redisUrl = setting('RATE_LIMIT') === 'off' ? undefined : setting('REDIS_URL');
+  if (setting('RATE_LIMIT') === 'on' && !redisUrl && setting('NODE_ENV') === NodeEnv.Production) {
+    // Not an error: one instance is a valid deployment. Behind a load balancer each instance would count on its own.
+    new Logger('RateLimit').warn('REDIS_URL is not set: rate limits are counted in this process; with several instances, set REDIS_URL so they share one count');
+  }
   return {
     throttlers: [
       { name: 'default', limit: setting('RATE_LIMIT_MAX'), ttl: setting('RATE_LIMIT_WINDOW_MS') },

@@ -51,6 +51,8 @@ export class RecentWriters implements OnModuleInit, OnApplicationShutdown {
       const keyPrefix = `${KEY_PREFIX}${database.host}:${database.port}/${database.database ?? ''}:`;
       this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500, keyPrefix });
       this.redis.on('error', (error: Error) => this.logger.warn({ msg: 'Redis for read-your-writes unavailable', err: error.message }));
+    } else if (this.enabled) {
+      this.logger.warn('REDIS_URL is not set: read-your-writes pins are kept in this process; with several instances, set REDIS_URL so that all of them see a write');
     }
   }
 
