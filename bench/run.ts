@@ -5,26 +5,24 @@
  * per request and peak RSS, with the median of the paired app/baseline throughput ratios.
  * See bench/README.md for the method.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import ts from 'typescript';
+import { buildApp, deepPage, productionNodeFlags, ROOT } from './lib/app';
 import { AccessTokens, authEnvironment, authSettings } from './lib/auth';
 import { checkContract } from './lib/contract';
 import { freePort } from '../test/utils/app-process';
 import { migrate, provisionDatabase, searchPlans, seed, Monitor, restore, type BenchDatabase, type SearchPlan } from './lib/database';
 import { runLoad, type LoadResult } from './lib/load';
-import { MAX_OFFSET } from '../src/common/pagination/list-query.dto';
 import { SCENARIOS, type Scenario, type ScenarioContext } from './lib/scenarios';
 import { ServerHandle } from './lib/servers';
 import { scrape, soak, soakTable } from './lib/soak';
 import { startCpuMeter, type CpuUse } from './lib/cpu';
 import { concat, median, percentile, round } from './lib/stats';
 
-const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
 
 type Target = 'app' | 'baseline';
@@ -135,25 +133,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 // ---------------------------------------------------------------------------------------------------
 
-/**
- * The deep-page scenarios' page: at the deepest offset the app allows (MAX_OFFSET), or half the published posts on a
- * small seed, with the cursor that starts at the same row (taken from the page before it; both servers accept it).
- */
-async function deepPage(baseUrl: string, published: number): Promise<ScenarioContext['deepPage']> {
-  if (published < 2) throw new Error(`the deep-page scenarios need at least 2 published posts in the seed (${published})`);
-  const offset = Math.min(MAX_OFFSET, Math.floor(published / 2));
-  const response = await fetch(`${baseUrl}/api/v1/posts?published=true&limit=1&offset=${offset - 1}&withTotal=false`);
-  const cursor = ((await response.json()) as { meta?: { nextCursor?: unknown } }).meta?.nextCursor;
-  if (response.status !== 200 || typeof cursor !== 'string') throw new Error(`no cursor for the deep page (${response.status})`);
-  return { offset, cursor };
-}
-
-function buildApp(): void {
-  log('building the app (npm run build)');
-  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
-  if (result.status !== 0) throw new Error(`npm run build failed (${result.error?.message ?? `exit ${result.status}`})`);
-}
-
 /** The baseline runs on plain `node`, like the app: transpiled once, no loader hooks in its process. */
 function transpileBaseline(): string {
   const source = path.join(ROOT, 'bench', 'baseline-server.ts');
@@ -191,22 +170,6 @@ interface ScenarioOutcome {
 }
 
 /** Waits until the server has sent no statement for 200 ms (bounded to 5 s). */
-/**
- * The Node flags of the production start command (`npm start`: `node <flags> dist/main.js`), so that the app is
- * measured as it runs in production (e.g. its V8 heap settings). Any other form of that script fails the run rather
- * than letting the two drift apart silently.
- */
-function productionNodeFlags(): string[] {
-  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
-  const words = start.trim().split(/\s+/);
-  // `exec` lets the shell npm starts hand its process to node, so signals reach the server (issue 12).
-  if (words[0] === 'exec') words.shift();
-  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js' || !words.slice(1, -1).every((word) => word.startsWith('--'))) {
-    throw new Error(`package.json "start" must be \`[exec] node [--flags] dist/main.js\` for the bench to start the app the same way; it is \`${start}\``);
-  }
-  return words.slice(1, -1);
-}
-
 async function settle(handle: ServerHandle): Promise<void> {
   let last = await handle.statements();
   for (let quiet = 0, waited = 0; quiet < 2 && waited < 5000; waited += 100) {
@@ -238,7 +201,7 @@ async function measure(scenario: Scenario, servers: Server[], ctx: ScenarioConte
     const order = round % 2 === 0 ? servers : [...servers].reverse();
     const line: string[] = [];
     for (const server of order) {
-      const meter = startCpuMeter(server.handle.pid, await monitor.backendPids());
+      const meter = startCpuMeter([server.handle.pid], await monitor.backendPids());
       const result = await run(server, options.duration);
       const use = meter(await monitor.backendPids());
       (runs[server.target] ??= []).push(result);
@@ -369,7 +332,7 @@ async function main(): Promise<number> {
   if (scenarios.length === 0) throw new Error(`no scenario matches ${options.filter}`);
   const targets: Target[] = soaking ? ['app'] : options.only ? [options.only] : ['app', 'baseline'];
 
-  if (targets.includes('app') && options.build) buildApp();
+  if (targets.includes('app') && options.build) buildApp(log);
   const baselineScript = transpileBaseline();
 
   const db = await provisionDatabase((message) => log(`postgres: ${message}`));

@@ -35,25 +35,35 @@ export interface CpuUse {
   server: number;
   database: number;
   harness: number;
+  /** A load balancer in front of the servers (the scaling run); 0 without one. */
+  balancer: number;
   other: number;
 }
 
 /**
- * Call with the database backends connected at the start; the returned function takes those connected
- * at the end: a backend that appeared in between (a pool reconnecting after its idle timeout) started
- * during the run, so all of its CPU time belongs to it.
+ * Call with the server processes (one, or every instance of a scaled run), any balancer, and the database backends
+ * connected at the start; the returned function takes those connected at the end: a backend that appeared in between
+ * (a pool reconnecting after its idle timeout) started during the run, so all of its CPU time belongs to it.
  */
-export function startCpuMeter(serverPid: number, databasePids: number[]): (databasePidsAtEnd: number[]) => CpuUse {
+export function startCpuMeter(serverPids: number[], databasePids: number[], balancerPids: number[] = []): (databasePidsAtEnd: number[]) => CpuUse {
   const started = process.hrtime.bigint();
-  const before = { busy: busyTicks(), server: processTicks(serverPid), harness: harnessTicks(), db: new Map(databasePids.map((pid) => [pid, processTicks(pid)])) };
+  const sum = (pids: number[]) => pids.reduce((total, pid) => total + processTicks(pid), 0);
+  const before = { busy: busyTicks(), server: sum(serverPids), balancer: sum(balancerPids), harness: harnessTicks(), db: new Map(databasePids.map((pid) => [pid, processTicks(pid)])) };
   return (databasePidsAtEnd) => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const busy = busyTicks() - before.busy;
-    const server = processTicks(serverPid) - before.server;
+    const server = sum(serverPids) - before.server;
+    const balancer = sum(balancerPids) - before.balancer;
     const harness = harnessTicks() - before.harness;
     let database = 0;
     for (const pid of new Set([...before.db.keys(), ...databasePidsAtEnd])) database += Math.max(0, processTicks(pid) - (before.db.get(pid) ?? 0));
     const cores = (ticks: number) => Math.round((ticks / TICKS_PER_SECOND / seconds) * 100) / 100;
-    return { server: cores(server), database: cores(database), harness: cores(harness), other: cores(Math.max(0, busy - server - harness - database)) };
+    return {
+      server: cores(server),
+      database: cores(database),
+      harness: cores(harness),
+      balancer: cores(balancer),
+      other: cores(Math.max(0, busy - server - balancer - harness - database)),
+    };
   };
 }

@@ -1,0 +1,244 @@
+/**
+ * `npm run bench:scale` (issue 16): the mixed scenario of `npm run bench` (80 % reads, 20 % writes, every write by a
+ * logged-in user) through Debian's HAProxy in front of N = 1, 2, 4 instances of the app on one database, each
+ * instance health-checked on /health/ready. For each N: throughput, p50 and p99 of the 2xx responses, failures, and
+ * where the machine's CPU went (the instances, HAProxy, PostgreSQL, the load generator, the rest). Writes the table to
+ * docs/scaling-results.md and a chart (throughput and p99 against N) to docs/scaling-chart.svg; `--smoke` checks the
+ * harness in a minute and writes to bench/results/ only.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildApp, deepPage, productionNodeFlags, ROOT } from './lib/app';
+import { AccessTokens, authEnvironment, authSettings } from './lib/auth';
+import { lineChart } from './lib/chart';
+import { startCpuMeter, type CpuUse } from './lib/cpu';
+import { migrate, Monitor, provisionDatabase, restore, seed } from './lib/database';
+import { runLoad, type LoadResult } from './lib/load';
+import { SCENARIOS, type ScenarioContext } from './lib/scenarios';
+import { ServerHandle } from './lib/servers';
+import { concat, median, percentile, round } from './lib/stats';
+import { freePort } from '../test/utils/app-process';
+import { LoadBalancer } from '../test/utils/load-balancer';
+
+const log = (message: string) => console.log(`[scale] ${message}`);
+const MIXED = SCENARIOS.find((scenario) => scenario.name === 'mix 80/20')!;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      smoke: { type: 'boolean', default: false },
+      instances: { type: 'string' },
+      connections: { type: 'string' },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      'pool-max': { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
+    },
+  });
+  const smoke = values.smoke ?? false;
+  const positive = (raw: string | undefined, fallback: number, name: string) => {
+    const value = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+    return value;
+  };
+  const instances = (values.instances ?? '1,2,4').split(',').map((n) => Math.round(positive(n, 1, 'instances')));
+  return {
+    smoke,
+    instances,
+    connections: Math.round(positive(values.connections, smoke ? 10 : 40, 'connections')),
+    rounds: Math.round(positive(values.rounds, smoke ? 1 : 3, 'rounds')),
+    duration: positive(values.duration, smoke ? 2 : 10, 'duration'),
+    warmup: positive(values.warmup, smoke ? 1 : 3, 'warmup'),
+    poolMax: Math.round(positive(values['pool-max'], 10, 'pool-max')),
+    users: smoke ? 200 : 2_000,
+    posts: smoke ? 1_000 : 10_000,
+    sessions: 200,
+    build: !values['no-build'],
+  };
+}
+
+interface Row {
+  instances: number;
+  rps: number;
+  roundRps: number[];
+  p50Ms: number;
+  p99Ms: number;
+  responses: number;
+  failures: number;
+  statusCodes: Record<string, number>;
+  cpu: CpuUse;
+  /** PostgreSQL's share of the machine's busy CPU. */
+  databaseShare: number;
+}
+
+const cleanups: Array<() => Promise<unknown>> = [];
+async function cleanup(): Promise<void> {
+  for (const step of cleanups.splice(0).reverse()) await step().catch((error: Error) => log(`cleanup: ${error.message}`));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void cleanup().finally(() => process.exit(130)));
+
+function averageCpu(uses: CpuUse[]): CpuUse {
+  const mean = (pick: (use: CpuUse) => number) => round(uses.reduce((sum, use) => sum + pick(use), 0) / uses.length);
+  return { server: mean((u) => u.server), database: mean((u) => u.database), harness: mean((u) => u.harness), balancer: mean((u) => u.balancer), other: mean((u) => u.other) };
+}
+
+function table(rows: Row[]): string {
+  const lines = [
+    '| instances | req/s (median of rounds) | rounds | p50 ms | p99 ms | failed | CPU cores: app / HAProxy / PostgreSQL / load generator / other | PostgreSQL share of busy CPU |',
+    '|---:|---:|:---|---:|---:|---:|:---|---:|',
+  ];
+  for (const row of rows) {
+    const { server, balancer, database, harness, other } = row.cpu;
+    lines.push(
+      `| ${row.instances} | ${Math.round(row.rps)} | ${row.roundRps.map(Math.round).join(', ')} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} | ${row.failures} | ` +
+        `${server.toFixed(2)} / ${balancer.toFixed(2)} / ${database.toFixed(2)} / ${harness.toFixed(2)} / ${other.toFixed(2)} | ${Math.round(row.databaseShare * 100)} % |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  const limit = setTimeout(() => {
+    console.error('[scale] time limit of 20 min reached: aborting');
+    void cleanup().finally(() => process.exit(2));
+  }, 20 * 60_000);
+  limit.unref();
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'ensure-haproxy.sh')], { stdio: 'inherit' });
+  if (opts.build) buildApp(log);
+
+  const db = await provisionDatabase((message) => log(`postgres: ${message}`));
+  cleanups.push(() => db.dispose());
+  await migrate(db.url);
+  const auth = authSettings();
+  const { userIds, published, lastPostId, sessions, endedSession } = await seed(db.url, opts, auth.sessionTtlSeconds);
+  log(`database ${db.server}: ${userIds.length} users, ${opts.posts} posts, ${sessions.length} users logged in`);
+  const monitor = await Monitor.open(db.url, false);
+  cleanups.push(() => monitor.close());
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+  const environment = {
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    LOG_LEVEL: 'warn',
+    DB_POOL_MAX: String(opts.poolMax),
+    ...authEnvironment(auth),
+    // As several instances run in production: rate limits on and counted in Redis (the limit is out of reach: every
+    // request of the load generator comes from one address).
+    RATE_LIMIT: 'on',
+    RATE_LIMIT_MAX: '1000000',
+    REDIS_URL: redisUrl,
+  };
+  const rows: Row[] = [];
+  for (const count of opts.instances) {
+    const instances: ServerHandle[] = [];
+    for (let i = 0; i < count; i++) {
+      instances.push(
+        await ServerHandle.start({ name: `app${i + 1}`, script: path.join(ROOT, 'dist', 'main.js'), cwd: ROOT, port: await freePort(), env: environment, nodeArgs: productionNodeFlags() }),
+      );
+    }
+    const balancer = await LoadBalancer.start({ ports: instances.map((instance) => Number(new URL(instance.baseUrl).port)) });
+    const stop = async () => {
+      await balancer.stop();
+      await Promise.all(instances.map((instance) => instance.stop()));
+    };
+    cleanups.push(stop);
+    try {
+      await balancer.allUp();
+      const ctx: ScenarioContext = { userIds, sessions, endedSession, tokens: new AccessTokens(auth), deepPage: await deepPage(balancer.baseUrl, published) };
+      const next = MIXED.generator(ctx);
+      const load = (seconds: number) => runLoad({ baseUrl: balancer.baseUrl, connections: opts.connections, duration: seconds, next });
+      // Every instance warms up as one would alone (JIT, pool connections): the warm-up lasts N times as long.
+      await load(opts.warmup * count);
+      const results: LoadResult[] = [];
+      const cpu: CpuUse[] = [];
+      for (let round = 0; round < opts.rounds; round++) {
+        const meter = startCpuMeter(
+          instances.map((instance) => instance.pid),
+          await monitor.backendPids(),
+          [balancer.pid],
+        );
+        results.push(await load(opts.duration));
+        cpu.push(meter(await monitor.backendPids()));
+        const exited = instances.find((instance) => instance.exited);
+        if (exited) throw new Error(`${exited.name} ${exited.exited}\n${exited.tail()}`);
+      }
+      const latencies = concat(results.map((result) => result.latencies));
+      const statusCodes: Record<string, number> = {};
+      for (const result of results) for (const [code, n] of Object.entries(result.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+      const use = averageCpu(cpu);
+      const busy = use.server + use.balancer + use.database + use.harness + use.other;
+      const row: Row = {
+        instances: count,
+        rps: round(median(results.map((result) => result.rps)), 1),
+        roundRps: results.map((result) => round(result.rps, 1)),
+        p50Ms: round(percentile(latencies, 50)),
+        p99Ms: round(percentile(latencies, 99)),
+        responses: results.reduce((sum, result) => sum + result.responses, 0),
+        failures: results.reduce((sum, result) => sum + result.non2xx + result.errors, 0),
+        statusCodes,
+        cpu: use,
+        databaseShare: busy > 0 ? use.database / busy : 0,
+      };
+      rows.push(row);
+      log(`N=${count}: ${Math.round(row.rps)} req/s, p99 ${row.p99Ms} ms, ${row.failures} failed, CPU ${JSON.stringify(use)}`);
+    } finally {
+      cleanups.splice(cleanups.indexOf(stop), 1);
+      await stop();
+    }
+    // The writes of this N would otherwise grow the data the next N reads.
+    await restore(db.url, lastPostId);
+  }
+
+  const machine = `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${round(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, ${db.server}`;
+  const settings =
+    `mixed scenario (80 % reads, 20 % writes) at ${opts.connections} connections through HAProxy (round robin, /health/ready checked every 250 ms), ` +
+    `${opts.rounds} rounds of ${opts.duration} s after ${opts.warmup} s of warm-up per N; DB_POOL_MAX=${opts.poolMax} per instance; rate limits on, counted in Redis; ` +
+    `${userIds.length} users, ${opts.posts} posts`;
+  const markdown = [
+    `<!-- Written by \`npm run bench:scale\` (bench/scale.ts) on ${new Date().toISOString().slice(0, 10)}; see docs/scaling.md. -->`,
+    '',
+    `Machine: ${machine}.`,
+    '',
+    `Load: ${settings}. The load generator (autocannon) runs on the same machine.`,
+    '',
+    table(rows),
+    '',
+  ].join('\n');
+  const chart = lineChart(
+    `Mixed scenario through HAProxy, ${opts.connections} connections, ${os.availableParallelism()} cores`,
+    'instances behind the load balancer',
+    rows.map((row) => row.instances),
+    { label: 'throughput', unit: 'req/s', colour: '#1f77b4', values: rows.map((row) => row.rps) },
+    { label: 'p99 latency', unit: 'ms', colour: '#d62728', values: rows.map((row) => row.p99Ms) },
+  );
+  const results = path.join(ROOT, 'bench', 'results');
+  mkdirSync(results, { recursive: true });
+  writeFileSync(path.join(results, opts.smoke ? 'scale-smoke.json' : 'scale.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, settings, rows }, null, 2)}\n`);
+  const [markdownFile, chartFile] = opts.smoke
+    ? [path.join(results, 'scale-smoke.md'), path.join(results, 'scale-smoke.svg')]
+    : [path.join(ROOT, 'docs', 'scaling-results.md'), path.join(ROOT, 'docs', 'scaling-chart.svg')];
+  writeFileSync(markdownFile, markdown);
+  writeFileSync(chartFile, chart);
+  console.log(`\n${table(rows)}\n`);
+  log(`wrote ${path.relative(ROOT, markdownFile)} and ${path.relative(ROOT, chartFile)}`);
+  // Speed never fails the run; a failed request or a run with no answer does.
+  const failed = rows.filter((row) => row.failures > 0 || row.responses === 0);
+  for (const row of failed) log(`N=${row.instances}: ${row.failures} failed requests of ${row.responses} (${JSON.stringify(row.statusCodes)})`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+main()
+  .then(async (code) => {
+    await cleanup();
+    process.exit(code);
+  })
+  .catch(async (error: unknown) => {
+    console.error(`[scale] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await cleanup();
+    process.exit(1);
+  });
