@@ -185,6 +185,8 @@ async function main(): Promise<number> {
         databaseShare: busy > 0 ? use.database / busy : 0,
       };
       rows.push(row);
+      // What the instances said about their failures (LOG_LEVEL=warn: the 503s of a database fault or of shedding).
+      if (row.failures > 0) for (const instance of instances) log(`last output of ${instance.name}:\n${instance.tail(10)}`);
       log(`N=${count}: ${Math.round(row.rps)} req/s, p99 ${row.p99Ms} ms, ${row.failures} failed, CPU ${JSON.stringify(use)}`);
     } finally {
       cleanups.splice(cleanups.indexOf(stop), 1);
@@ -194,7 +196,7 @@ async function main(): Promise<number> {
     await restore(db.url, lastPostId);
   }
 
-  const machine = `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${round(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, ${db.server}`;
+  const machine = `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${round(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, ${db.server.replace(/, database \S+$/, '')}`;
   const settings =
     `mixed scenario (80 % reads, 20 % writes) at ${opts.connections} connections through HAProxy (round robin, /health/ready checked every 250 ms), ` +
     `${opts.rounds} rounds of ${opts.duration} s after ${opts.warmup} s of warm-up per N; DB_POOL_MAX=${opts.poolMax} per instance; rate limits on, counted in Redis; ` +
