@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import ts from 'typescript';
 import { buildApp, deepPage, productionNodeFlags, ROOT } from './lib/app';
+import { Lifecycle } from './lib/lifecycle';
 import { AccessTokens, authEnvironment, authSettings } from './lib/auth';
 import { checkContract } from './lib/contract';
 import { freePort } from '../test/utils/app-process';
@@ -105,30 +106,10 @@ function parseOptions(): Options {
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 
-// ---------------------------------------------------------------------------------------------------
-// Lifecycle: everything started is registered here and torn down on success, failure, signal or timeout.
-
-const cleanups: Array<() => Promise<unknown>> = [];
-let cleaning: Promise<void> | undefined;
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const step of cleanups.reverse()) {
-      await Promise.race([step().catch((error) => log(`cleanup: ${(error as Error).message}`)), sleep(30_000)]);
-    }
-  })();
-  return cleaning;
-}
+const lifecycle = new Lifecycle('bench', log);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    log(`${signal}: stopping servers and removing the bench database`);
-    void cleanup().finally(() => process.exit(130));
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -314,10 +295,7 @@ async function main(): Promise<number> {
   const options = parseOptions();
   const started = Date.now();
   const limitMs = options.soakMinutes !== undefined ? (options.soakMinutes + 15) * 60_000 : options.smoke ? 8 * 60_000 : 25 * 60_000;
-  setTimeout(() => {
-    console.error(`[bench] time limit of ${limitMs / 60_000} min reached: aborting`);
-    void cleanup().finally(() => process.exit(2));
-  }, limitMs).unref();
+  lifecycle.limit(limitMs);
 
   // --scenario picks one scenario by its exact label ("GET /users/:id c=10"), or every label containing it.
   const label = (scenario: Scenario) => `${scenario.name} c=${scenario.concurrency}`;
@@ -336,7 +314,7 @@ async function main(): Promise<number> {
   const baselineScript = transpileBaseline();
 
   const db = await provisionDatabase((message) => log(`postgres: ${message}`));
-  cleanups.push(() => db.dispose());
+  lifecycle.add(() => db.dispose());
   log(`database: ${db.server}`);
   const applied = await migrate(db.url);
   log(`migrations applied: ${applied.join(', ')}`);
@@ -354,7 +332,7 @@ async function main(): Promise<number> {
   if (plans.length > 0 && offIndex.length === 0) log(`search plans: the count and the page of all ${plans.length} terms read the trigram indexes`);
   for (const plan of offIndex) log(`search plan of ${JSON.stringify(plan.term.slice(0, 40))} leaves the trigram indexes: count ${plan.count}; page ${plan.page}`);
   const monitor = await Monitor.open(db.url, db.statStatements);
-  cleanups.push(() => monitor.close());
+  lifecycle.add(() => monitor.close());
   if (!db.statStatements) log('pg_stat_statements is not available on this server: server-side statement counts are skipped');
 
   const env = {
@@ -379,7 +357,7 @@ async function main(): Promise<number> {
       env: target === 'app' ? appEnv : env,
       nodeArgs: [...(target === 'app' ? productionNodeFlags() : []), ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
     });
-    cleanups.push(() => handle.stop());
+    lifecycle.add(() => handle.stop());
     servers.push({ target, handle });
     log(`${target} ready at ${handle.baseUrl} (pid ${handle.pid}${target === 'app' ? `, node ${productionNodeFlags().join(' ') || 'without flags'}` : ''})${options.cpuProf ? `, CPU profile to ${profileDir}` : ''}`);
   }
@@ -410,7 +388,7 @@ async function main(): Promise<number> {
   if (options.metrics && app) {
     log(`metrics on in the app, scraped every ${METRICS_SCRAPE_MS / 1000} s`);
     const scraper = setInterval(() => void scrape(app.handle.baseUrl, metricsToken).catch((error) => log(`metrics scrape: ${(error as Error).message}`)), METRICS_SCRAPE_MS);
-    cleanups.push(async () => clearInterval(scraper));
+    lifecycle.add(async () => clearInterval(scraper));
   }
   /** Problems that make the numbers meaningless (fail every run) vs. findings (fail only the smoke run). */
   const problems: string[] = [];
@@ -480,13 +458,4 @@ async function main(): Promise<number> {
   return fatal.length > 0 || (options.smoke && problems.length > 0) ? 1 : 0;
 }
 
-main()
-  .then(async (code) => {
-    await cleanup();
-    process.exit(code);
-  })
-  .catch(async (error: unknown) => {
-    console.error(`[bench] failed: ${error instanceof Error ? error.message : String(error)}`);
-    await cleanup();
-    process.exit(1);
-  });
+lifecycle.run(main);

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { buildApp, deepPage, productionNodeFlags, ROOT } from './lib/app';
 import { AccessTokens, authEnvironment, authSettings } from './lib/auth';
 import { lineChart } from './lib/chart';
+import { Lifecycle } from './lib/lifecycle';
 import { startCpuMeter, type CpuUse } from './lib/cpu';
 import { migrate, Monitor, provisionDatabase, restore, seed } from './lib/database';
 import { runLoad, type LoadResult } from './lib/load';
@@ -21,7 +22,7 @@ import { SCENARIOS, type ScenarioContext } from './lib/scenarios';
 import { ServerHandle } from './lib/servers';
 import { concat, median, percentile, round } from './lib/stats';
 import { freePort } from '../test/utils/app-process';
-import { LoadBalancer } from '../test/utils/load-balancer';
+import { CHECK_INTERVAL_MS, LoadBalancer, type ServerState } from '../test/utils/load-balancer';
 
 const log = (message: string) => console.log(`[scale] ${message}`);
 const MIXED = SCENARIOS.find((scenario) => scenario.name === 'mix 80/20')!;
@@ -45,11 +46,13 @@ function options() {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
     return value;
   };
-  const instances = (values.instances ?? '1,2,4').split(',').map((n) => Math.round(positive(n, 1, 'instances')));
+  const list = (raw: string, name: string) => raw.split(',').map((n) => Math.round(positive(n, 1, name)));
+  const instances = list(values.instances ?? '1,2,4', 'instances');
   return {
     smoke,
     instances,
-    connections: Math.round(positive(values.connections, smoke ? 10 : 40, 'connections')),
+    // The benchmark's own concurrency for this scenario, and four times it: enough to keep four instances busy.
+    connections: list(values.connections ?? (smoke ? '10' : '10,40'), 'connections'),
     rounds: Math.round(positive(values.rounds, smoke ? 1 : 3, 'rounds')),
     duration: positive(values.duration, smoke ? 2 : 10, 'duration'),
     warmup: positive(values.warmup, smoke ? 1 : 3, 'warmup'),
@@ -63,6 +66,7 @@ function options() {
 
 interface Row {
   instances: number;
+  connections: number;
   rps: number;
   roundRps: number[];
   p50Ms: number;
@@ -73,13 +77,12 @@ interface Row {
   cpu: CpuUse;
   /** PostgreSQL's share of the machine's busy CPU. */
   databaseShare: number;
+  /** Times HAProxy's checks took an instance out of rotation, and requests it resent (both 0 in a sound run). */
+  takenOut: number;
+  resent: number;
 }
 
-const cleanups: Array<() => Promise<unknown>> = [];
-async function cleanup(): Promise<void> {
-  for (const step of cleanups.splice(0).reverse()) await step().catch((error: Error) => log(`cleanup: ${error.message}`));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void cleanup().finally(() => process.exit(130)));
+const lifecycle = new Lifecycle('scale', log);
 
 function averageCpu(uses: CpuUse[]): CpuUse {
   const mean = (pick: (use: CpuUse) => number) => round(uses.reduce((sum, use) => sum + pick(use), 0) / uses.length);
@@ -88,13 +91,13 @@ function averageCpu(uses: CpuUse[]): CpuUse {
 
 function table(rows: Row[]): string {
   const lines = [
-    '| instances | req/s (median of rounds) | rounds | p50 ms | p99 ms | failed | CPU cores: app / HAProxy / PostgreSQL / load generator / other | PostgreSQL share of busy CPU |',
-    '|---:|---:|:---|---:|---:|---:|:---|---:|',
+    '| instances | connections | req/s (median of rounds) | rounds | p50 ms | p99 ms | failed | taken out / resent | CPU cores: app / HAProxy / PostgreSQL / load generator / other (Redis included) | PostgreSQL share of busy CPU |',
+    '|---:|---:|---:|:---|---:|---:|---:|---:|:---|---:|',
   ];
   for (const row of rows) {
     const { server, balancer, database, harness, other } = row.cpu;
     lines.push(
-      `| ${row.instances} | ${Math.round(row.rps)} | ${row.roundRps.map(Math.round).join(', ')} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} | ${row.failures} | ` +
+      `| ${row.instances} | ${row.connections} | ${Math.round(row.rps)} | ${row.roundRps.map(Math.round).join(', ')} | ${row.p50Ms.toFixed(1)} | ${row.p99Ms.toFixed(1)} | ${row.failures} | ${row.takenOut} / ${row.resent} | ` +
         `${server.toFixed(2)} / ${balancer.toFixed(2)} / ${database.toFixed(2)} / ${harness.toFixed(2)} / ${other.toFixed(2)} | ${Math.round(row.databaseShare * 100)} % |`,
     );
   }
@@ -103,22 +106,18 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<number> {
   const opts = options();
-  const limit = setTimeout(() => {
-    console.error('[scale] time limit of 20 min reached: aborting');
-    void cleanup().finally(() => process.exit(2));
-  }, 20 * 60_000);
-  limit.unref();
+  lifecycle.limit(20 * 60_000);
   execFileSync('bash', [path.join(ROOT, 'scripts', 'ensure-haproxy.sh')], { stdio: 'inherit' });
   if (opts.build) buildApp(log);
 
   const db = await provisionDatabase((message) => log(`postgres: ${message}`));
-  cleanups.push(() => db.dispose());
+  lifecycle.add(() => db.dispose());
   await migrate(db.url);
   const auth = authSettings();
   const { userIds, published, lastPostId, sessions, endedSession } = await seed(db.url, opts, auth.sessionTtlSeconds);
   log(`database ${db.server}: ${userIds.length} users, ${opts.posts} posts, ${sessions.length} users logged in`);
   const monitor = await Monitor.open(db.url, false);
-  cleanups.push(() => monitor.close());
+  lifecycle.add(() => monitor.close());
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
   const environment = {
@@ -136,70 +135,92 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   for (const count of opts.instances) {
     const instances: ServerHandle[] = [];
-    for (let i = 0; i < count; i++) {
-      instances.push(
-        await ServerHandle.start({ name: `app${i + 1}`, script: path.join(ROOT, 'dist', 'main.js'), cwd: ROOT, port: await freePort(), env: environment, nodeArgs: productionNodeFlags() }),
-      );
-    }
-    const balancer = await LoadBalancer.start({ ports: instances.map((instance) => Number(new URL(instance.baseUrl).port)) });
+    let balancer: LoadBalancer | undefined;
     const stop = async () => {
-      await balancer.stop();
+      await balancer?.stop();
       await Promise.all(instances.map((instance) => instance.stop()));
     };
-    cleanups.push(stop);
+    const unregister = lifecycle.add(stop);
     try {
-      await balancer.allUp();
-      const ctx: ScenarioContext = { userIds, sessions, endedSession, tokens: new AccessTokens(auth), deepPage: await deepPage(balancer.baseUrl, published) };
-      const next = MIXED.generator(ctx);
-      const load = (seconds: number) => runLoad({ baseUrl: balancer.baseUrl, connections: opts.connections, duration: seconds, next });
-      // Every instance warms up as one would alone (JIT, pool connections): the warm-up lasts N times as long.
-      await load(opts.warmup * count);
-      const results: LoadResult[] = [];
-      const cpu: CpuUse[] = [];
-      for (let round = 0; round < opts.rounds; round++) {
-        const meter = startCpuMeter(
-          instances.map((instance) => instance.pid),
-          await monitor.backendPids(),
-          [balancer.pid],
+      for (let i = 0; i < count; i++) {
+        instances.push(
+          await ServerHandle.start({
+            name: `app${i + 1}`,
+            script: path.join(ROOT, 'dist', 'main.js'),
+            cwd: ROOT,
+            port: await freePort(),
+            env: environment,
+            nodeArgs: productionNodeFlags(),
+            countStatements: false,
+          }),
         );
-        results.push(await load(opts.duration));
-        cpu.push(meter(await monitor.backendPids()));
-        const exited = instances.find((instance) => instance.exited);
-        if (exited) throw new Error(`${exited.name} ${exited.exited}\n${exited.tail()}`);
       }
-      const latencies = concat(results.map((result) => result.latencies));
-      const statusCodes: Record<string, number> = {};
-      for (const result of results) for (const [code, n] of Object.entries(result.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
-      const use = averageCpu(cpu);
-      const busy = use.server + use.balancer + use.database + use.harness + use.other;
-      const row: Row = {
-        instances: count,
-        rps: round(median(results.map((result) => result.rps)), 1),
-        roundRps: results.map((result) => round(result.rps, 1)),
-        p50Ms: round(percentile(latencies, 50)),
-        p99Ms: round(percentile(latencies, 99)),
-        responses: results.reduce((sum, result) => sum + result.responses, 0),
-        failures: results.reduce((sum, result) => sum + result.non2xx + result.errors, 0),
-        statusCodes,
-        cpu: use,
-        databaseShare: busy > 0 ? use.database / busy : 0,
-      };
-      rows.push(row);
-      // What the instances said about their failures (LOG_LEVEL=warn: the 503s of a database fault or of shedding).
-      if (row.failures > 0) for (const instance of instances) log(`last output of ${instance.name}:\n${instance.tail(10)}`);
-      log(`N=${count}: ${Math.round(row.rps)} req/s, p99 ${row.p99Ms} ms, ${row.failures} failed, CPU ${JSON.stringify(use)}`);
+      const lb = await LoadBalancer.start({ ports: instances.map((instance) => Number(new URL(instance.baseUrl).port)) });
+      balancer = lb;
+      await lb.allUp();
+      const ctx: ScenarioContext = { userIds, sessions, endedSession, tokens: new AccessTokens(auth), deepPage: await deepPage(lb.baseUrl, published) };
+      const next = MIXED.generator(ctx);
+      for (const [step, connections] of opts.connections.entries()) {
+        const load = (seconds: number) => runLoad({ baseUrl: lb.baseUrl, connections, duration: seconds, next });
+        // Every instance warms up as one would alone (JIT, pool connections): the first warm-up lasts N times as long.
+        await load(step === 0 ? opts.warmup * count : opts.warmup);
+        const results: LoadResult[] = [];
+        const cpu: CpuUse[] = [];
+        const before = await lb.servers();
+        for (let round = 0; round < opts.rounds; round++) {
+          const meter = startCpuMeter(
+            instances.map((instance) => instance.pid),
+            await monitor.backendPids(),
+            [lb.pid],
+          );
+          results.push(await load(opts.duration));
+          cpu.push(meter(await monitor.backendPids()));
+          const exited = instances.find((instance) => instance.exited);
+          if (exited) throw new Error(`${exited.name} ${exited.exited}\n${exited.tail()}`);
+        }
+        // An instance taken out of rotation during the run, or a request HAProxy had to resend, makes the figures suspect.
+        const after = await lb.servers();
+        const delta = (pick: (server: ServerState) => number) => after.reduce((total, server, i) => total + pick(server) - pick(before[i]), 0);
+        const latencies = concat(results.map((result) => result.latencies));
+        const statusCodes: Record<string, number> = {};
+        for (const result of results) for (const [code, n] of Object.entries(result.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+        const use = averageCpu(cpu);
+        const busy = use.server + use.balancer + use.database + use.harness + use.other;
+        const row: Row = {
+          instances: count,
+          connections,
+          rps: round(median(results.map((result) => result.rps)), 1),
+          roundRps: results.map((result) => round(result.rps, 1)),
+          p50Ms: round(percentile(latencies, 50)),
+          p99Ms: round(percentile(latencies, 99)),
+          responses: results.reduce((total, result) => total + result.responses, 0),
+          failures: results.reduce((total, result) => total + result.non2xx + result.errors, 0),
+          statusCodes,
+          cpu: use,
+          databaseShare: busy > 0 ? use.database / busy : 0,
+          takenOut: delta((server) => server.checkDowns),
+          resent: delta((server) => server.retries + server.redispatches),
+        };
+        rows.push(row);
+        // What the instances said about their failures (LOG_LEVEL=warn: the 503s of a database fault or of shedding).
+        if (row.failures > 0) for (const instance of instances) log(`last output of ${instance.name}:\n${instance.tail(10)}`);
+        log(
+          `N=${count} c=${connections}: ${Math.round(row.rps)} req/s, p99 ${row.p99Ms} ms, ${row.failures} failed, ${row.takenOut} taken out, ${row.resent} resent, ` +
+            `CPU ${JSON.stringify(use)}`,
+        );
+        // The writes of this run would otherwise grow the data the next one reads.
+        await restore(db.url, lastPostId);
+      }
     } finally {
-      cleanups.splice(cleanups.indexOf(stop), 1);
+      unregister();
       await stop();
     }
-    // The writes of this N would otherwise grow the data the next N reads.
-    await restore(db.url, lastPostId);
   }
 
   const machine = `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${round(os.totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}, ${db.server.replace(/, database \S+$/, '')}`;
   const settings =
-    `mixed scenario (80 % reads, 20 % writes) at ${opts.connections} connections through HAProxy (round robin, /health/ready checked every 250 ms), ` +
-    `${opts.rounds} rounds of ${opts.duration} s after ${opts.warmup} s of warm-up per N; DB_POOL_MAX=${opts.poolMax} per instance; rate limits on, counted in Redis; ` +
+    `mixed scenario (80 % reads, 20 % writes) at ${opts.connections.join(' and ')} connections through HAProxy (round robin, /health/ready checked every ${CHECK_INTERVAL_MS} ms), ` +
+    `${opts.rounds} rounds of ${opts.duration} s after ${opts.warmup} s of warm-up (N times that for the first level) per N and level; DB_POOL_MAX=${opts.poolMax} per instance; rate limits on, counted in Redis; ` +
     `${userIds.length} users, ${opts.posts} posts`;
   const markdown = [
     `<!-- Written by \`npm run bench:scale\` (bench/scale.ts) on ${new Date().toISOString().slice(0, 10)}; see docs/scaling.md. -->`,
@@ -211,12 +232,20 @@ async function main(): Promise<number> {
     table(rows),
     '',
   ].join('\n');
+  const levels = opts.connections;
+  const palette = (shades: string[], i: number) => shades[i % shades.length];
+  const byLevel = (pick: (row: Row) => number, shades: string[]) =>
+    levels.map((connections, i) => ({
+      label: `${connections} connections`,
+      colour: palette(shades, i),
+      values: opts.instances.map((count) => pick(rows.find((row) => row.instances === count && row.connections === connections)!)),
+    }));
   const chart = lineChart(
-    `Mixed scenario through HAProxy, ${opts.connections} connections, ${os.availableParallelism()} cores`,
-    'instances behind the load balancer',
-    rows.map((row) => row.instances),
-    { label: 'throughput', unit: 'req/s', colour: '#1f77b4', values: rows.map((row) => row.rps) },
-    { label: 'p99 latency', unit: 'ms', colour: '#d62728', values: rows.map((row) => row.p99Ms) },
+    `Mixed scenario through HAProxy, ${os.availableParallelism()} cores`,
+    'instances behind the load balancer (evenly spaced, not to scale)',
+    opts.instances,
+    { label: 'throughput', unit: 'req/s', series: byLevel((row) => row.rps, ['#1f77b4', '#17becf']) },
+    { label: 'p99', unit: 'ms', series: byLevel((row) => row.p99Ms, ['#d62728', '#ff7f0e']) },
   );
   const results = path.join(ROOT, 'bench', 'results');
   mkdirSync(results, { recursive: true });
@@ -229,18 +258,11 @@ async function main(): Promise<number> {
   console.log(`\n${table(rows)}\n`);
   log(`wrote ${path.relative(ROOT, markdownFile)} and ${path.relative(ROOT, chartFile)}`);
   // Speed never fails the run; a failed request or a run with no answer does.
-  const failed = rows.filter((row) => row.failures > 0 || row.responses === 0);
-  for (const row of failed) log(`N=${row.instances}: ${row.failures} failed requests of ${row.responses} (${JSON.stringify(row.statusCodes)})`);
+  const failed = rows.filter((row) => row.failures > 0 || row.responses === 0 || row.takenOut > 0 || row.resent > 0);
+  for (const row of failed) {
+    log(`N=${row.instances} c=${row.connections}: ${row.failures} failed requests of ${row.responses} (${JSON.stringify(row.statusCodes)}), ${row.takenOut} instances taken out, ${row.resent} requests resent`);
+  }
   return failed.length > 0 ? 1 : 0;
 }
 
-main()
-  .then(async (code) => {
-    await cleanup();
-    process.exit(code);
-  })
-  .catch(async (error: unknown) => {
-    console.error(`[scale] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    await cleanup();
-    process.exit(1);
-  });
+lifecycle.run(main);

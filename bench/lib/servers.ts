@@ -21,6 +21,8 @@ export interface StartOptions {
   env: Record<string, string>;
   nodeArgs?: string[];
   readyTimeoutMs?: number;
+  /** Preload the statement counter (pg-statement-counter.cjs); off, the process runs exactly as in production. */
+  countStatements?: boolean;
 }
 
 export class ServerHandle {
@@ -68,7 +70,8 @@ export class ServerHandle {
   }
 
   static async start(options: StartOptions): Promise<ServerHandle> {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--require', COUNTER, options.script], {
+    const preload = options.countStatements === false ? [] : ['--require', COUNTER];
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...preload, options.script], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env, PORT: String(options.port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

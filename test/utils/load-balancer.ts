@@ -12,11 +12,20 @@ import { freePort } from './app-process';
 
 const HAPROXY = ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy'].find((candidate) => existsSync(candidate)) ?? 'haproxy';
 const BACKEND = 'app';
+/** How often each instance's readiness is checked, by default. */
+export const CHECK_INTERVAL_MS = 250;
+/** Failed checks in a row that take an instance out of rotation. */
+export const CHECK_FALL = 2;
+/**
+ * A check's own time limit: above the readiness probe's database bound (HEALTH_DB_TIMEOUT_MS, 1 s), so that a check
+ * slowed by load is not read as a failure. Without it HAProxy gives a check only `inter` to answer.
+ */
+const CHECK_TIMEOUT_MS = 2_000;
 
 export interface BalancerOptions {
   /** The instances' ports on 127.0.0.1, named app1, app2, … in this order. */
   ports: number[];
-  /** How often each instance's readiness is checked; one failed check takes it out, two passed put it back. */
+  /** How often each instance's readiness is checked; CHECK_FALL failed checks take it out, two passed put it back. */
   checkIntervalMs?: number;
 }
 
@@ -26,8 +35,15 @@ export interface ServerState {
   status: string;
   /** Requests (sessions) sent to this server so far. */
   sessions: number;
-  /** Responses by class, as HAProxy counted them. */
+  /** 5xx responses from this server, as HAProxy counted them. */
   http5xx: number;
+  /** Requests HAProxy had to send again (a connection refused or failed), and those it sent to another server. */
+  retries: number;
+  redispatches: number;
+  /** Connections to this server that failed. */
+  connectionErrors: number;
+  /** Times its health checks took it out of rotation. */
+  checkDowns: number;
 }
 
 export class LoadBalancer {
@@ -45,7 +61,7 @@ export class LoadBalancer {
   static async start(options: BalancerOptions): Promise<LoadBalancer> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'haproxy-'));
     const port = await freePort();
-    const inter = options.checkIntervalMs ?? 250;
+    const inter = options.checkIntervalMs ?? CHECK_INTERVAL_MS;
     const config = [
       'global',
       `  stats socket ${path.join(dir, 'admin.sock')} mode 600 level admin`,
@@ -55,6 +71,7 @@ export class LoadBalancer {
       '  timeout connect 2s',
       '  timeout client 30s',
       '  timeout server 30s',
+      `  timeout check ${CHECK_TIMEOUT_MS}ms`,
       // A connection an instance refuses (it has just closed its listener) is retried on another instance: the
       // request never reached the first one, so this is safe for a POST too. Nothing else is retried.
       '  retries 3',
@@ -68,7 +85,7 @@ export class LoadBalancer {
       '  balance roundrobin',
       '  option httpchk GET /health/ready',
       '  http-check expect status 200',
-      `  default-server inter ${inter} fastinter ${inter} downinter ${inter} fall 1 rise 2`,
+      `  default-server inter ${inter} fastinter ${inter} downinter ${inter} fall ${CHECK_FALL} rise 2`,
       ...options.ports.map((serverPort, i) => `  server app${i + 1} 127.0.0.1:${serverPort} check`),
       '',
     ].join('\n');
@@ -77,7 +94,12 @@ export class LoadBalancer {
     // -db: stay in the foreground, so that the process is this child and dies with it.
     const child = spawn(HAPROXY, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     const balancer = new LoadBalancer(child, dir, port);
-    await balancer.waitFor(() => true, 10_000, 'the runtime API to answer');
+    try {
+      await balancer.waitFor(() => true, 10_000, 'the runtime API to answer');
+    } catch (error) {
+      await balancer.stop();
+      throw error;
+    }
     return balancer;
   }
 
@@ -120,6 +142,10 @@ export class LoadBalancer {
         status: cells[column('status')],
         sessions: Number(cells[column('stot')]),
         http5xx: Number(cells[column('hrsp_5xx')]),
+        retries: Number(cells[column('wretr')]),
+        redispatches: Number(cells[column('wredis')]),
+        connectionErrors: Number(cells[column('econ')]),
+        checkDowns: Number(cells[column('chkdown')]),
       }));
   }
 

@@ -15,7 +15,7 @@ import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Redis from 'ioredis';
-import type { Environment } from '../../config/environment';
+import { type Environment, NodeEnv } from '../../config/environment';
 import { connectionOptionsOf } from './replication';
 
 const pinned = new AsyncLocalStorage<true>();
@@ -51,7 +51,7 @@ export class RecentWriters implements OnModuleInit, OnApplicationShutdown {
       const keyPrefix = `${KEY_PREFIX}${database.host}:${database.port}/${database.database ?? ''}:`;
       this.redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500, keyPrefix });
       this.redis.on('error', (error: Error) => this.logger.warn({ msg: 'Redis for read-your-writes unavailable', err: error.message }));
-    } else if (this.enabled) {
+    } else if (this.enabled && config.get('NODE_ENV', { infer: true }) === NodeEnv.Production) {
       this.logger.warn('REDIS_URL is not set: read-your-writes pins are kept in this process; with several instances, set REDIS_URL so that all of them see a write');
     }
   }
