@@ -22,7 +22,7 @@ import { SCENARIOS, type Scenario, type ScenarioContext } from './lib/scenarios'
 import { ServerHandle } from './lib/servers';
 import { scrape, soak, soakTable } from './lib/soak';
 import { startCpuMeter, type CpuUse } from './lib/cpu';
-import { concat, median, percentile, round } from './lib/stats';
+import { concat, median, percentile, round, statusCounts } from './lib/stats';
 
 const RESULTS = path.join(ROOT, 'bench', 'results');
 
@@ -161,10 +161,6 @@ async function settle(handle: ServerHandle): Promise<void> {
   }
 }
 
-function addCodes(into: Record<string, number>, from: Record<string, number>): void {
-  for (const [code, count] of Object.entries(from)) into[code] = (into[code] ?? 0) + count;
-}
-
 async function measure(scenario: Scenario, servers: Server[], ctx: ScenarioContext, options: Options, monitor: Monitor): Promise<ScenarioOutcome> {
   const label = `${scenario.name} c=${scenario.concurrency}`;
   const next = scenario.generator(ctx);
@@ -215,8 +211,7 @@ async function measure(scenario: Scenario, servers: Server[], ctx: ScenarioConte
   for (const server of servers) {
     const results = runs[server.target] ?? [];
     const latencies = concat(results.map((result) => result.latencies));
-    const statusCodes: Record<string, number> = {};
-    results.forEach((result) => addCodes(statusCodes, result.statusCodes));
+    const statusCodes = statusCounts(results);
     const non2xx = results.reduce((sum, result) => sum + result.non2xx, 0);
     const socketErrors = results.reduce((sum, result) => sum + result.errors, 0);
     outcome.summary[server.target] = {

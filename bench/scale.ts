@@ -17,15 +17,17 @@ import { lineChart } from './lib/chart';
 import { Lifecycle } from './lib/lifecycle';
 import { startCpuMeter, type CpuUse } from './lib/cpu';
 import { migrate, Monitor, provisionDatabase, restore, seed } from './lib/database';
-import { runLoad, type LoadResult } from './lib/load';
+import { runLoad, type LoadResult, type RequestSpec } from './lib/load';
 import { SCENARIOS, type ScenarioContext } from './lib/scenarios';
 import { ServerHandle } from './lib/servers';
-import { concat, median, percentile, round } from './lib/stats';
+import { concat, median, percentile, round, statusCounts } from './lib/stats';
 import { freePort } from '../test/utils/app-process';
 import { CHECK_INTERVAL_MS, LoadBalancer, type ServerState } from '../test/utils/load-balancer';
 
 const log = (message: string) => console.log(`[scale] ${message}`);
 const MIXED = SCENARIOS.find((scenario) => scenario.name === 'mix 80/20')!;
+
+type Options = ReturnType<typeof options>;
 
 function options() {
   const { values } = parseArgs({
@@ -104,6 +106,57 @@ function table(rows: Row[]): string {
   return lines.join('\n');
 }
 
+interface Level {
+  instances: ServerHandle[];
+  lb: LoadBalancer;
+  monitor: Monitor;
+  next: () => RequestSpec;
+  connections: number;
+  warmup: number;
+  opts: Options;
+}
+
+/** One load level on N instances: warm-up, timed rounds with their CPU, and HAProxy's counters over the rounds. */
+async function measureLevel({ instances, lb, monitor, next, connections, warmup, opts }: Level): Promise<Row> {
+  const load = (seconds: number) => runLoad({ baseUrl: lb.baseUrl, connections, duration: seconds, next });
+  await load(warmup);
+  const results: LoadResult[] = [];
+  const cpu: CpuUse[] = [];
+  const before = await lb.servers();
+  for (let round = 0; round < opts.rounds; round++) {
+    const meter = startCpuMeter(
+      instances.map((instance) => instance.pid),
+      await monitor.backendPids(),
+      [lb.pid],
+    );
+    results.push(await load(opts.duration));
+    cpu.push(meter(await monitor.backendPids()));
+    const exited = instances.find((instance) => instance.exited);
+    if (exited) throw new Error(`${exited.name} ${exited.exited}\n${exited.tail()}`);
+  }
+  // An instance taken out of rotation during the run, or a request HAProxy had to resend, makes the figures suspect.
+  const after = await lb.servers();
+  const delta = (pick: (server: ServerState) => number) => after.reduce((total, server, i) => total + pick(server) - pick(before[i]), 0);
+  const latencies = concat(results.map((result) => result.latencies));
+  const use = averageCpu(cpu);
+  const busy = use.server + use.balancer + use.database + use.harness + use.other;
+  return {
+    instances: instances.length,
+    connections,
+    rps: round(median(results.map((result) => result.rps)), 1),
+    roundRps: results.map((result) => round(result.rps, 1)),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+    responses: results.reduce((total, result) => total + result.responses, 0),
+    failures: results.reduce((total, result) => total + result.non2xx + result.errors, 0),
+    statusCodes: statusCounts(results),
+    cpu: use,
+    databaseShare: busy > 0 ? use.database / busy : 0,
+    takenOut: delta((server) => server.checkDowns),
+    resent: delta((server) => server.retries + server.redispatches),
+  };
+}
+
 async function main(): Promise<number> {
   const opts = options();
   lifecycle.limit(20 * 60_000);
@@ -132,6 +185,9 @@ async function main(): Promise<number> {
     RATE_LIMIT_MAX: '1000000',
     REDIS_URL: redisUrl,
   };
+  const tokens = new AccessTokens(auth);
+  // The mixed scenario reads no deep page, but its context carries one: fetched once, from the first N's balancer.
+  let deep: ScenarioContext['deepPage'] | undefined;
   const rows: Row[] = [];
   for (const count of opts.instances) {
     const instances: ServerHandle[] = [];
@@ -158,55 +214,17 @@ async function main(): Promise<number> {
       const lb = await LoadBalancer.start({ ports: instances.map((instance) => Number(new URL(instance.baseUrl).port)) });
       balancer = lb;
       await lb.allUp();
-      const ctx: ScenarioContext = { userIds, sessions, endedSession, tokens: new AccessTokens(auth), deepPage: await deepPage(lb.baseUrl, published) };
-      const next = MIXED.generator(ctx);
+      deep ??= await deepPage(lb.baseUrl, published);
+      const next = MIXED.generator({ userIds, sessions, endedSession, tokens, deepPage: deep });
       for (const [step, connections] of opts.connections.entries()) {
-        const load = (seconds: number) => runLoad({ baseUrl: lb.baseUrl, connections, duration: seconds, next });
         // Every instance warms up as one would alone (JIT, pool connections): the first warm-up lasts N times as long.
-        await load(step === 0 ? opts.warmup * count : opts.warmup);
-        const results: LoadResult[] = [];
-        const cpu: CpuUse[] = [];
-        const before = await lb.servers();
-        for (let round = 0; round < opts.rounds; round++) {
-          const meter = startCpuMeter(
-            instances.map((instance) => instance.pid),
-            await monitor.backendPids(),
-            [lb.pid],
-          );
-          results.push(await load(opts.duration));
-          cpu.push(meter(await monitor.backendPids()));
-          const exited = instances.find((instance) => instance.exited);
-          if (exited) throw new Error(`${exited.name} ${exited.exited}\n${exited.tail()}`);
-        }
-        // An instance taken out of rotation during the run, or a request HAProxy had to resend, makes the figures suspect.
-        const after = await lb.servers();
-        const delta = (pick: (server: ServerState) => number) => after.reduce((total, server, i) => total + pick(server) - pick(before[i]), 0);
-        const latencies = concat(results.map((result) => result.latencies));
-        const statusCodes: Record<string, number> = {};
-        for (const result of results) for (const [code, n] of Object.entries(result.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
-        const use = averageCpu(cpu);
-        const busy = use.server + use.balancer + use.database + use.harness + use.other;
-        const row: Row = {
-          instances: count,
-          connections,
-          rps: round(median(results.map((result) => result.rps)), 1),
-          roundRps: results.map((result) => round(result.rps, 1)),
-          p50Ms: round(percentile(latencies, 50)),
-          p99Ms: round(percentile(latencies, 99)),
-          responses: results.reduce((total, result) => total + result.responses, 0),
-          failures: results.reduce((total, result) => total + result.non2xx + result.errors, 0),
-          statusCodes,
-          cpu: use,
-          databaseShare: busy > 0 ? use.database / busy : 0,
-          takenOut: delta((server) => server.checkDowns),
-          resent: delta((server) => server.retries + server.redispatches),
-        };
+        const row = await measureLevel({ instances, lb, monitor, next, connections, warmup: step === 0 ? opts.warmup * count : opts.warmup, opts });
         rows.push(row);
         // What the instances said about their failures (LOG_LEVEL=warn: the 503s of a database fault or of shedding).
         if (row.failures > 0) for (const instance of instances) log(`last output of ${instance.name}:\n${instance.tail(10)}`);
         log(
           `N=${count} c=${connections}: ${Math.round(row.rps)} req/s, p99 ${row.p99Ms} ms, ${row.failures} failed, ${row.takenOut} taken out, ${row.resent} resent, ` +
-            `CPU ${JSON.stringify(use)}`,
+            `CPU ${JSON.stringify(row.cpu)}`,
         );
         // The writes of this run would otherwise grow the data the next one reads.
         await restore(db.url, lastPostId);
@@ -232,12 +250,10 @@ async function main(): Promise<number> {
     table(rows),
     '',
   ].join('\n');
-  const levels = opts.connections;
-  const palette = (shades: string[], i: number) => shades[i % shades.length];
   const byLevel = (pick: (row: Row) => number, shades: string[]) =>
-    levels.map((connections, i) => ({
+    opts.connections.map((connections, i) => ({
       label: `${connections} connections`,
-      colour: palette(shades, i),
+      colour: shades[i % shades.length],
       values: opts.instances.map((count) => pick(rows.find((row) => row.instances === count && row.connections === connections)!)),
     }));
   const chart = lineChart(

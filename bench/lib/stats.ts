@@ -29,3 +29,10 @@ export function round(value: number, digits = 2): number {
   const factor = 10 ** digits;
   return Number.isFinite(value) ? Math.round(value * factor) / factor : value;
 }
+
+/** The responses of several load runs by status code, added up. */
+export function statusCounts(runs: readonly { statusCodes: Record<string, number> }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const run of runs) for (const [code, count] of Object.entries(run.statusCodes)) counts[code] = (counts[code] ?? 0) + count;
+  return counts;
+}
