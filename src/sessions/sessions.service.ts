@@ -56,7 +56,7 @@ export class SessionsService {
       return { sessionId, userId, refreshToken };
     });
     // The caller acts as this user from now on, with reads of its own writes (its account, if just made) on the primary.
-    if (this.recentWriters.enabled) await this.recentWriters.wrote(userId);
+    await this.recentWriters.wrote(userId);
     return session;
   }
 

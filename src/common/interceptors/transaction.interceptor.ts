@@ -97,7 +97,7 @@ export class TransactionInterceptor implements NestInterceptor, OnModuleInit {
     // A failed COMMIT has ended the transaction (Sequelize marks it finished and releases the connection).
     await transaction.commit();
     // Behind read replicas: the writer's own next reads go to the primary (replicas/recent-writers.ts).
-    if (actorId !== null && this.recentWriters.enabled) await this.recentWriters.wrote(actorId);
+    if (actorId !== null) await this.recentWriters.wrote(actorId);
     return result;
   }
 
