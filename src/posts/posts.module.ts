@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SequelizeModule } from '@nestjs/sequelize';
 import { TagsDataModule } from '../tags/tags-data.module';
-import { UsersDataModule } from '../users/users-data.module';
 import { PostTag } from './models/post-tag.model';
 import { Post } from './models/post.model';
 import { PostTagsRepository } from './post-tags.repository';
@@ -10,7 +9,7 @@ import { PostsRepository } from './posts.repository';
 import { PostsService } from './posts.service';
 
 @Module({
-  imports: [SequelizeModule.forFeature([Post, PostTag]), UsersDataModule, TagsDataModule],
+  imports: [SequelizeModule.forFeature([Post, PostTag]), TagsDataModule],
   controllers: [PostsController],
   providers: [PostsService, PostsRepository, PostTagsRepository],
   exports: [PostsService, PostsRepository, PostTagsRepository],

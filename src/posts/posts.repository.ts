@@ -2,9 +2,9 @@
  * The `posts` table: the only code that reads or writes it, including the reports that aggregate posts per user.
  * Writes go through the model, so its hooks run (the audit trail, the cascades of `@FollowsParent`).
  */
-import { Injectable } from '@nestjs/common';
+import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { literal, Op, Transaction, type ModelStatic, type WhereOptions } from 'sequelize';
+import { ForeignKeyConstraintError, literal, Op, Transaction, type ModelStatic, type WhereOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { badBulkRows } from '../common/database/bulk-errors';
 import { Repository } from '../common/database/repository';
@@ -43,6 +43,10 @@ function latestByAuthorsSql(visible: string): string {
   ORDER BY a.id, latest."createdAt" DESC, latest.id DESC`;
 }
 
+// The database refuses a live post whose author is not a live user, and share-locks the author while the writing
+// transaction lasts (migrations/20261206000001-live-post-authors.js): the name its refusal carries.
+const LIVE_AUTHOR = 'posts_author_live';
+
 // FOR SHARE: a post a comment is being written under cannot be deleted before the writer's transaction ends.
 const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM posts WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
 
@@ -68,9 +72,10 @@ export class PostsRepository extends Repository {
     super(sequelize);
   }
 
+  /** 422 when the author is not a live user (the database's check, in the INSERT itself). */
   async create(values: PostCreationAttributes): Promise<PostRow> {
     await this.ready();
-    return publicRow(await this.posts.create(values));
+    return publicRow(await this.posts.create(values).catch((error: unknown) => refuseMissingAuthor(error, values.authorId)));
   }
 
   /** One INSERT for all of them; a row the database refuses is named by its index (400). */
@@ -132,9 +137,15 @@ export class PostsRepository extends Repository {
     })) as PostFacts | null;
   }
 
-  /** Lock, decide, write (Repository.updateLocked): `decide` sees the live post and returns what to change. */
-  async update(id: number, decide: (post: PostRow) => Promise<PostChanges>): Promise<PostRow | null> {
-    const post = await this.updateLocked(this.posts, id, POST_PUBLIC_ATTRIBUTES, (row) => decide(publicRow(row)));
+  /**
+   * Lock, decide, write (Repository.updateLocked): `decide` sees the live post and returns what to change. 422 when
+   * the new author is not a live user (the database's check, in the UPDATE).
+   */
+  async update(id: number, decide: (post: PostRow) => PostChanges): Promise<PostRow | null> {
+    let changes: PostChanges = {};
+    const post = await this.updateLocked(this.posts, id, POST_PUBLIC_ATTRIBUTES, (row) => (changes = decide(publicRow(row)))).catch((error: unknown) =>
+      refuseMissingAuthor(error, changes.authorId),
+    );
     return post && publicRow(post);
   }
 
@@ -177,6 +188,14 @@ function filterScopes(filter: PostFilter): ScopeList {
   if (filter.published !== undefined) scopes.push(filter.published ? 'published' : 'drafts');
   if (filter.q !== undefined) scopes.push({ method: ['matching', filter.q] });
   return scopes;
+}
+
+/** The database's refusal of an author (LIVE_AUTHOR) as the API's 422; anything else as it came. */
+function refuseMissingAuthor(error: unknown, authorId: number | undefined): never {
+  if (error instanceof ForeignKeyConstraintError && error.index === LIVE_AUTHOR) {
+    throw new UnprocessableEntityException(`Author ${authorId} does not exist`);
+  }
+  throw error;
 }
 
 function publicRow(post: Post): PostRow {

@@ -1,8 +1,8 @@
 /**
  * Posts: the rules of CRUD and the filtered list, and what the users module embeds (a user's latest posts). Data
- * goes through PostsRepository; the author's side through UsersRepository (exported by UsersDataModule).
+ * goes through PostsRepository.
  */
-import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
 import { withEntityTag } from '../common/http/entity-tag';
@@ -13,7 +13,6 @@ import type { UserRow } from '../users/dto/user-summary.dto';
 import { toTagSummary, type PostTagsResponseDto } from '../tags/dto/tag-response.dto';
 import { normaliseTagName } from '../tags/models/tag.model';
 import { TagsRepository } from '../tags/tags.repository';
-import { UsersRepository } from '../users/users.repository';
 import { CreatePostDto } from './dto/create-post.dto';
 import { POST_SORT_FIELDS, type ListPostsQueryDto } from './dto/post-query.dto';
 import { toPostResponse, toPostWithAuthorResponse, type PostResponseDto } from './dto/post-response.dto';
@@ -33,7 +32,6 @@ export interface AuthorPosts {
 export class PostsService {
   constructor(
     private readonly posts: PostsRepository,
-    private readonly users: UsersRepository,
     private readonly tags: TagsRepository,
     private readonly postTags: PostTagsRepository,
     private readonly pages: Paginator,
@@ -46,14 +44,14 @@ export class PostsService {
       action: `write posts as user ${authorId}`,
       resource: 'Post',
     });
-    await this.assertLiveAuthor(authorId!);
+    // The author must be a live user: the database checks it in the INSERT (PostsRepository.create answers 422).
     const row = await this.posts.create({ title: dto.title, body: dto.body, published: dto.published ?? false, authorId: authorId! });
     return toPostResponse(row);
   }
 
   /**
-   * Posts of an author created in the same request (POST /users/with-posts): one INSERT for all of them,
-   * no author check (the caller has just written the author in this transaction).
+   * Posts of an author created in the same request (POST /users/with-posts): one INSERT for all of them (the
+   * database checks each row's author, written earlier in this transaction).
    */
   async createManyForAuthor(
     authorId: number,
@@ -99,11 +97,10 @@ export class PostsService {
 
   async update(actor: Actor | undefined, id: number, dto: UpdatePostDto): Promise<PostResponseDto> {
     const denial = { action: dto.authorId === undefined ? `change post ${id}` : `give post ${id} to user ${dto.authorId}`, resource: `Post ${id}` };
-    const row = await this.posts.update(id, async (post) => {
+    // A new author must be a live user: the database checks it in the UPDATE (PostsRepository.update answers 422).
+    const row = await this.posts.update(id, (post) => {
       enforce(PostsPolicy.write(actor, { ...post, deletedAt: null }, dto.authorId), denial);
-      const changes = definedValues<PostChanges>(dto);
-      if (changes.authorId !== undefined) await this.assertLiveAuthor(changes.authorId);
-      return changes;
+      return definedValues<PostChanges>(dto);
     });
     if (!row) enforce('hidden', denial);
     return withEntityTag(toPostResponse(row!), row!);
@@ -172,11 +169,6 @@ export class PostsService {
   async assertVisible(actor: Actor | undefined, id: number, options: { lock?: boolean } = {}): Promise<void> {
     const post = options.lock ? await this.posts.lockLiveFacts(id) : await this.posts.findLive(id, false);
     if (!post || !PostsPolicy.canRead(actor, post)) throw new NotFoundException(`Post ${id} not found`);
-  }
-
-  /** 422: a post needs a live author, share-locked so that it cannot be deleted before this request commits. */
-  private async assertLiveAuthor(authorId: number): Promise<void> {
-    if (!(await this.users.lockLive(authorId))) throw new UnprocessableEntityException(`Author ${authorId} does not exist`);
   }
 }
 

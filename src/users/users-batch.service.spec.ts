@@ -22,11 +22,10 @@ const postRow = (id: number, authorId: number, title: string, body: string, publ
 function setup() {
   const users = { create: jest.fn(), upsertByEmail: jest.fn() };
   const posts = { createMany: jest.fn().mockResolvedValue([]) };
-  const authors = { lockLive: jest.fn() };
   const passwords = { hash: jest.fn(async (password: string) => `hash(${password})`) };
   // The real PostsService over a mocked PostsRepository: how the posts of the new user are written is its rule.
-  const service = new UsersBatchService(users as never, new PostsService(posts as never, authors as never, {} as never, {} as never, {} as never), passwords as never);
-  return { users, posts, authors, passwords, service };
+  const service = new UsersBatchService(users as never, new PostsService(posts as never, {} as never, {} as never, {} as never), passwords as never);
+  return { users, posts, passwords, service };
 }
 
 const admin: Actor = { id: 100, role: 'admin', sessionId: '00000000-0000-4000-8000-000000000100' };
@@ -103,7 +102,7 @@ describe('UsersBatchService', () => {
 
   describe('createWithPosts', () => {
     it('creates the user, then all its posts in one call, and answers with both', async () => {
-      const { users, posts, authors, service } = setup();
+      const { users, posts, service } = setup();
       users.create.mockResolvedValue(userRow(7, 'Writer', 'w@example.com'));
       posts.createMany.mockResolvedValue([postRow(1, 7, 'A', 'a'), postRow(2, 7, 'B', 'b', true)]);
       const result = await service.createWithPosts(admin, {
@@ -117,8 +116,6 @@ describe('UsersBatchService', () => {
         { title: 'A', body: 'a', published: false, authorId: 7 },
         { title: 'B', body: 'b', published: true, authorId: 7 },
       ]);
-      // The author was written by this request: no separate author check.
-      expect(authors.lockLive).not.toHaveBeenCalled();
       expect(result).toEqual({
         id: 7,
         name: 'Writer',
