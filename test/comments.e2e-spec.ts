@@ -5,6 +5,7 @@
  */
 import { newPost } from './fixtures/posts.fixture';
 import { createUser, expectApiError, ISO_TIMESTAMP } from './utils/fixtures';
+import { afterSessionProbe } from './utils/session-probe';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 // Ids are not restarted between the tests of a file: the largest id the API accepts never exists.
@@ -69,6 +70,30 @@ describe('Comments API (e2e)', () => {
 
     it('401 without a token', async () => {
       expectApiError(await t.request('POST', await collection(), { body: { body: 'x' }, as: null }), 401);
+    });
+
+    // The author's check is the database's (trigger comments_author_id_live), inside the INSERT: no statement of its own.
+    it('runs BEGIN, the post read for its visibility (share-locked), the INSERT, its audit row, COMMIT', async () => {
+      const path = await collection();
+      const created = await t.captureStatements(() => t.request('POST', path, { body: { body: 'x' }, as: owner }));
+      expect(created.result.status).toBe(201);
+      expect(afterSessionProbe(created.statements)).toEqual([
+        expect.stringMatching(/^(START TRANSACTION|BEGIN)/),
+        expect.stringMatching(/FROM posts WHERE id = \$1 AND "deletedAt" IS NULL FOR SHARE/),
+        expect.stringMatching(/^INSERT INTO "comments"/),
+        expect.stringMatching(/^\s*INSERT INTO audit_events/),
+        expect.stringMatching(/^COMMIT/),
+      ]);
+    });
+
+    it('401 when the caller’s account was deleted after the token was issued, refused by the database; nothing written', async () => {
+      const path = await collection();
+      const gone = await createUser(t);
+      const token = await t.tokenFor(gone);
+      // Deleted behind the API's back, so the session stays live and only the database's check stands in the way.
+      await t.sequelize.query('UPDATE users SET "deletedAt" = now() WHERE id = $1', { bind: [gone.id] });
+      expectApiError(await t.request('POST', path, { body: { body: 'x' }, as: token }), 401);
+      expect(await t.rows('SELECT id FROM comments')).toEqual([]);
     });
 
     it('404 for a missing post; 400 for an invalid id', async () => {

@@ -42,7 +42,7 @@ describe('Posts API (e2e)', () => {
       expect((await t.request('GET', `/api/v1/posts/${response.body.id}`)).body).toEqual(response.body);
     });
 
-    // The author's check is the database's (trigger posts_author_live), inside the INSERT: no statement of its own.
+    // The author's check is the database's (trigger posts_author_id_live), inside the INSERT: no statement of its own.
     it('runs BEGIN, the INSERT, its audit row, COMMIT; a missing author: 422 from the INSERT, rolled back', async () => {
       const author = await createUser(t);
       const created = await t.captureStatements(() => t.request('POST', '/api/v1/posts', { body: { title: 'T', body: 'B', authorId: author.id } }));
@@ -73,7 +73,7 @@ describe('Posts API (e2e)', () => {
       for (const authorId of [author.id, NO_SUCH_USER]) {
         await expect(
           t.sequelize.query('INSERT INTO posts (title, body, "authorId", "createdAt", "updatedAt") VALUES ($1, $2, $3, now(), now())', { bind: ['t', 'b', authorId] }),
-        ).rejects.toMatchObject({ name: 'SequelizeForeignKeyConstraintError', index: 'posts_author_live' });
+        ).rejects.toMatchObject({ name: 'SequelizeForeignKeyConstraintError', index: 'posts_author_id_live' });
       }
       // A deleted post may keep its deleted author (a cascade writes such rows); only live posts are checked.
       await t.sequelize.query('INSERT INTO posts (title, body, "authorId", "createdAt", "updatedAt", "deletedAt") VALUES ($1, $2, $3, now(), now(), now())', {
@@ -121,7 +121,7 @@ describe('Posts API (e2e)', () => {
       expect(await postCount()).toBe(0);
     });
 
-    // Without the author's row lock (FOR SHARE, taken by the trigger posts_author_live), this fails within a few rounds.
+    // Without the author's row lock (FOR SHARE, taken by the trigger posts_author_id_live), this fails within a few rounds.
     it('never leaves a live post under an author deleted concurrently', async () => {
       for (let round = 0; round < 5; round++) {
         const author = await createUser(t);

@@ -3,6 +3,7 @@
  * audit trail, the cascades declared on it and on its children).
  */
 import { Injectable } from '@nestjs/common';
+import { enforce } from '../common/access/access';
 import { InjectModel } from '@nestjs/sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { Repository } from '../common/database/repository';
@@ -14,9 +15,6 @@ export type CommentChanges = Partial<Pick<CommentAttributes, 'body'>>;
 /** What the access policy decides a write on. */
 export type CommentFacts = Pick<CommentAttributes, 'id' | 'authorId' | 'postId'>;
 
-// FOR SHARE: a row a child is being written under cannot be deleted before the writer's transaction ends.
-const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM comments WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
-
 @Injectable()
 export class CommentsRepository extends Repository {
   constructor(
@@ -26,9 +24,14 @@ export class CommentsRepository extends Repository {
     super(sequelize);
   }
 
+  /**
+   * The author (the caller) must be a live user: the database checks it in the INSERT, share-locking them (401 when
+   * the account has been deleted since the token was issued).
+   */
   async create(values: CommentCreationAttributes): Promise<CommentRow> {
     await this.ready();
-    return publicRow(await this.comments.create(values));
+    const refusals = { comments_author_id_live: () => enforce('unauthenticated', { action: 'create comments', resource: 'Comment' }) };
+    return publicRow(await this.withLiveReferences(() => this.comments.create(values), refusals));
   }
 
   async findLive(id: number): Promise<CommentRow | null> {
@@ -53,11 +56,6 @@ export class CommentsRepository extends Repository {
 
   async exists(id: number): Promise<boolean> {
     return (await this.findLive(id)) !== null;
-  }
-
-  /** Whether a live row has this id, share-locked against deletion (for the modules whose rows belong to one). */
-  async lockLive(id: number): Promise<boolean> {
-    return (await this.selectOne(LOCK_LIVE_SQL, [id])) !== null;
   }
 }
 

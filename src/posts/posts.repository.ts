@@ -4,7 +4,7 @@
  */
 import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { ForeignKeyConstraintError, literal, Op, Transaction, type ModelStatic, type WhereOptions } from 'sequelize';
+import { literal, Op, Transaction, type ModelStatic, type WhereOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { badBulkRows } from '../common/database/bulk-errors';
 import { Repository } from '../common/database/repository';
@@ -43,13 +43,6 @@ function latestByAuthorsSql(visible: string): string {
   ORDER BY a.id, latest."createdAt" DESC, latest.id DESC`;
 }
 
-// The database refuses a live post whose author is not a live user, and share-locks the author while the writing
-// transaction lasts (migrations/20261206000001-live-post-authors.js): the name its refusal carries.
-const LIVE_AUTHOR = 'posts_author_live';
-
-// FOR SHARE: a post a comment is being written under cannot be deleted before the writer's transaction ends.
-const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM posts WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
-
 const LOCK_LIVE_FACTS_SQL = 'SELECT "authorId", published FROM posts WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
 
 // Live users only, each with its number of live published posts (drafts are not anyone else's business, not even
@@ -75,7 +68,7 @@ export class PostsRepository extends Repository {
   /** 422 when the author is not a live user (the database's check, in the INSERT itself). */
   async create(values: PostCreationAttributes): Promise<PostRow> {
     await this.ready();
-    return publicRow(await this.posts.create(values).catch((error: unknown) => refuseMissingAuthor(error, values.authorId)));
+    return publicRow(await this.withLiveReferences(() => this.posts.create(values), missingAuthor(() => values.authorId)));
   }
 
   /** One INSERT for all of them; a row the database refuses is named by its index (400). */
@@ -113,11 +106,6 @@ export class PostsRepository extends Repository {
     return (await this.findLive(id, false)) !== null;
   }
 
-  /** Whether a live post has this id, share-locked against deletion until the caller's transaction ends. */
-  async lockLive(id: number): Promise<boolean> {
-    return (await this.selectOne(LOCK_LIVE_SQL, [id])) !== null;
-  }
-
   /**
    * What the read policy needs to know of a live post, share-locked until the caller's transaction ends (a row that
    * belongs to it is being written); null when there is no live post with this id.
@@ -143,8 +131,9 @@ export class PostsRepository extends Repository {
    */
   async update(id: number, decide: (post: PostRow) => PostChanges): Promise<PostRow | null> {
     let changes: PostChanges = {};
-    const post = await this.updateLocked(this.posts, id, POST_PUBLIC_ATTRIBUTES, (row) => (changes = decide(publicRow(row)))).catch((error: unknown) =>
-      refuseMissingAuthor(error, changes.authorId),
+    const post = await this.withLiveReferences(
+      () => this.updateLocked(this.posts, id, POST_PUBLIC_ATTRIBUTES, (row) => (changes = decide(publicRow(row)))),
+      missingAuthor(() => changes.authorId),
     );
     return post && publicRow(post);
   }
@@ -190,12 +179,13 @@ function filterScopes(filter: PostFilter): ScopeList {
   return scopes;
 }
 
-/** The database's refusal of an author (LIVE_AUTHOR) as the API's 422; anything else as it came. */
-function refuseMissingAuthor(error: unknown, authorId: number | undefined): never {
-  if (error instanceof ForeignKeyConstraintError && error.index === LIVE_AUTHOR) {
-    throw new UnprocessableEntityException(`Author ${authorId} does not exist`);
-  }
-  throw error;
+/** The author is named in the body: a dead one is a 422. */
+function missingAuthor(authorId: () => number | undefined): Record<string, () => void> {
+  return {
+    posts_author_id_live: () => {
+      throw new UnprocessableEntityException(`Author ${authorId()} does not exist`);
+    },
+  };
 }
 
 function publicRow(post: Post): PostRow {

@@ -14,9 +14,6 @@ import { normaliseTagName, Tag, TAG_PUBLIC_ATTRIBUTES, type TagAttributes, type 
 
 export type TagChanges = Partial<Pick<TagAttributes, 'name'>>;
 
-// FOR SHARE: a row a child is being written under cannot be deleted before the writer's transaction ends.
-const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM tags WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
-
 @Injectable()
 export class TagsRepository extends Repository {
   constructor(
@@ -81,11 +78,6 @@ export class TagsRepository extends Repository {
         if (!(error instanceof UniqueConstraintError) || attempt > 0) throw error;
       }
     }
-  }
-
-  /** Whether a live row has this id, share-locked against deletion (for the modules whose rows belong to one). */
-  async lockLive(id: number): Promise<boolean> {
-    return (await this.selectOne(LOCK_LIVE_SQL, [id])) !== null;
   }
 }
 

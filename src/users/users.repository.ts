@@ -19,9 +19,6 @@ const USER_COLUMNS = USER_PUBLIC_ATTRIBUTES.map((name) => `"${name}"`).join(', '
 const USER_BY_ID_SQL = `SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND "deletedAt" IS NULL`;
 const PASSWORD_HASH_SQL = 'SELECT "passwordHash" FROM users WHERE id = $1 AND "deletedAt" IS NULL';
 const CREDENTIALS_SQL = `SELECT ${USER_COLUMNS}, "passwordHash" FROM users WHERE email = $1 AND "deletedAt" IS NULL`;
-// FOR SHARE: a concurrent delete of the user waits for the caller's transaction (a post is never written under an
-// author being deleted).
-const LOCK_LIVE_SQL = 'SELECT 1 AS live FROM users WHERE id = $1 AND "deletedAt" IS NULL FOR SHARE';
 
 export type UserChanges = Partial<Pick<UserAttributes, 'name' | 'email' | 'role' | 'passwordHash'>>;
 
@@ -57,11 +54,6 @@ export class UsersRepository extends Repository {
 
   async passwordHash(id: number): Promise<string | null> {
     return (await this.selectOne<{ passwordHash: string | null }>(PASSWORD_HASH_SQL, [id], { fromPrimary: true }))?.passwordHash ?? null;
-  }
-
-  /** Whether a live user has this id, locked against deletion until the caller's transaction ends. */
-  async lockLive(id: number): Promise<boolean> {
-    return (await this.selectOne(LOCK_LIVE_SQL, [id])) !== null;
   }
 
   async exists(id: number): Promise<boolean> {

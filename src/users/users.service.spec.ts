@@ -28,7 +28,6 @@ function setup() {
     findLive: jest.fn().mockResolvedValue(null),
     findWithPasswordByEmail: jest.fn().mockResolvedValue(null),
     passwordHash: jest.fn().mockResolvedValue(null),
-    lockLive: jest.fn().mockResolvedValue(false),
     exists: jest.fn().mockResolvedValue(false),
     page: jest.fn().mockResolvedValue({ rows: [], total: 0, last: null }),
     update: jest.fn().mockResolvedValue(null),

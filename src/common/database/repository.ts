@@ -7,7 +7,7 @@
  * transaction by itself (common/database/transaction-context.ts). Outside one it costs nothing.
  */
 import { PreconditionFailedException } from '@nestjs/common';
-import { Op, QueryTypes, Transaction, type FindOptions, type Model as AnyModel, type ModelStatic, type WhereOptions } from 'sequelize';
+import { ForeignKeyConstraintError, Op, QueryTypes, Transaction, type FindOptions, type Model as AnyModel, type ModelStatic, type WhereOptions } from 'sequelize';
 import type { Model, ModelCtor, Sequelize } from 'sequelize-typescript';
 import { keysetWhere, keyValuesOf } from '../pagination/keyset';
 import type { FoundPage, PageWindow } from '../pagination/paginator';
@@ -110,6 +110,23 @@ export abstract class Repository {
       silent: true,
     });
     return count;
+  }
+
+  /**
+   * `write`, with the database's refusals of a dead reference answered: a live row's author or parent must be a live
+   * row, which a trigger per reference checks inside the INSERT or UPDATE, share-locking the row referenced until the
+   * transaction ends (migrations/20261206000001-live-references.js; generated modules' migrations). Its refusal is a
+   * foreign_key_violation named after the trigger; `refusals` maps those names to what the caller is told (each
+   * throws: `enforce`, an HTTP exception). Any other error passes as it came.
+   */
+  protected async withLiveReferences<T>(write: () => Promise<T>, refusals: Readonly<Record<string, () => void>>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      const refuse = error instanceof ForeignKeyConstraintError && error.index !== undefined ? refusals[error.index] : undefined;
+      if (refuse) refuse();
+      throw error;
+    }
   }
 
   /**
