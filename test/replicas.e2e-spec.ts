@@ -86,15 +86,17 @@ describe('read replicas (e2e, a real streaming replica)', () => {
   });
 
   it("a write, and every statement of its request's transaction (reads included), goes to the primary", async () => {
-    const title = `Written ${Date.now()}`;
-    const { result, primary, replica } = await where(() =>
-      t.request('POST', '/api/v1/posts', { as: user.token, body: { title, body: 'B', published: true } }),
-    );
-    expect(result.status).toBe(201);
+    const { result, primary, replica } = await where(async () => {
+      const created = await t.request('POST', '/api/v1/posts', { as: user.token, body: { title: `Written ${Date.now()}`, body: 'B', published: true } });
+      expect(created.status).toBe(201);
+      return t.request('PATCH', `/api/v1/posts/${created.body.id}`, { as: user.token, body: { title: `Changed ${Date.now()}` } });
+    });
+    expect(result.status).toBe(200);
     expect(primary.some((sql) => /^INSERT INTO "posts"/.test(sql))).toBe(true);
+    expect(primary.some((sql) => /^UPDATE "posts"/.test(sql))).toBe(true);
     expect(primary).toEqual(expect.arrayContaining(['START TRANSACTION;', 'COMMIT;']));
-    // The author check inside the transaction reads users on the primary.
-    expect(primary.some((sql) => /FROM "?users"?/.test(sql))).toBe(true);
+    // The PATCH reads its row (locked) inside the transaction, before the UPDATE: on the primary too.
+    expect(primary.some((sql) => /^SELECT .* FROM "posts" .*FOR UPDATE/.test(sql))).toBe(true);
     expect(replica).toEqual([]);
   });
 
