@@ -4,17 +4,15 @@
  */
 import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { literal, Op, Transaction, type ModelStatic, type WhereOptions } from 'sequelize';
+import { literal, Op, Transaction, type WhereOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { badBulkRows } from '../common/database/bulk-errors';
-import { Repository } from '../common/database/repository';
+import { Repository, type ScopeList } from '../common/database/repository';
 import type { FoundPage, PageWindow } from '../common/pagination/paginator';
 import type { UserRow } from '../users/dto/user-summary.dto';
 import type { PostRow } from './dto/post-response.dto';
 import { Post, POST_PUBLIC_ATTRIBUTES, type PostAttributes, type PostCreationAttributes } from './models/post.model';
 import type { PostFacts } from './posts.policy';
-
-type ScopeList = Array<string | { method: [string, ...unknown[]] }>;
 
 export interface PostFilter {
   readonly authorId?: number;
@@ -86,16 +84,16 @@ export class PostsRepository extends Repository {
     const where: WhereOptions<PostAttributes> | undefined = filter.idIn
       ? { [Op.and]: [filter.readable ?? {}, { id: { [Op.in]: filter.idIn } }] }
       : filter.readable;
-    const filtered = this.withScopes(scopes);
+    const filtered = this.scoped(this.posts, scopes);
     // belongsTo: a plain join, one row per post, so limit and the keyset stay on posts; the count needs no join.
     return includeAuthor
-      ? this.findPage(this.withScopes([...scopes, 'withAuthor']), { where, attributes: [...POST_PUBLIC_ATTRIBUTES], raw: true, nest: true }, window, filtered)
+      ? this.findPage(this.scoped(this.posts, [...scopes, 'withAuthor']), { where, attributes: [...POST_PUBLIC_ATTRIBUTES], raw: true, nest: true }, window, filtered)
       : this.findPage(filtered, { where, attributes: [...POST_PUBLIC_ATTRIBUTES], raw: true }, window);
   }
 
   async findLive(id: number, includeAuthor: boolean): Promise<(PostRow & { author?: UserRow }) | null> {
     await this.ready();
-    const model = includeAuthor ? this.posts.scope('withAuthor') : this.posts;
+    const model = this.scoped(this.posts, includeAuthor ? ['withAuthor'] : []);
     return (await model.findByPk(id, { attributes: [...POST_PUBLIC_ATTRIBUTES], raw: true, nest: includeAuthor })) as unknown as
       | (PostRow & { author?: UserRow })
       | null;
@@ -165,14 +163,10 @@ export class PostsRepository extends Repository {
   async topAuthors(limit: number): Promise<Array<{ id: number; name: string; postCount: number }>> {
     return this.select(TOP_AUTHORS_SQL, [limit]);
   }
-
-  private withScopes(scopes: ScopeList): ModelStatic<Post> {
-    return scopes.length > 0 ? this.posts.scope(scopes) : this.posts;
-  }
 }
 
 function filterScopes(filter: PostFilter): ScopeList {
-  const scopes: ScopeList = [];
+  const scopes: Array<ScopeList[number]> = [];
   if (filter.authorId !== undefined) scopes.push({ method: ['byAuthor', filter.authorId] });
   if (filter.published !== undefined) scopes.push(filter.published ? 'published' : 'drafts');
   if (filter.q !== undefined) scopes.push({ method: ['matching', filter.q] });

@@ -64,8 +64,7 @@ export class UsersRepository extends Repository {
     const scopes: Array<{ method: [string, ...unknown[]] }> = [];
     if (filter.role !== undefined) scopes.push({ method: ['withRole', filter.role] });
     if (filter.email !== undefined) scopes.push({ method: ['withEmail', filter.email] });
-    const filtered = scopes.length > 0 ? this.users.scope(scopes) : this.users;
-    return this.findPage(filtered, { attributes: [...USER_PUBLIC_ATTRIBUTES], raw: true }, window);
+    return this.findPage(this.scoped(this.users, scopes), { attributes: [...USER_PUBLIC_ATTRIBUTES], raw: true }, window);
   }
 
   /**

@@ -15,7 +15,13 @@ import { entityTag, ifMatchHolds, StaleEntityTagException } from '../http/entity
 import { isVersioned } from './row-versions';
 import { beginPendingTransaction, currentWritePrecondition } from './transaction-context';
 
+/** Scopes as `Model.scope` takes them: by name, or with parameters (`{ method: ['byAuthor', 3] }`). */
+export type ScopeList = ReadonlyArray<string | { method: [string, ...unknown[]] }>;
+
 export abstract class Repository {
+  /** The scoped models made so far, by model and scope names (see `scoped`). */
+  private readonly scopedModels = new Map<string, ModelStatic<AnyModel>>();
+
   protected constructor(protected readonly sequelize: Sequelize) {}
 
   protected async ready(): Promise<void> {
@@ -35,6 +41,23 @@ export abstract class Repository {
   protected async selectOne<T extends object>(sql: string, bind: unknown[], options: { fromPrimary?: boolean } = {}): Promise<T | null> {
     await this.ready();
     return this.sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, plain: true, ...(options.fromPrimary && { useMaster: true }) });
+  }
+
+  /**
+   * `model` with `scopes` applied. Every `Model.scope()` call makes a new model class, which costs the call and leaves
+   * Sequelize's code facing a new class each request; a scoped model is reusable (sequelize#2738), so combinations of
+   * named scopes, a handful per table, are made once. A scope with parameters is applied anew on each call.
+   */
+  protected scoped<M extends AnyModel>(model: ModelStatic<M>, scopes: ScopeList): ModelStatic<M> {
+    if (scopes.length === 0) return model;
+    if (!scopes.every((scope) => typeof scope === 'string')) return model.scope([...scopes]);
+    const key = `${model.name}:${scopes.join(',')}`;
+    let found = this.scopedModels.get(key) as ModelStatic<M> | undefined;
+    if (!found) {
+      found = model.scope([...scopes]);
+      this.scopedModels.set(key, found);
+    }
+    return found;
   }
 
   /**
