@@ -9,11 +9,12 @@
  * - FOR SHARE does: a user's deletion locks the user FOR UPDATE first, so it waits for a transaction that has just
  *   written under them (then deletes those rows with the others), and a row written during a deletion waits for it,
  *   then sees the deleted user and is refused.
- * - The refusal is a foreign_key_violation (23503) named after the trigger (`<table>_<column>_live`), so it reaches the
- *   app as Sequelize's ForeignKeyConstraintError with that name, which the table's repository answers
- *   (Repository.withLiveReferences).
- * - Only live rows are checked, and a restore (deletedAt back to NULL) is not: the cascade rules refuse it first, with
- *   a 409 that says what to restore (common/database/cascades.ts).
+ * - The refusal is a foreign_key_violation (23503) naming the trigger (`<table>_<column>_live`) and the column, so it
+ *   reaches the app as Sequelize's ForeignKeyConstraintError; the repository makes it a DeadReferenceError naming the
+ *   column, which the service answers (src/common/database/dead-reference.ts).
+ * - Only live rows are checked, and a restore (deletedAt back to NULL) is not: the cascade rules refuse a restore under
+ *   a deleted parent with a 409 that says what to restore, and a row restored with one parent is skipped while its
+ *   other parent is deleted (src/common/database/cascades.ts).
  * It replaces the app's `SELECT … FOR SHARE` before each insert: one statement less per post or comment written.
  * Generated modules get the same triggers for their parent and author (generator/templates/migration.js.hbs).
  */

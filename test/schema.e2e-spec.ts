@@ -26,8 +26,8 @@ async function sequelizeCli(databaseUrl: string, ...args: string[]): Promise<str
 }
 
 /**
- * Everything a migration can create in the public schema, in a comparable form: columns, constraints, indexes and
- * enum types (migration bookkeeping excluded).
+ * Everything a migration can create in the public schema, in a comparable form: columns, constraints, indexes, enum
+ * types, triggers and functions (migration bookkeeping and extensions' own functions excluded).
  */
 async function schemaOf(sequelize: PlainSequelize): Promise<Record<string, unknown[]>> {
   const select = (sql: string) => sequelize.query(sql, { type: QueryTypes.SELECT });
@@ -47,8 +47,21 @@ async function schemaOf(sequelize: PlainSequelize): Promise<Record<string, unkno
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid
         WHERE n.nspname = 'public' GROUP BY t.typname ORDER BY 1`,
     ),
+    triggers: await select(
+      `SELECT c.relname AS "table", t.tgname AS name, pg_get_triggerdef(t.oid) AS definition
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND NOT t.tgisinternal ORDER BY 1, 2`,
+    ),
+    functions: await select(OWN_FUNCTIONS_SQL),
   };
 }
+
+/** The functions of the public schema that migrations made (not those an extension such as pg_trgm brings). */
+const OWN_FUNCTIONS_SQL = `
+  SELECT p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments, md5(p.prosrc) AS body
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+   WHERE n.nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+   ORDER BY 1, 2`;
 
 async function publicTables(sequelize: PlainSequelize): Promise<string[]> {
   const rows = await sequelize.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1", {
@@ -102,6 +115,7 @@ describe('migrations', () => {
       type: QueryTypes.SELECT,
     });
     expect(types).toEqual([]);
+    expect(await sequelize.query(OWN_FUNCTIONS_SQL, { type: QueryTypes.SELECT })).toEqual([]);
     expect(await hasPendingMigrations(sequelize)).toBe(true);
 
     await createMigrator(sequelize).up();

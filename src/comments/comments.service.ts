@@ -6,6 +6,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
+import { answerDeadReferences } from '../common/database/dead-reference';
 import { withEntityTag } from '../common/http/entity-tag';
 import type { Page } from '../common/pagination/page.dto';
 import { Paginator } from '../common/pagination/paginator';
@@ -29,12 +30,14 @@ export class CommentsService {
   /**
    * On a post the caller can see. The post and the author are share-locked: neither can be deleted before the
    * comment commits (their deletion would not see it to take it along). The post by its visibility check; the author
-   * by the database, inside the INSERT (CommentsRepository.create: 401 when the account is gone).
+   * by the database, inside the INSERT: a caller whose account was deleted since their token was issued is a 401.
    */
   async create(actor: Actor | undefined, postId: number, dto: CreateCommentDto): Promise<CommentResponseDto> {
     enforce(CommentsPolicy.create(actor), { action: 'create comments', resource: 'Comment' });
     await this.posts.assertVisible(actor, postId, { lock: true });
-    const row = await this.comments.create({ body: dto.body, postId, authorId: actor!.id });
+    const row = await this.comments
+      .create({ body: dto.body, postId, authorId: actor!.id })
+      .catch(answerDeadReferences({ authorId: () => enforce('unauthenticated', { action: 'create comments', resource: 'Comment' }) }));
     return toCommentResponse(row);
   }
 

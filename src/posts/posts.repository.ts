@@ -2,7 +2,7 @@
  * The `posts` table: the only code that reads or writes it, including the reports that aggregate posts per user.
  * Writes go through the model, so its hooks run (the audit trail, the cascades of `@FollowsParent`).
  */
-import { Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
 import { literal, Op, Transaction, type WhereOptions } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
@@ -63,10 +63,10 @@ export class PostsRepository extends Repository {
     super(sequelize);
   }
 
-  /** 422 when the author is not a live user (the database's check, in the INSERT itself). */
+  /** The author must be a live user: the database checks it in the INSERT (a DeadReferenceError on `authorId`). */
   async create(values: PostCreationAttributes): Promise<PostRow> {
     await this.ready();
-    return publicRow(await this.withLiveReferences(() => this.posts.create(values), missingAuthor(() => values.authorId)));
+    return publicRow(await this.withLiveReferences(() => this.posts.create(values)));
   }
 
   /** One INSERT for all of them; a row the database refuses is named by its index (400). */
@@ -124,15 +124,11 @@ export class PostsRepository extends Repository {
   }
 
   /**
-   * Lock, decide, write (Repository.updateLocked): `decide` sees the live post and returns what to change. 422 when
-   * the new author is not a live user (the database's check, in the UPDATE).
+   * Lock, decide, write (Repository.updateLocked): `decide` sees the live post and returns what to change. A new
+   * author must be a live user: the database checks it in the UPDATE (a DeadReferenceError on `authorId`).
    */
   async update(id: number, decide: (post: PostRow) => PostChanges): Promise<PostRow | null> {
-    let changes: PostChanges = {};
-    const post = await this.withLiveReferences(
-      () => this.updateLocked(this.posts, id, POST_PUBLIC_ATTRIBUTES, (row) => (changes = decide(publicRow(row)))),
-      missingAuthor(() => changes.authorId),
-    );
+    const post = await this.updateLocked(this.posts, id, POST_PUBLIC_ATTRIBUTES, (row) => decide(publicRow(row)));
     return post && publicRow(post);
   }
 
@@ -171,15 +167,6 @@ function filterScopes(filter: PostFilter): ScopeList {
   if (filter.published !== undefined) scopes.push(filter.published ? 'published' : 'drafts');
   if (filter.q !== undefined) scopes.push({ method: ['matching', filter.q] });
   return scopes;
-}
-
-/** The author is named in the body: a dead one is a 422. */
-function missingAuthor(authorId: () => number | undefined): Record<string, () => void> {
-  return {
-    posts_author_id_live: () => {
-      throw new UnprocessableEntityException(`Author ${authorId()} does not exist`);
-    },
-  };
 }
 
 function publicRow(post: Post): PostRow {

@@ -1,5 +1,6 @@
 import { ConflictException, ForbiddenException, NotFoundException, PreconditionFailedException, UnauthorizedException, UnprocessableEntityException } from '@nestjs/common';
-import { Op } from 'sequelize';
+import { ForeignKeyConstraintError, Op } from 'sequelize';
+import { DeadReferenceError } from '../common/database/dead-reference';
 import type { Actor } from '../common/access/actor';
 import { Paginator } from '../common/pagination/paginator';
 import { PostsService } from './posts.service';
@@ -19,6 +20,12 @@ const row = (id: number, authorId: number, extra: Record<string, unknown> = {}) 
 });
 const response = (id: number, authorId: number, extra: Record<string, unknown> = {}) => ({ ...row(id, authorId, extra), createdAt: iso, updatedAt: iso });
 const author = (id: number) => ({ id, name: `User ${id}`, email: `u${id}@example.com`, role: 'user' as const, createdAt: at, updatedAt: at });
+
+/** The database's refusal of a dead author, as PostsRepository passes it on. */
+function deadAuthor(): DeadReferenceError {
+  const parent = Object.assign(new Error('refused'), { constraint: 'posts_author_id_live', column: 'authorId' });
+  return DeadReferenceError.from(new ForeignKeyConstraintError({ message: 'refused', parent: parent as never }))!;
+}
 
 function setup() {
   // The repositories the service uses, with what each answers when nothing matches.
@@ -185,11 +192,13 @@ describe('PostsService', () => {
   });
 
   describe('author checks', () => {
-    it('422 on create when the author is not a live user: the database refuses it in the INSERT, the service passes it on', async () => {
+    it('422 naming the author when the database refuses a dead author, on create and on update', async () => {
       const { service, posts } = setup();
-      posts.create.mockRejectedValue(new UnprocessableEntityException('Author 3 does not exist'));
-      await expect(service.create(admin, { title: 't', body: 'b', authorId: 3 })).rejects.toBeInstanceOf(UnprocessableEntityException);
+      posts.create.mockRejectedValue(deadAuthor());
+      await expect(service.create(admin, { title: 't', body: 'b', authorId: 3 })).rejects.toThrow(new UnprocessableEntityException('Author 3 does not exist'));
       expect(posts.create).toHaveBeenCalledTimes(1);
+      posts.update.mockRejectedValue(deadAuthor());
+      await expect(service.update(admin, 8, { authorId: 4 })).rejects.toThrow(new UnprocessableEntityException('Author 4 does not exist'));
     });
 
     it('the author defaults to the caller; a user naming another author is a 403 before any query', async () => {

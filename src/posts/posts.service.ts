@@ -2,9 +2,10 @@
  * Posts: the rules of CRUD and the filtered list, and what the users module embeds (a user's latest posts). Data
  * goes through PostsRepository.
  */
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import type { Actor } from '../common/access/actor';
 import { enforce } from '../common/access/access';
+import { answerDeadReferences } from '../common/database/dead-reference';
 import { withEntityTag } from '../common/http/entity-tag';
 import type { Page } from '../common/pagination/page.dto';
 import { Paginator } from '../common/pagination/paginator';
@@ -44,8 +45,10 @@ export class PostsService {
       action: `write posts as user ${authorId}`,
       resource: 'Post',
     });
-    // The author must be a live user: the database checks it in the INSERT (PostsRepository.create answers 422).
-    const row = await this.posts.create({ title: dto.title, body: dto.body, published: dto.published ?? false, authorId: authorId! });
+    // The author must be a live user: the database checks it in the INSERT.
+    const row = await this.posts
+      .create({ title: dto.title, body: dto.body, published: dto.published ?? false, authorId: authorId! })
+      .catch(answerDeadReferences({ authorId: () => missingAuthor(authorId!) }));
     return toPostResponse(row);
   }
 
@@ -97,11 +100,13 @@ export class PostsService {
 
   async update(actor: Actor | undefined, id: number, dto: UpdatePostDto): Promise<PostResponseDto> {
     const denial = { action: dto.authorId === undefined ? `change post ${id}` : `give post ${id} to user ${dto.authorId}`, resource: `Post ${id}` };
-    // A new author must be a live user: the database checks it in the UPDATE (PostsRepository.update answers 422).
-    const row = await this.posts.update(id, (post) => {
-      enforce(PostsPolicy.write(actor, { ...post, deletedAt: null }, dto.authorId), denial);
-      return definedValues<PostChanges>(dto);
-    });
+    // A new author must be a live user: the database checks it in the UPDATE.
+    const row = await this.posts
+      .update(id, (post) => {
+        enforce(PostsPolicy.write(actor, { ...post, deletedAt: null }, dto.authorId), denial);
+        return definedValues<PostChanges>(dto);
+      })
+      .catch(answerDeadReferences({ authorId: () => missingAuthor(dto.authorId!) }));
     if (!row) enforce('hidden', denial);
     return withEntityTag(toPostResponse(row!), row!);
   }
@@ -170,6 +175,11 @@ export class PostsService {
     const post = options.lock ? await this.posts.lockLiveFacts(id) : await this.posts.findLive(id, false);
     if (!post || !PostsPolicy.canRead(actor, post)) throw new NotFoundException(`Post ${id} not found`);
   }
+}
+
+/** The author is named in the body: one that is not a live user is a 422. */
+function missingAuthor(authorId: number): never {
+  throw new UnprocessableEntityException(`Author ${authorId} does not exist`);
 }
 
 /** The fields a PATCH actually sets; `undefined` means "leave as is". */

@@ -4,8 +4,9 @@ import { User } from './models/user.model';
 import { UsersRepository } from './users.repository';
 
 /**
- * The users table alone, for the modules that build on users (a post's author is checked and locked through it).
- * Apart from UsersModule because UsersModule embeds posts: posts → users-data, users → posts, and no cycle.
+ * The users table alone, for the modules that build on users (a generated module whose rows belong to a user asks it
+ * whether the user exists). Apart from UsersModule because UsersModule embeds posts, so that a module users depend on
+ * can reach the users table without a cycle.
  */
 @Module({
   imports: [SequelizeModule.forFeature([User])],

@@ -7,11 +7,12 @@
  * transaction by itself (common/database/transaction-context.ts). Outside one it costs nothing.
  */
 import { PreconditionFailedException } from '@nestjs/common';
-import { ForeignKeyConstraintError, Op, QueryTypes, Transaction, type FindOptions, type Model as AnyModel, type ModelStatic, type WhereOptions } from 'sequelize';
+import { Op, QueryTypes, Transaction, type FindOptions, type Model as AnyModel, type ModelStatic, type WhereOptions } from 'sequelize';
 import type { Model, ModelCtor, Sequelize } from 'sequelize-typescript';
 import { keysetWhere, keyValuesOf } from '../pagination/keyset';
 import type { FoundPage, PageWindow } from '../pagination/paginator';
 import { entityTag, ifMatchHolds, StaleEntityTagException } from '../http/entity-tag';
+import { DeadReferenceError } from './dead-reference';
 import { isVersioned } from './row-versions';
 import { beginPendingTransaction, currentWritePrecondition } from './transaction-context';
 
@@ -96,7 +97,7 @@ export abstract class Repository {
     if (!row) return null;
     const changes = await decide(row);
     assertPrecondition(model, row);
-    if (Object.keys(changes).length > 0) await row.update(changes);
+    if (Object.keys(changes).length > 0) await this.withLiveReferences(() => row.update(changes));
     return row;
   }
 
@@ -136,19 +137,14 @@ export abstract class Repository {
   }
 
   /**
-   * `write`, with the database's refusals of a dead reference answered: a live row's author or parent must be a live
-   * row, which a trigger per reference checks inside the INSERT or UPDATE, share-locking the row referenced until the
-   * transaction ends (migrations/20261206000001-live-references.js; generated modules' migrations). Its refusal is a
-   * foreign_key_violation named after the trigger; `refusals` maps those names to what the caller is told (each
-   * throws: `enforce`, an HTTP exception). Any other error passes as it came.
+   * `write`, with the database's refusal of a dead author or parent (its live-reference triggers) as a
+   * DeadReferenceError naming the reference, for the service to answer (common/database/dead-reference.ts).
    */
-  protected async withLiveReferences<T>(write: () => Promise<T>, refusals: Readonly<Record<string, () => void>>): Promise<T> {
+  protected async withLiveReferences<T>(write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (error) {
-      const refuse = error instanceof ForeignKeyConstraintError && error.index !== undefined ? refusals[error.index] : undefined;
-      if (refuse) refuse();
-      throw error;
+      throw DeadReferenceError.from(error) ?? error;
     }
   }
 
