@@ -10,8 +10,8 @@
  *   written under them (then deletes those rows with the others), and a row written during a deletion waits for it,
  *   then sees the deleted user and is refused.
  * - The refusal is a foreign_key_violation (23503) naming the trigger (`<table>_<column>_live`) and the column, so it
- *   reaches the app as Sequelize's ForeignKeyConstraintError; the repository makes it a DeadReferenceError naming the
- *   column, which the service answers (src/common/database/dead-reference.ts).
+ *   reaches the app as Sequelize's ForeignKeyConstraintError, which the service answers by the column
+ *   (src/common/database/dead-reference.ts).
  * - Only live rows are checked, and a restore (deletedAt back to NULL) is not: the cascade rules refuse a restore under
  *   a deleted parent with a 409 that says what to restore, and a row restored with one parent is skipped while its
  *   other parent is deleted (src/common/database/cascades.ts).

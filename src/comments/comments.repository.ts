@@ -23,10 +23,10 @@ export class CommentsRepository extends Repository {
     super(sequelize);
   }
 
-  /** The author must be a live user: the database checks it in the INSERT (a DeadReferenceError on `authorId`). */
+  /** The author must be a live user: the database checks it in the INSERT (common/database/dead-reference.ts). */
   async create(values: CommentCreationAttributes): Promise<CommentRow> {
     await this.ready();
-    return publicRow(await this.withLiveReferences(() => this.comments.create(values)));
+    return publicRow(await this.comments.create(values));
   }
 
   async findLive(id: number): Promise<CommentRow | null> {

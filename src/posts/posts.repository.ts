@@ -63,10 +63,10 @@ export class PostsRepository extends Repository {
     super(sequelize);
   }
 
-  /** The author must be a live user: the database checks it in the INSERT (a DeadReferenceError on `authorId`). */
+  /** The author must be a live user: the database checks it in the INSERT (common/database/dead-reference.ts). */
   async create(values: PostCreationAttributes): Promise<PostRow> {
     await this.ready();
-    return publicRow(await this.withLiveReferences(() => this.posts.create(values)));
+    return publicRow(await this.posts.create(values));
   }
 
   /** One INSERT for all of them; a row the database refuses is named by its index (400). */
@@ -125,7 +125,7 @@ export class PostsRepository extends Repository {
 
   /**
    * Lock, decide, write (Repository.updateLocked): `decide` sees the live post and returns what to change. A new
-   * author must be a live user: the database checks it in the UPDATE (a DeadReferenceError on `authorId`).
+   * author must be a live user: the database checks it in the UPDATE.
    */
   async update(id: number, decide: (post: PostRow) => PostChanges): Promise<PostRow | null> {
     const post = await this.updateLocked(this.posts, id, POST_PUBLIC_ATTRIBUTES, (row) => decide(publicRow(row)));

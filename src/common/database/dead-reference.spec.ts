@@ -35,6 +35,10 @@ describe('answerDeadReferences', () => {
     expect(() => answer(dead)).toThrow(UnprocessableEntityException);
   });
 
+  it('answers the trigger’s refusal as Sequelize raised it (repositories pass it on untouched)', () => {
+    expect(() => answer(refusal({ constraint: 'posts_author_id_live', column: 'authorId' }))).toThrow(UnprocessableEntityException);
+  });
+
   it('passes on a reference it has no answer for, and any other error, as they came', () => {
     const other = DeadReferenceError.from(refusal({ constraint: 'notes_gadget_id_live', column: 'gadgetId' }));
     expect(() => answer(other)).toThrow(other!);

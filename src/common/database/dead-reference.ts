@@ -5,10 +5,10 @@
  * missing or soft-deleted one with a foreign_key_violation naming the trigger and the column
  * (migrations/20261206000001-live-references.js; generated modules' migrations).
  *
- * Repositories turn that refusal into a DeadReferenceError (Repository.withLiveReferences); services answer it in
- * their own terms with `answerDeadReferences` (422 for a post's author named in the body, 404 for a parent named in
- * the path, 401 for a caller whose account is gone). Unanswered, it is still a foreign key violation: the global
- * filter's 422.
+ * Repositories pass the refusal on as Sequelize raised it; services answer it in their own terms with
+ * `answerDeadReferences`, which reads it as a DeadReferenceError naming the column (422 for a post's author named in
+ * the body, 404 for a parent named in the path, 401 for a caller whose account is gone). Unanswered, it is a foreign
+ * key violation like any other: the global filter's 422.
  */
 import { ForeignKeyConstraintError } from 'sequelize';
 
@@ -35,7 +35,8 @@ export class DeadReferenceError extends ForeignKeyConstraintError {
  */
 export function answerDeadReferences(answers: Readonly<Record<string, () => void>>): (error: unknown) => never {
   return (error: unknown) => {
-    if (error instanceof DeadReferenceError) answers[error.column]?.();
+    const dead = error instanceof DeadReferenceError ? error : DeadReferenceError.from(error);
+    if (dead) answers[dead.column]?.();
     throw error;
   };
 }

@@ -12,7 +12,6 @@ import type { Model, ModelCtor, Sequelize } from 'sequelize-typescript';
 import { keysetWhere, keyValuesOf } from '../pagination/keyset';
 import type { FoundPage, PageWindow } from '../pagination/paginator';
 import { entityTag, ifMatchHolds, StaleEntityTagException } from '../http/entity-tag';
-import { DeadReferenceError } from './dead-reference';
 import { isVersioned } from './row-versions';
 import { beginPendingTransaction, currentWritePrecondition } from './transaction-context';
 
@@ -97,7 +96,7 @@ export abstract class Repository {
     if (!row) return null;
     const changes = await decide(row);
     assertPrecondition(model, row);
-    if (Object.keys(changes).length > 0) await this.withLiveReferences(() => row.update(changes));
+    if (Object.keys(changes).length > 0) await row.update(changes);
     return row;
   }
 
@@ -134,18 +133,6 @@ export abstract class Repository {
       silent: true,
     });
     return count;
-  }
-
-  /**
-   * `write`, with the database's refusal of a dead author or parent (its live-reference triggers) as a
-   * DeadReferenceError naming the reference, for the service to answer (common/database/dead-reference.ts).
-   */
-  protected async withLiveReferences<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      throw DeadReferenceError.from(error) ?? error;
-    }
   }
 
   /**
