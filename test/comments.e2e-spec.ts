@@ -232,6 +232,25 @@ describe('Comments API (e2e)', () => {
       expectApiError(await t.request('GET', `/api/v1/comments/${comment.body.id}`), 404);
     });
 
+    it('a post restored while its commenter is being deleted: the restore waits for the deletion, and the comment stays deleted', async () => {
+      const postId = await newPost(t);
+      const commenter = await createUser(t);
+      const comment = await t.request('POST', `/api/v1/posts/${postId}/comments`, { body: { body: 'hello' }, as: await t.tokenFor(commenter) });
+      expect(comment.status).toBe(201);
+      expect((await t.request('DELETE', `/api/v1/posts/${postId}`)).status).toBe(204);
+
+      // The commenter's deletion, under way: its row is written and locked, not yet committed.
+      const deletion = await t.sequelize.transaction();
+      await t.sequelize.query('UPDATE users SET "deletedAt" = now() WHERE id = $1', { bind: [commenter.id], transaction: deletion });
+      const restore = t.request('POST', `/api/v1/posts/${postId}/restore`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await deletion.commit();
+
+      expect((await restore).status).toBe(200);
+      expect((await t.request('GET', `/api/v1/posts/${postId}`)).status).toBe(200);
+      expect(await t.rows('SELECT "deletedAt" IS NOT NULL AS deleted FROM comments WHERE id = $1', [comment.body.id])).toEqual([{ deleted: true }]);
+    });
+
     it('users → posts → comments: deleting a user takes the comments on its posts and its own comments with it', async () => {
       const author = await createUser(t);
       const authorToken = await t.tokenFor(author);

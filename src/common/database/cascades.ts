@@ -12,7 +12,7 @@
  * is why only repositories write.
  */
 import { ConflictException } from '@nestjs/common';
-import { literal, Op, Transaction, type Model, type ModelStatic, type UpdateOptions, type WhereOptions } from 'sequelize';
+import { Op, Transaction, type Model, type ModelStatic, type UpdateOptions, type WhereOptions } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
 
 export type ParentDeletion = 'cascade' | 'restrict';
@@ -78,7 +78,7 @@ export function installCascades(sequelize: Sequelize): void {
       for (const cascade of parentsOf(model)) await refuseOrphans(model, cascade, rows, transaction);
       for (const cascade of childrenOf(model)) {
         const otherParents = parentsOf(cascade.child).filter((other) => other !== cascade);
-        await restoreChildren(sequelize, cascade, otherParents, rows, transaction);
+        await restoreChildren(cascade, otherParents, rows, transaction);
       }
       return;
     }
@@ -97,21 +97,11 @@ export function installCascades(sequelize: Sequelize): void {
 /**
  * Children come back when they were deleted with their parent: their deletedAt is the parent's former one. A child
  * whose other parent is deleted (a comment whose author was deleted too) stays deleted rather than failing the
- * restore: it could not come back without that parent.
+ * restore: it could not come back without that parent. The other parents found live are share-locked first, so a
+ * deletion of one of them under way is waited for (then its child stays deleted), and one that starts later waits for
+ * this restore (then deletes the child with the rest).
  */
-async function restoreChildren(
-  sequelize: Sequelize,
-  cascade: Cascade,
-  otherParents: Cascade[],
-  rows: Row[],
-  transaction: Transaction | undefined,
-): Promise<void> {
-  const quote = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
-  const withLiveParents = otherParents.map((other) => {
-    const parent = other.parent();
-    const deleted = literal(`(SELECT ${quote(parent.primaryKeyAttribute)} FROM ${quote(parent.getTableName() as string)} WHERE "deletedAt" IS NOT NULL)`);
-    return { [other.foreignKey]: { [Op.notIn]: deleted } };
-  });
+async function restoreChildren(cascade: Cascade, otherParents: Cascade[], rows: Row[], transaction: Transaction | undefined): Promise<void> {
   const byStamp = new Map<number, unknown[]>();
   for (const row of rows) {
     if (!row.previousDeletedAt) continue;
@@ -119,14 +109,37 @@ async function restoreChildren(
     byStamp.set(stamp, [...(byStamp.get(stamp) ?? []), row.id]);
   }
   for (const [stamp, ids] of byStamp) {
+    const deletedWith: WhereOptions = { [cascade.foreignKey]: ids, deletedAt: new Date(stamp) };
+    const conditions: WhereOptions[] = [deletedWith];
+    if (otherParents.length > 0) {
+      const children = (await cascade.child.findAll({ attributes: otherParents.map((other) => other.foreignKey), where: deletedWith, paranoid: false, transaction, raw: true })) as unknown as Array<Record<string, unknown>>;
+      if (children.length === 0) continue;
+      for (const other of otherParents) {
+        const live = await lockLiveParents(other, children.map((child) => child[other.foreignKey]), transaction);
+        conditions.push({ [Op.or]: [{ [other.foreignKey]: [...live] }, { [other.foreignKey]: null }] });
+      }
+    }
     await cascade.child.update({ deletedAt: null } as never, {
-      where: { [Op.and]: [{ [cascade.foreignKey]: ids, deletedAt: new Date(stamp) }, ...withLiveParents] } as WhereOptions,
+      where: { [Op.and]: conditions },
       paranoid: false,
       individualHooks: true,
       silent: true,
       transaction,
     });
   }
+}
+
+/**
+ * Which of these parent ids are live rows, share-locked until the transaction ends (in id order, so that two
+ * restores lock alike). A deletion holds its row FOR UPDATE: the lock waits for it, then sees the row deleted.
+ */
+async function lockLiveParents(cascade: Cascade, ids: unknown[], transaction: Transaction | undefined): Promise<Set<unknown>> {
+  const parent = cascade.parent();
+  const key = parent.primaryKeyAttribute;
+  const wanted = [...new Set(ids.filter((id) => id !== null && id !== undefined))];
+  if (wanted.length === 0) return new Set();
+  const live = await parent.findAll({ attributes: [key], where: { [key]: { [Op.in]: wanted } }, order: [[key, 'ASC']], lock: Transaction.LOCK.SHARE, transaction, raw: true });
+  return new Set(live.map((row) => (row as unknown as Record<string, unknown>)[key]));
 }
 
 /** A child cannot come back under a deleted parent. The parents are share-locked: they cannot be deleted meanwhile. */
