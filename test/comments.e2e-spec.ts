@@ -31,6 +31,16 @@ describe('Comments API (e2e)', () => {
     other = await t.tokenFor(await createUser(t));
   });
 
+  /** Until a session of this database waits for a row lock (the request under test, blocked by the test's transaction). */
+  async function waitForLockWait(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    const waiting = () => t.rows(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+    while ((await waiting()).length === 0) {
+      if (Date.now() > deadline) throw new Error('no request came to wait for the lock');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   /** The collection's path under a new post. */
   async function collection(): Promise<string> {
     return `/api/v1/posts/${await newPost(t)}/comments`;
@@ -243,7 +253,7 @@ describe('Comments API (e2e)', () => {
       const deletion = await t.sequelize.transaction();
       await t.sequelize.query('UPDATE users SET "deletedAt" = now() WHERE id = $1', { bind: [commenter.id], transaction: deletion });
       const restore = t.request('POST', `/api/v1/posts/${postId}/restore`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitForLockWait();
       await deletion.commit();
 
       expect((await restore).status).toBe(200);

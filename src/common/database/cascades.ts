@@ -98,8 +98,9 @@ export function installCascades(sequelize: Sequelize): void {
  * Children come back when they were deleted with their parent: their deletedAt is the parent's former one. A child
  * whose other parent is deleted (a comment whose author was deleted too) stays deleted rather than failing the
  * restore: it could not come back without that parent. The other parents found live are share-locked first, so a
- * deletion of one of them under way is waited for (then its child stays deleted), and one that starts later waits for
- * this restore (then deletes the child with the rest).
+ * deletion of one of them under way is waited for (under READ COMMITTED, the default, its child then stays deleted;
+ * at a stricter level the restore fails with a serialization failure, 503), and one that starts later waits for this
+ * restore, then deletes the child with the rest.
  */
 async function restoreChildren(cascade: Cascade, otherParents: Cascade[], rows: Row[], transaction: Transaction | undefined): Promise<void> {
   const byStamp = new Map<number, unknown[]>();
@@ -116,7 +117,7 @@ async function restoreChildren(cascade: Cascade, otherParents: Cascade[], rows: 
       if (children.length === 0) continue;
       for (const other of otherParents) {
         const live = await lockLiveParents(other, children.map((child) => child[other.foreignKey]), transaction);
-        conditions.push({ [Op.or]: [{ [other.foreignKey]: [...live] }, { [other.foreignKey]: null }] });
+        conditions.push({ [other.foreignKey]: [...live] });
       }
     }
     await cascade.child.update({ deletedAt: null } as never, {
@@ -130,8 +131,9 @@ async function restoreChildren(cascade: Cascade, otherParents: Cascade[], rows: 
 }
 
 /**
- * Which of these parent ids are live rows, share-locked until the transaction ends (in id order, so that two
- * restores lock alike). A deletion holds its row FOR UPDATE: the lock waits for it, then sees the row deleted.
+ * Which of these parent ids are live rows, share-locked until the transaction ends, in id order (one order for every
+ * writer that locks several of them). A deletion holds its row FOR UPDATE: the lock waits for it, then sees the row
+ * deleted.
  */
 async function lockLiveParents(cascade: Cascade, ids: unknown[], transaction: Transaction | undefined): Promise<Set<unknown>> {
   const parent = cascade.parent();
