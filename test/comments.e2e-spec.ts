@@ -261,6 +261,32 @@ describe('Comments API (e2e)', () => {
       expect(await t.rows('SELECT "deletedAt" IS NOT NULL AS deleted FROM comments WHERE id = $1', [comment.body.id])).toEqual([{ deleted: true }]);
     });
 
+    it('a user deleted while one of their posts moves to another author: the moved post and its comments stay live, and the trail records no deletion of them', async () => {
+      const leaving = await createUser(t);
+      const staying = await createUser(t);
+      const post = await t.request('POST', '/api/v1/posts', { body: { title: 'T', body: 'B', published: true, authorId: leaving.id } });
+      expect(post.status).toBe(201);
+      const comment = await t.request('POST', `/api/v1/posts/${post.body.id}/comments`, { body: { body: 'hello' }, as: other });
+      expect(comment.status).toBe(201);
+
+      // The move, under way: the post's row is written and locked, not yet committed.
+      const move = await t.sequelize.transaction();
+      await t.sequelize.query('UPDATE posts SET "authorId" = $1 WHERE id = $2', { bind: [staying.id, post.body.id], transaction: move });
+      const deletion = t.request('DELETE', `/api/v1/users/${leaving.id}`);
+      await waitForLockWait();
+      await move.commit();
+
+      const deleted = await deletion;
+      expect(deleted.status).toBe(204);
+      expect((await t.request('GET', `/api/v1/posts/${post.body.id}`)).body.authorId).toBe(staying.id);
+      expect((await t.request('GET', `/api/v1/comments/${comment.body.id}`)).status).toBe(200);
+      const recorded = await t.rows('SELECT "tableName", "rowId" FROM audit_events WHERE "requestId" = $1 AND action = $2 ORDER BY "tableName"', [
+        deleted.headers.get('x-request-id'),
+        'delete',
+      ]);
+      expect(recorded).toEqual([{ tableName: 'users', rowId: String(leaving.id) }]);
+    });
+
     it('users → posts → comments: deleting a user takes the comments on its posts and its own comments with it', async () => {
       const author = await createUser(t);
       const authorToken = await t.tokenFor(author);
