@@ -5,6 +5,7 @@
  */
 import { newPost } from './fixtures/posts.fixture';
 import { createUser, expectApiError, ISO_TIMESTAMP } from './utils/fixtures';
+import { untilSessionWaitsForLock } from './utils/lock-wait';
 import { afterSessionProbe } from './utils/session-probe';
 import { createTestApp, type TestApp } from './utils/test-app';
 
@@ -30,16 +31,6 @@ describe('Comments API (e2e)', () => {
     owner = await t.tokenFor(await createUser(t));
     other = await t.tokenFor(await createUser(t));
   });
-
-  /** Until a session of this database waits for a row lock (the request under test, blocked by the test's transaction). */
-  async function waitForLockWait(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    const waiting = () => t.rows(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-    while ((await waiting()).length === 0) {
-      if (Date.now() > deadline) throw new Error('no request came to wait for the lock');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 
   /** The collection's path under a new post. */
   async function collection(): Promise<string> {
@@ -253,7 +244,7 @@ describe('Comments API (e2e)', () => {
       const deletion = await t.sequelize.transaction();
       await t.sequelize.query('UPDATE users SET "deletedAt" = now() WHERE id = $1', { bind: [commenter.id], transaction: deletion });
       const restore = t.request('POST', `/api/v1/posts/${postId}/restore`);
-      await waitForLockWait();
+      await untilSessionWaitsForLock(t);
       await deletion.commit();
 
       expect((await restore).status).toBe(200);
@@ -273,7 +264,7 @@ describe('Comments API (e2e)', () => {
       const move = await t.sequelize.transaction();
       await t.sequelize.query('UPDATE posts SET "authorId" = $1 WHERE id = $2', { bind: [staying.id, post.body.id], transaction: move });
       const deletion = t.request('DELETE', `/api/v1/users/${leaving.id}`);
-      await waitForLockWait();
+      await untilSessionWaitsForLock(t);
       await move.commit();
 
       const deleted = await deletion;

@@ -3,6 +3,7 @@
  * created, case-insensitively unique), GET /posts?tag= filters by one, GET /tags counts live published posts.
  */
 import { createPost, createUser, expectApiError } from './utils/fixtures';
+import { untilSessionWaitsForLock } from './utils/lock-wait';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 const BEGIN = /^(START TRANSACTION|BEGIN)/;
@@ -75,6 +76,26 @@ describe('Post tags (e2e)', () => {
       expect((await put(published.id, ['mine'], await t.tokenFor(author))).status).toBe(200);
       expect(await t.rows('SELECT name FROM tags')).toEqual([{ name: 'mine' }]);
     });
+  });
+
+  it('a tag deleted while a post is being tagged with its name: the request waits, then links a new live tag of that name', async () => {
+    const post = await createPost(t, (await createUser(t)).id, { published: true });
+    expect((await put(post.id, ['doomed'])).status).toBe(200);
+    const [{ id: doomed }] = await t.rows<{ id: number }>(`SELECT id FROM tags WHERE name = 'doomed'`);
+    const other = await createPost(t, (await createUser(t)).id, { published: true });
+
+    // The tag's deletion, under way: its row is written and locked, not yet committed.
+    const deletion = await t.sequelize.transaction();
+    await t.sequelize.query('UPDATE tags SET "deletedAt" = now() WHERE id = $1', { bind: [doomed], transaction: deletion });
+    const tagging = put(other.id, ['doomed']);
+    await untilSessionWaitsForLock(t);
+    await deletion.commit();
+
+    const response = await tagging;
+    expect(response.status).toBe(200);
+    expect(response.body.data).toEqual([expect.objectContaining({ name: 'doomed' })]);
+    expect(response.body.data[0].id).not.toBe(doomed);
+    expect(await t.rows('SELECT t."deletedAt" IS NULL AS live FROM post_tags pt JOIN tags t ON t.id = pt."tagId" WHERE pt."postId" = $1', [other.id])).toEqual([{ live: true }]);
   });
 
   describe('GET /posts?tag= and GET /tags', () => {

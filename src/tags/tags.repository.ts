@@ -4,7 +4,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/sequelize';
-import { UniqueConstraintError } from 'sequelize';
+import { Transaction, UniqueConstraintError } from 'sequelize';
 import { Sequelize } from 'sequelize-typescript';
 import { Repository } from '../common/database/repository';
 import type { FoundPage, PageWindow } from '../common/pagination/paginator';
@@ -67,7 +67,15 @@ export class TagsRepository extends Repository {
     if (wanted.length === 0) return [];
     await this.ready();
     for (let attempt = 0; ; attempt++) {
-      const found = (await this.tags.findAll({ where: { name: wanted }, attributes: [...TAG_PUBLIC_ATTRIBUTES], raw: true })) as unknown as TagRow[];
+      // Share-locked, in id order, until the transaction ends: a tag being deleted is waited for and then not found
+      // (a new one is made), and a deletion that starts later waits for the links written here.
+      const found = (await this.tags.findAll({
+        where: { name: wanted },
+        attributes: [...TAG_PUBLIC_ATTRIBUTES],
+        order: [['id', 'ASC']],
+        lock: Transaction.LOCK.SHARE,
+        raw: true,
+      })) as unknown as TagRow[];
       // Sorted: concurrent requests creating the same new names insert them in one order and cannot deadlock.
       const missing = wanted.filter((name) => !found.some((tag) => tag.name === name)).sort();
       if (missing.length === 0) return found;
