@@ -68,7 +68,7 @@ export class TagsRepository extends Repository {
     await this.ready();
     for (let attempt = 0; ; attempt++) {
       // Share-locked, in id order, until the transaction ends: a tag being deleted is waited for and then not found
-      // (a new one is made), and a deletion that starts later waits for the links written here.
+      // (a new one is made), and a deletion that starts later waits for this transaction.
       const found = (await this.tags.findAll({
         where: { name: wanted },
         attributes: [...TAG_PUBLIC_ATTRIBUTES],

@@ -1,13 +1,8 @@
 /**
- * A static update that runs per-row hooks (the audit trail and the cascades turn them on: a soft delete, a restore, a
- * cascade) reads its rows first, then updates them. Sequelize reads them without a lock, so a row changed in
- * between by another transaction (a post moved to another author while its author is deleted) would be seen by the
- * hooks, then skipped by the UPDATE, which re-checks its WHERE: the audit trail would record a change that did not
- * happen, and a cascade would follow a row that did not change (deleting a live post's comments).
- *
- * So the rows are locked FOR UPDATE first, in key order, and the statement is narrowed to them: what the hooks see
- * is what the UPDATE changes. A concurrent writer holding one is waited for; under READ COMMITTED the lock then
- * re-checks the row and leaves it out if it no longer matches.
+ * A static update with per-row hooks (a soft delete, a restore, a cascade) reads its rows, then updates them. Read
+ * without a lock, a row another transaction changes in between is seen by the hooks but skipped by the UPDATE: the
+ * trail would record, and a cascade follow, a change that did not happen. So the rows are locked first, in key order,
+ * and the statement is narrowed to them.
  */
 import { Op, Transaction, type Model, type ModelStatic, type UpdateOptions } from 'sequelize';
 import type { Sequelize } from 'sequelize-typescript';
@@ -18,14 +13,16 @@ type BulkUpdateOptions = UpdateOptions & { model?: ModelStatic<Model> };
 export function installRowLocks(sequelize: Sequelize): void {
   sequelize.addHook('beforeBulkUpdate', 'row-locks', async (options: BulkUpdateOptions) => {
     const model = options.model;
-    if (!model || !options.individualHooks) return;
+    // Outside a transaction a lock would end with its statement; a composite key has no one order to lock in.
+    if (!model || !options.individualHooks || !options.transaction || model.primaryKeyAttributes.length !== 1) return;
     const key = model.primaryKeyAttribute;
     const rows = await model.findAll({
       attributes: [key],
       where: options.where,
       paranoid: options.paranoid,
       order: [[key, 'ASC']],
-      lock: Transaction.LOCK.UPDATE,
+      // As strong as the UPDATE's own lock, no stronger: inserts that reference these rows are not held up.
+      lock: Transaction.LOCK.NO_KEY_UPDATE,
       transaction: options.transaction,
       raw: true,
     });
