@@ -5,7 +5,7 @@
  */
 import { newPost } from './fixtures/posts.fixture';
 import { createUser, expectApiError, ISO_TIMESTAMP } from './utils/fixtures';
-import { untilSessionWaitsForLock } from './utils/lock-wait';
+import { whileWriteUnderWay } from './utils/lock-wait';
 import { afterSessionProbe } from './utils/session-probe';
 import { createTestApp, type TestApp } from './utils/test-app';
 
@@ -240,14 +240,12 @@ describe('Comments API (e2e)', () => {
       expect(comment.status).toBe(201);
       expect((await t.request('DELETE', `/api/v1/posts/${postId}`)).status).toBe(204);
 
-      // The commenter's deletion, under way: its row is written and locked, not yet committed.
-      const deletion = await t.sequelize.transaction();
-      await t.sequelize.query('UPDATE users SET "deletedAt" = now() WHERE id = $1', { bind: [commenter.id], transaction: deletion });
-      const restore = t.request('POST', `/api/v1/posts/${postId}/restore`);
-      await untilSessionWaitsForLock(t);
-      await deletion.commit();
+      // The commenter's deletion under way while the post is restored.
+      const restore = await whileWriteUnderWay(t, 'UPDATE users SET "deletedAt" = now() WHERE id = $1', [commenter.id], () =>
+        t.request('POST', `/api/v1/posts/${postId}/restore`),
+      );
 
-      expect((await restore).status).toBe(200);
+      expect(restore.status).toBe(200);
       expect((await t.request('GET', `/api/v1/posts/${postId}`)).status).toBe(200);
       expect(await t.rows('SELECT "deletedAt" IS NOT NULL AS deleted FROM comments WHERE id = $1', [comment.body.id])).toEqual([{ deleted: true }]);
     });
@@ -260,14 +258,10 @@ describe('Comments API (e2e)', () => {
       const comment = await t.request('POST', `/api/v1/posts/${post.body.id}/comments`, { body: { body: 'hello' }, as: other });
       expect(comment.status).toBe(201);
 
-      // The move, under way: the post's row is written and locked, not yet committed.
-      const move = await t.sequelize.transaction();
-      await t.sequelize.query('UPDATE posts SET "authorId" = $1 WHERE id = $2', { bind: [staying.id, post.body.id], transaction: move });
-      const deletion = t.request('DELETE', `/api/v1/users/${leaving.id}`);
-      await untilSessionWaitsForLock(t);
-      await move.commit();
-
-      const deleted = await deletion;
+      // The move under way while the author is deleted.
+      const deleted = await whileWriteUnderWay(t, 'UPDATE posts SET "authorId" = $1 WHERE id = $2', [staying.id, post.body.id], () =>
+        t.request('DELETE', `/api/v1/users/${leaving.id}`),
+      );
       expect(deleted.status).toBe(204);
       expect((await t.request('GET', `/api/v1/posts/${post.body.id}`)).body.authorId).toBe(staying.id);
       expect((await t.request('GET', `/api/v1/comments/${comment.body.id}`)).status).toBe(200);

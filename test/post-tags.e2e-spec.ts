@@ -3,7 +3,7 @@
  * created, case-insensitively unique), GET /posts?tag= filters by one, GET /tags counts live published posts.
  */
 import { createPost, createUser, expectApiError } from './utils/fixtures';
-import { untilSessionWaitsForLock } from './utils/lock-wait';
+import { whileWriteUnderWay } from './utils/lock-wait';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 const BEGIN = /^(START TRANSACTION|BEGIN)/;
@@ -84,14 +84,8 @@ describe('Post tags (e2e)', () => {
     const [{ id: doomed }] = await t.rows<{ id: number }>(`SELECT id FROM tags WHERE name = 'doomed'`);
     const other = await createPost(t, (await createUser(t)).id, { published: true });
 
-    // The tag's deletion, under way: its row is written and locked, not yet committed.
-    const deletion = await t.sequelize.transaction();
-    await t.sequelize.query('UPDATE tags SET "deletedAt" = now() WHERE id = $1', { bind: [doomed], transaction: deletion });
-    const tagging = put(other.id, ['doomed']);
-    await untilSessionWaitsForLock(t);
-    await deletion.commit();
-
-    const response = await tagging;
+    // The tag's deletion under way while the post is tagged.
+    const response = await whileWriteUnderWay(t, 'UPDATE tags SET "deletedAt" = now() WHERE id = $1', [doomed], () => put(other.id, ['doomed']));
     expect(response.status).toBe(200);
     expect(response.body.data).toEqual([expect.objectContaining({ name: 'doomed' })]);
     expect(response.body.data[0].id).not.toBe(doomed);

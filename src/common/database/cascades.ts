@@ -138,25 +138,16 @@ async function restoreChildren(cascade: Cascade, otherParents: Cascade[], rows: 
 async function lockLiveParents(cascade: Cascade, ids: unknown[], transaction: Transaction | undefined): Promise<Set<unknown>> {
   const parent = cascade.parent();
   const key = parent.primaryKeyAttribute;
-  const wanted = [...new Set(ids.filter((id) => id !== null && id !== undefined))];
-  if (wanted.length === 0) return new Set();
-  const live = await parent.findAll({ attributes: [key], where: { [key]: { [Op.in]: wanted } }, order: [[key, 'ASC']], lock: Transaction.LOCK.SHARE, transaction, raw: true });
+  const live = await parent.findAll({ attributes: [key], where: { [key]: { [Op.in]: [...new Set(ids)] } }, order: [[key, 'ASC']], lock: Transaction.LOCK.SHARE, transaction, raw: true });
   return new Set(live.map((row) => (row as unknown as Record<string, unknown>)[key]));
 }
 
 /** A child cannot come back under a deleted parent. The parents are share-locked: they cannot be deleted meanwhile. */
 async function refuseOrphans(model: ModelStatic<Model>, cascade: Cascade, rows: Row[], transaction: Transaction | undefined): Promise<void> {
-  const parent = cascade.parent();
-  const parentIds = [...new Set(rows.map((row) => row.parentIds.get(cascade)))];
-  const live = await parent.findAll({
-    attributes: [parent.primaryKeyAttribute],
-    where: { [parent.primaryKeyAttribute]: { [Op.in]: parentIds } },
-    lock: Transaction.LOCK.SHARE,
-    transaction,
-    raw: true,
-  });
-  if (live.length === parentIds.length) return;
-  const alive = new Set(live.map((row) => (row as unknown as Record<string, unknown>)[parent.primaryKeyAttribute]));
+  const parentIds = rows.map((row) => row.parentIds.get(cascade));
+  const alive = await lockLiveParents(cascade, parentIds, transaction);
   const orphan = parentIds.find((id) => !alive.has(id));
+  if (orphan === undefined) return;
+  const parent = cascade.parent();
   throw new ConflictException(`${parent.name} ${String(orphan)} of this ${model.name.toLowerCase()} is deleted: restore the ${parent.name.toLowerCase()} first`);
 }

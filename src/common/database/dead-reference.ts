@@ -23,7 +23,7 @@ export class DeadReferenceError extends ForeignKeyConstraintError {
 
   /** The refusal of a live-reference trigger as a DeadReferenceError; null for any other error. */
   static from(error: unknown): DeadReferenceError | null {
-    if (!(error instanceof ForeignKeyConstraintError) || error instanceof DeadReferenceError) return null;
+    if (!(error instanceof ForeignKeyConstraintError)) return null;
     const { constraint, column } = error.parent as { constraint?: string; column?: string };
     return constraint?.endsWith('_live') && column ? new DeadReferenceError(column, error) : null;
   }
@@ -35,7 +35,7 @@ export class DeadReferenceError extends ForeignKeyConstraintError {
  */
 export function answerDeadReferences(answers: Readonly<Record<string, () => void>>): (error: unknown) => never {
   return (error: unknown) => {
-    const dead = error instanceof DeadReferenceError ? error : DeadReferenceError.from(error);
+    const dead = DeadReferenceError.from(error);
     if (dead) answers[dead.column]?.();
     throw error;
   };
